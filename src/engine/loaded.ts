@@ -1,0 +1,277 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { AttrLensError, throwIfAborted } from './errors';
+import { BATCH_DIM, hasSymbolicBatch, makeBatchSymbolic } from './onnx/batch';
+import { OnnxModel, TensorShape } from './onnx/model';
+import { RuntimeOptions, Session } from './runtime/session';
+import { DType, ONNX_DTYPE, Tensor, concatRows, isFloatCode, repeatRows, sizeOf, sliceRows } from './tensor';
+
+export interface IOInfo extends TensorShape {
+  name: string;
+  dtype?: DType;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** largest batch per run; default: the model's own limit */
+  batchSize?: number;
+}
+
+/** Probe result: every intermediate tensor's dtype and dims for one input shape. */
+export interface ShapeInfo {
+  dims: Map<string, number[]>;
+  dtype: Map<string, DType>;
+  /** dims of the same tensors at batch 2 (when the model batches), to tell batch axes apart */
+  dims2?: Map<string, number[]>;
+}
+
+/**
+ * A model opened for attribution: the parsed graph, a batchable variant verified against
+ * single runs, and cached sessions. Sits above the protobuf and runtime layers.
+ */
+export class LoadedModel {
+  private sessions = new Map<string, Promise<Session>>();
+  private shapeCache = new Map<string, Promise<ShapeInfo>>();
+  /** Largest batch one run accepts: 1 when the batch rewrite did not verify. */
+  maxBatch = 1;
+  forwardModel: OnnxModel;
+  readonly inputs: IOInfo[];
+  readonly outputs: IOInfo[];
+
+  private constructor(readonly model: OnnxModel, readonly options: RuntimeOptions) {
+    this.forwardModel = model;
+    const io = (vi: (typeof model.graph.input)[number]): IOInfo => {
+      const s = model.declaredShape(vi);
+      return { name: vi.name ?? '', ...s, dtype: ONNX_DTYPE[s.elemType] };
+    };
+    this.inputs = model.realInputs().map(io);
+    this.outputs = model.graph.output.map(io);
+  }
+
+  get file(): string | undefined {
+    return this.model.file;
+  }
+  get dir(): string | undefined {
+    return this.model.file ? path.dirname(this.model.file) : undefined;
+  }
+  get label(): string {
+    return this.model.name;
+  }
+
+  static async open(file: string, options: RuntimeOptions = {}): Promise<LoadedModel> {
+    const abs = path.resolve(file);
+    let key: string;
+    try {
+      const st = fs.statSync(abs);
+      key = `${abs}|${st.size}|${st.mtimeMs}|${JSON.stringify(options)}`;
+    } catch {
+      throw new AttrLensError(`cannot read model ${file}: no such file; check the path`);
+    }
+    let p = cache.get(key);
+    if (!p) {
+      p = LoadedModel.fromModel(OnnxModel.load(abs), options);
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  }
+
+  static async fromModel(model: OnnxModel, options: RuntimeOptions = {}): Promise<LoadedModel> {
+    const lm = new LoadedModel(model, options);
+    await lm.enableBatching();
+    return lm;
+  }
+
+  /** Makes dimension 0 symbolic where single runs confirm it; otherwise batch 1. */
+  private async enableBatching(): Promise<void> {
+    if (this.inputs.some((i) => i.dims.length === 0)) return;
+    const candidates: Array<() => OnnxModel> = hasSymbolicBatch(this.model)
+      ? [() => this.model]
+      : [() => makeBatchSymbolic(this.model, false), () => makeBatchSymbolic(this.model, true)];
+    for (const make of candidates) {
+      const m = make();
+      try {
+        const s = await Session.create(m.toBytes(), this.options, this.label);
+        if (await this.batchAgrees(s)) {
+          this.forwardModel = m;
+          this.maxBatch = Infinity;
+          this.sessions.set('forward', Promise.resolve(s));
+          return;
+        }
+        await s.release();
+      } catch {
+        // this rewrite does not load or run: try the next, then stay at batch 1
+      }
+    }
+  }
+
+  private async batchAgrees(s: Session): Promise<boolean> {
+    const a = this.exampleFeeds(1);
+    const b = this.exampleFeeds(2);
+    const both: Record<string, Tensor> = {};
+    for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
+    const [ra, rb, rab] = [await s.run(a), await s.run(b), await s.run(both)];
+    for (const k of Object.keys(ra)) {
+      const joint = rab[k];
+      const single = concatRows([ra[k], rb[k]]);
+      if (!joint || joint.dims[0] !== 2 || joint.data.length !== single.data.length) return false;
+      for (let i = 0; i < single.data.length; i++) {
+        const x = Number(single.data[i]), y = Number(joint.data[i]);
+        if (!(Math.abs(x - y) <= 1e-4 * (1 + Math.abs(x))) && !(Number.isNaN(x) && Number.isNaN(y))) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Deterministic batch-1 feeds for checks: a smooth float pattern, ones for integers. */
+  exampleFeeds(variant: number): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = {};
+    for (const inp of this.inputs) {
+      const dims = inp.dims.map((d, i) => (i === 0 ? 1 : typeof d === 'number' && d > 0 ? d : 8));
+      const n = sizeOf(dims);
+      if (inp.dtype === 'float32') {
+        const data = new Float32Array(n);
+        for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.37 * variant + variant) * 0.5;
+        feeds[inp.name] = { dtype: 'float32', dims, data };
+      } else if (inp.dtype === 'int64') {
+        feeds[inp.name] = { dtype: 'int64', dims, data: new BigInt64Array(n).fill(BigInt(variant)) };
+      } else if (inp.dtype === 'int32') {
+        feeds[inp.name] = { dtype: 'int32', dims, data: new Int32Array(n).fill(variant) };
+      } else if (inp.dtype === 'bool' || inp.dtype === 'uint8') {
+        feeds[inp.name] = { dtype: inp.dtype, dims, data: new Uint8Array(n).fill(1) };
+      } else {
+        throw new AttrLensError(`${this.label}: input '${inp.name}' has type ${inp.dtype ?? inp.elemType}, which the engine cannot feed`);
+      }
+    }
+    return feeds;
+  }
+
+  /** A cached session over a model derived from this one (e.g. a backward graph). */
+  session(key: string, build: () => OnnxModel | Uint8Array): Promise<Session> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = (async () => {
+        const m = build();
+        return Session.create(m instanceof OnnxModel ? m.toBytes() : m, this.options, this.label);
+      })();
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  forwardSession(): Promise<Session> {
+    return this.session('forward', () => this.forwardModel);
+  }
+
+  /**
+   * Runs a session over feeds whose dimension 0 is the sample count, in chunks no larger
+   * than the batch limit, reporting progress and honouring cancellation between chunks.
+   * Feeds with dimension 0 equal to 1 are shared by every sample.
+   */
+  async runChunked(session: Session, feeds: Record<string, Tensor>, outputs: readonly string[] | undefined, opts: RunOptions = {}): Promise<Record<string, Tensor>> {
+    const total = Math.max(...Object.values(feeds).map((t) => t.dims[0] ?? 1));
+    const limit = Math.max(1, Math.min(this.maxBatch, opts.batchSize ?? Infinity));
+    const parts: Array<Record<string, Tensor>> = [];
+    for (let start = 0; start < total; start += limit) {
+      throwIfAborted(opts.signal);
+      const end = Math.min(total, start + limit);
+      const chunk: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(feeds)) {
+        chunk[k] = t.dims[0] === total ? sliceRows(t, start, end) : t.dims[0] === 1 && total > 1 ? repeatRows(t, end - start) : t;
+      }
+      parts.push(await session.run(chunk, outputs, opts.signal));
+      opts.onProgress?.({ done: end, total });
+    }
+    const out: Record<string, Tensor> = {};
+    for (const k of Object.keys(parts[0])) out[k] = concatRows(parts.map((p) => p[k]));
+    return out;
+  }
+
+  /** Forward pass over any number of samples. */
+  async forward(feeds: Record<string, Tensor>, outputs?: readonly string[], opts: RunOptions = {}): Promise<Record<string, Tensor>> {
+    return this.runChunked(await this.forwardSession(), feeds, outputs, opts);
+  }
+
+  /** Dtypes and dims of every intermediate tensor for these feeds' shapes (one probe run, cached). */
+  shapes(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
+    const key = Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
+    let p = this.shapeCache.get(key);
+    if (!p) {
+      p = this.probe(feeds);
+      this.shapeCache.set(key, p);
+      p.catch(() => this.shapeCache.delete(key));
+    }
+    return p;
+  }
+
+  private async probe(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
+    const m = this.forwardModel.clone();
+    const names = new Set(m.graph.output.map((o) => o.name ?? ''));
+    for (const n of m.graph.node) for (const o of n.output) if (o && !names.has(o)) {
+      m.graph.output.push({ name: o });
+      names.add(o);
+    }
+    const s = await Session.create(m.toBytes(), this.options, this.label);
+    try {
+      const one: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(feeds)) one[k] = sliceRows(t, 0, 1);
+      const info: ShapeInfo = { dims: new Map(), dtype: new Map() };
+      const r1 = await s.run(one);
+      for (const [k, t] of Object.entries(one)) {
+        info.dims.set(k, t.dims);
+        info.dtype.set(k, t.dtype);
+      }
+      for (const [k, t] of Object.entries(r1)) {
+        info.dims.set(k, t.dims);
+        info.dtype.set(k, t.dtype);
+      }
+      for (const t of m.graph.initializer) {
+        if (!info.dims.has(t.name ?? '')) {
+          info.dims.set(t.name ?? '', (t.dims ?? []).map(Number));
+          const dt = ONNX_DTYPE[t.dataType ?? 0];
+          if (dt) info.dtype.set(t.name ?? '', dt);
+        }
+      }
+      if (this.maxBatch > 1) {
+        const two: Record<string, Tensor> = {};
+        for (const [k, t] of Object.entries(one)) two[k] = repeatRows(t, 2);
+        const r2 = await s.run(two);
+        info.dims2 = new Map(info.dims);
+        for (const [k, t] of Object.entries(two)) info.dims2.set(k, t.dims);
+        for (const [k, t] of Object.entries(r2)) info.dims2.set(k, t.dims);
+      }
+      return info;
+    } finally {
+      await s.release();
+    }
+  }
+
+  /** Float tensors that are not parameters: candidate layers for layer and CAM methods. */
+  async layers(feeds?: Record<string, Tensor>): Promise<Array<{ name: string; dims: number[]; op: string }>> {
+    const info = await this.shapes(feeds ?? this.exampleFeeds(1));
+    const inits = new Set(this.model.graph.initializer.map((t) => t.name));
+    const out: Array<{ name: string; dims: number[]; op: string }> = [];
+    for (const n of this.model.graph.node) {
+      if (n.opType === 'Constant' || n.opType === 'Identity' && inits.has(n.input[0])) continue;
+      for (const o of n.output) {
+        const dt = info.dtype.get(o);
+        if (o && dt === 'float32' && !inits.has(o)) out.push({ name: o, dims: info.dims.get(o) ?? [], op: n.opType });
+      }
+    }
+    return out;
+  }
+}
+
+const cache = new Map<string, Promise<LoadedModel>>();
+
+export function isFloatInput(i: IOInfo): boolean {
+  return isFloatCode(i.elemType);
+}
+export { BATCH_DIM };

@@ -1,0 +1,77 @@
+import type { Progress } from '../loaded';
+import type { Tensor } from '../tensor';
+
+/** How a parameter is entered and validated; the UI renders these generically. */
+export type ParamKind = 'int' | 'number' | 'boolean' | 'enum' | 'string' | 'layer' | 'shape' | 'tensor' | 'baseline';
+
+export interface ParamSpec {
+  /** Captum's parameter name in camelCase, e.g. `nSteps` */
+  name: string;
+  kind: ParamKind;
+  default?: unknown;
+  /** allowed values for `enum` */
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  description: string;
+  /** true when the method cannot run without it */
+  required?: boolean;
+}
+
+export type MethodFamily = 'gradient' | 'perturbation' | 'layer' | 'neuron' | 'cam';
+
+export interface MethodInfo {
+  /** kebab-case id, e.g. `integrated-gradients` */
+  id: string;
+  /** Captum's (or pytorch-grad-cam's) class name, e.g. `IntegratedGradients` */
+  captumName: string;
+  family: MethodFamily;
+  description: string;
+  params: readonly ParamSpec[];
+  /** true when the method needs gradients (backward graph) */
+  needsGradients: boolean;
+  /** true when the attribution has the layer's shape rather than the input's */
+  layerShaped?: boolean;
+}
+
+export interface Prediction {
+  index: number;
+  label?: string;
+  probability: number;
+  logit: number;
+}
+
+export interface AttributeRequest {
+  method: string;
+  /** output index, or a label name */
+  target?: number | string;
+  params?: Record<string, unknown>;
+}
+
+export interface AttributeProgress extends Progress {
+  /** partial attribution map so far (perturbation methods), same shape as the final one */
+  partial?: Tensor;
+  phase?: string;
+}
+
+export interface AttributeOptions {
+  onProgress?: (p: AttributeProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface AttributionResult {
+  method: string;
+  /** the explained output index */
+  target: number;
+  targetLabel?: string;
+  /** the attribution, in the shape Captum returns (one tensor per attributed input) */
+  attributions: Record<string, Tensor>;
+  /** top-5 predictions for the (first) input */
+  predictions: Prediction[];
+  /** Captum's convergence delta, where the method defines one */
+  delta?: number;
+  /** name of the layer for layer methods */
+  layer?: string;
+  seconds: number;
+  params: Record<string, unknown>;
+}

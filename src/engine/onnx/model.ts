@@ -1,0 +1,233 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { AttrLensError } from '../errors';
+import { Tensor } from '../tensor';
+import { attrTensor } from './attributes';
+import { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, decodeModel, encodeModel, num } from './proto';
+import { tensorFromProto } from './tensorProto';
+
+export interface TensorShape {
+  /** element type code (TensorProto.DataType) */
+  elemType: number;
+  /** a number for a fixed dimension, a string for a symbolic one, null when unknown */
+  dims: Array<number | string | null>;
+}
+
+/** An ONNX model held as decoded protobuf; initializer bytes stay views into the file's buffer. */
+export class OnnxModel {
+  private constructor(readonly proto: ModelProto, readonly file?: string) {}
+
+  static fromBytes(bytes: Uint8Array, file?: string): OnnxModel {
+    const label = file ? path.basename(file) : 'model bytes';
+    if (bytes.length === 0) throw new AttrLensError(`${label} is empty: export the model again (torch.onnx.export) and point at the .onnx file`);
+    let proto: ModelProto;
+    try {
+      proto = decodeModel(bytes);
+    } catch (e) {
+      throw new AttrLensError(`${label} is not an ONNX model (${(e as Error).message.split('\n')[0]}): check that the file is a complete .onnx export`);
+    }
+    const g = proto.graph;
+    if (!g || (g.node?.length ?? 0) === 0 || (g.output?.length ?? 0) === 0 || !proto.opsetImport?.length) {
+      throw new AttrLensError(`${label} is not an ONNX model (no graph, nodes, outputs or opset inside): check that the file is a complete .onnx export`);
+    }
+    const model = new OnnxModel(proto, file);
+    model.validate(label);
+    return model;
+  }
+
+  /** Reads a model file; external data files are resolved strictly inside the model's folder. */
+  static load(file: string): OnnxModel {
+    const abs = path.resolve(file);
+    let bytes: Buffer;
+    try {
+      const st = fs.statSync(abs);
+      if (!st.isFile()) throw new AttrLensError(`${file} is not a file: pass the path of an .onnx model`);
+      bytes = fs.readFileSync(abs);
+    } catch (e) {
+      if (e instanceof AttrLensError) throw e;
+      throw new AttrLensError(`cannot read model ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; check the path`);
+    }
+    const model = OnnxModel.fromBytes(bytes, abs);
+    model.inlineExternalData(path.dirname(abs));
+    return model;
+  }
+
+  get graph(): GraphProto {
+    return this.proto.graph!;
+  }
+
+  get name(): string {
+    return this.file ? path.basename(this.file) : 'model';
+  }
+
+  opset(domain = ''): number {
+    const o = this.proto.opsetImport.find((x) => (x.domain ?? '') === domain || (domain === '' && x.domain === 'ai.onnx'));
+    return o ? num(o.version) : 0;
+  }
+
+  setOpset(version: number, domain = ''): void {
+    const o = this.proto.opsetImport.find((x) => (x.domain ?? '') === domain);
+    if (o) o.version = version;
+    else this.proto.opsetImport.push({ domain, version });
+  }
+
+  initializerMap(): Map<string, TensorProto> {
+    return new Map(this.graph.initializer.map((t) => [t.name ?? '', t]));
+  }
+
+  /** Value of a constant tensor (initializer or Constant node output), or undefined. */
+  constantValue(name: string): Tensor | undefined {
+    const init = this.graph.initializer.find((t) => t.name === name);
+    if (init) return tensorFromProto(init);
+    const node = this.graph.node.find((n) => n.opType === 'Constant' && n.output[0] === name);
+    const t = node && attrTensor(node, 'value');
+    return t ? tensorFromProto(t) : undefined;
+  }
+
+  /** A structural copy that shares initializer bytes with this model. */
+  clone(): OnnxModel {
+    const g = this.graph;
+    const graph: GraphProto = {
+      ...g,
+      node: g.node.map(cloneNode),
+      initializer: [...g.initializer],
+      input: g.input.map(cloneValueInfo),
+      output: g.output.map(cloneValueInfo),
+      valueInfo: [...(g.valueInfo ?? [])],
+    };
+    const proto: ModelProto = {
+      ...this.proto,
+      opsetImport: this.proto.opsetImport.map((o) => ({ domain: o.domain ?? '', version: num(o.version) })),
+      graph,
+    };
+    return new OnnxModel(proto, this.file);
+  }
+
+  toBytes(): Uint8Array {
+    return encodeModel(this.proto);
+  }
+
+  /** Shape and type of a graph input/output/value_info entry, if declared. */
+  declaredShape(vi: ValueInfoProto): TensorShape {
+    const tt = vi.type?.tensorType;
+    return {
+      elemType: tt?.elemType ?? 0,
+      dims: (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? num(d.dimValue) : null)),
+    };
+  }
+
+  /** Graph inputs that are real inputs (not initializers, which old exports also list as inputs). */
+  realInputs(): ValueInfoProto[] {
+    const inits = new Set(this.graph.initializer.map((t) => t.name));
+    return this.graph.input.filter((i) => !inits.has(i.name));
+  }
+
+  private validate(label: string): void {
+    const g = this.graph;
+    const known = new Set<string>(['']);
+    for (const i of g.input) known.add(i.name ?? '');
+    for (const t of g.initializer) known.add(t.name ?? '');
+    const producers = new Map<string, NodeProto>();
+    for (const n of g.node) for (const o of n.output) if (o) producers.set(o, n);
+    for (const n of g.node) {
+      for (const i of n.input) {
+        if (!known.has(i) && !producers.has(i) && !isOuterScope(n)) {
+          throw new AttrLensError(`${label}: node '${n.name || n.opType}' reads tensor '${i}', which nothing produces: the model is broken; export it again`);
+        }
+      }
+    }
+    for (const o of g.output) {
+      if (!known.has(o.name ?? '') && !producers.has(o.name ?? '')) {
+        throw new AttrLensError(`${label}: graph output '${o.name}' is produced by no node: the model is broken; export it again`);
+      }
+    }
+    topoOrder(g, label); // throws on cycles
+  }
+
+  private inlineExternalData(dir: string): void {
+    const realDir = fs.realpathSync(dir);
+    for (const t of this.graph.initializer) {
+      if (t.dataLocation !== 1) continue;
+      const kv = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+      const location = kv.get('location') ?? '';
+      const offset = Number(kv.get('offset') ?? 0);
+      const length = kv.has('length') ? Number(kv.get('length')) : undefined;
+      const where = `${this.name}: external data of '${t.name}'`;
+      if (!location || path.isAbsolute(location) || location.split(/[\\/]/).includes('..')) {
+        throw new AttrLensError(`${where} points to '${location}', outside the model's folder: keep data files beside the model`);
+      }
+      const target = path.join(realDir, location);
+      let real: string;
+      try {
+        real = fs.realpathSync(target);
+      } catch {
+        throw new AttrLensError(`${where}: data file '${location}' is missing beside the model: copy it into ${dir}`);
+      }
+      if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) {
+        throw new AttrLensError(`${where} resolves (through a link) outside the model's folder: keep data files beside the model`);
+      }
+      const fd = fs.openSync(real, 'r');
+      try {
+        const size = fs.fstatSync(fd).size;
+        const len = length ?? size - offset;
+        if (!(offset >= 0 && len >= 0 && offset + len <= size)) {
+          throw new AttrLensError(`${where}: offset ${offset} and length ${len} do not fit in '${location}' (${size} bytes): the data file does not match the model`);
+        }
+        const buf = Buffer.alloc(len);
+        fs.readSync(fd, buf, 0, len, offset);
+        t.rawData = buf;
+        t.dataLocation = 0;
+        t.externalData = [];
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+}
+
+function isOuterScope(_n: NodeProto): boolean {
+  return false;
+}
+
+function cloneNode(n: NodeProto): NodeProto {
+  return { ...n, input: [...n.input], output: [...n.output], attribute: [...(n.attribute ?? [])] };
+}
+
+function cloneValueInfo(v: ValueInfoProto): ValueInfoProto {
+  const tt = v.type?.tensorType;
+  return {
+    name: v.name,
+    docString: v.docString,
+    type: tt ? { tensorType: { elemType: tt.elemType, shape: tt.shape ? { dim: (tt.shape.dim ?? []).map((d) => ({ ...d })) } : undefined } } : v.type,
+  };
+}
+
+/** Nodes in a topological order; throws a clear error on a cycle. */
+export function topoOrder(g: GraphProto, label = 'model'): NodeProto[] {
+  const producer = new Map<string, number>();
+  g.node.forEach((n, i) => n.output.forEach((o) => o && producer.set(o, i)));
+  const indeg = new Array<number>(g.node.length).fill(0);
+  const users: number[][] = g.node.map(() => []);
+  g.node.forEach((n, i) => {
+    for (const inp of n.input) {
+      const p = producer.get(inp);
+      if (p !== undefined) {
+        indeg[i]++;
+        users[p].push(i);
+      }
+    }
+  });
+  const queue: number[] = [];
+  indeg.forEach((d, i) => d === 0 && queue.push(i));
+  const order: NodeProto[] = [];
+  for (let q = 0; q < queue.length; q++) {
+    const i = queue[q];
+    order.push(g.node[i]);
+    for (const u of users[i]) if (--indeg[u] === 0) queue.push(u);
+  }
+  if (order.length !== g.node.length) {
+    const stuck = g.node.find((_, i) => indeg[i] > 0);
+    throw new AttrLensError(`${label}: the graph has a cycle through node '${stuck?.name || stuck?.opType}': ONNX graphs must be acyclic; export the model again`);
+  }
+  return order;
+}

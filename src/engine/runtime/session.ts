@@ -1,0 +1,74 @@
+import type * as ortTypes from 'onnxruntime-node';
+import { AttrLensError, throwIfAborted } from '../errors';
+import { DType, Tensor } from '../tensor';
+
+// onnxruntime loads lazily: the extension activates without paying for it.
+let ortModule: typeof ortTypes | undefined;
+export function ort(): typeof ortTypes {
+  if (!ortModule) ortModule = require('onnxruntime-node') as typeof ortTypes;
+  return ortModule;
+}
+
+export interface RuntimeOptions {
+  /** intra-op threads; 0 lets onnxruntime choose */
+  threads?: number;
+  /** execution provider name: 'cpu' (default), 'cuda', 'dml', 'coreml' */
+  executionProvider?: string;
+}
+
+export type Feeds = Record<string, Tensor>;
+
+/** One onnxruntime session over model bytes. Knows nothing about the protobuf layer. */
+export class Session {
+  private constructor(private readonly session: ortTypes.InferenceSession, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
+
+  static async create(bytes: Uint8Array, opts: RuntimeOptions = {}, label = 'model'): Promise<Session> {
+    const ep = opts.executionProvider ?? 'cpu';
+    const so: ortTypes.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
+      intraOpNumThreads: opts.threads ?? 0,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    };
+    try {
+      const s = await ort().InferenceSession.create(bytes, so);
+      return new Session(s, s.inputNames, s.outputNames);
+    } catch (e) {
+      const msg = (e as Error).message.split('\n')[0].slice(0, 300);
+      throw new AttrLensError(`onnxruntime cannot load ${label}: ${msg}`);
+    }
+  }
+
+  async run(feeds: Feeds, outputs?: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
+    throwIfAborted(signal);
+    const ortFeeds: Record<string, ortTypes.Tensor> = {};
+    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
+    let res: ortTypes.InferenceSession.ReturnType;
+    try {
+      res = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
+    } catch (e) {
+      throw new AttrLensError(`onnxruntime failed to run the model: ${(e as Error).message.split('\n')[0].slice(0, 300)}`);
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(res)) out[k] = fromOrt(v);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+const ORT_TYPE: Record<DType, ortTypes.Tensor.Type> = {
+  float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', uint8: 'uint8', int8: 'int8', bool: 'bool', float16: 'float16',
+};
+
+export function toOrt(t: Tensor): ortTypes.Tensor {
+  return new (ort().Tensor)(ORT_TYPE[t.dtype], t.data as never, t.dims);
+}
+
+export function fromOrt(v: ortTypes.Tensor): Tensor {
+  const dtype = v.type as DType;
+  return { dtype, dims: [...v.dims].map(Number), data: v.data as Tensor['data'] };
+}
