@@ -52,6 +52,16 @@ export class OnnxModel {
     return model;
   }
 
+  /** A new model with an empty graph, for models the engine makes itself. */
+  static empty(opset = 17, irVersion = 8): OnnxModel {
+    return new OnnxModel({
+      irVersion,
+      opsetImport: [{ domain: '', version: opset }],
+      producerName: 'attribution-lens',
+      graph: { name: 'graph', node: [], initializer: [], input: [], output: [], valueInfo: [] },
+    });
+  }
+
   get graph(): GraphProto {
     return this.proto.graph!;
   }

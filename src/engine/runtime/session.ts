@@ -29,7 +29,7 @@ export class Session {
       executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
       intraOpNumThreads: opts.threads ?? 0,
       interOpNumThreads: 1,
-      logSeverityLevel: 3,
+      logSeverityLevel: 4,
     };
     try {
       const s = await ort().InferenceSession.create(bytes, so);

@@ -1,0 +1,196 @@
+import { AttrLensError } from '../errors';
+import type { ShapeInfo } from '../loaded';
+import { BATCH_DIM } from '../onnx/batch';
+import { GraphBuilder } from '../onnx/builder';
+import { OnnxModel, topoOrder } from '../onnx/model';
+import { NodeProto } from '../onnx/proto';
+import { upgradeOpset } from '../onnx/upgrade';
+import { ONNX_CODE } from '../tensor';
+import { baseRules, supportedOps } from './registry';
+import { ruleSet, RuleSetName } from './ruleSets';
+import { GradRule, RuleContext, RuleTable } from './types';
+
+export interface GradientRequest {
+  /** the tensor whose seeded sum `sum(seed * output)` is differentiated */
+  output: string;
+  /** tensors to differentiate with respect to: graph inputs and/or intermediates */
+  wrt: string[];
+  /** intermediate tensors whose forward values become outputs too */
+  expose?: string[];
+  /** intermediate tensors that become graph inputs the caller supplies */
+  cut?: string[];
+  ruleSet?: RuleSetName;
+}
+
+export interface GradientProgram {
+  model: OnnxModel;
+  /** graph input holding the seed, shaped like `output` */
+  seed: string;
+  /** wrt tensor → graph output holding its gradient */
+  grads: Record<string, string>;
+  output: string;
+}
+
+export const SEED = 'attrlens_seed';
+export const gradName = (t: string): string => `attrlens_grad/${t}`;
+
+// Ops whose outputs carry no gradient (integer/boolean results or piecewise-constant maps).
+const STOP_GRADIENT = new Set([
+  'Shape', 'Size', 'ConstantOfShape', 'Range', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor',
+  'NonZero', 'ArgMax', 'ArgMin', 'Floor', 'Ceil', 'Round', 'Sign', 'IsNaN', 'IsInf', 'RandomNormalLike', 'RandomUniformLike', 'EyeLike', 'OneHot', 'Constant',
+]);
+
+/**
+ * Appends to a copy of `model` a backward subgraph of standard ONNX ops computing the gradient
+ * of sum(seed * output) with respect to `wrt`. Contributions to a tensor with several
+ * consumers are summed. `shapes` comes from a probe run of the same (batch-rewritten) model.
+ */
+export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: ShapeInfo): GradientProgram {
+  const m = upgradeOpset(model.clone());
+  const g = m.graph;
+  const rules: RuleTable = ruleSet(req.ruleSet ?? 'default', baseRules);
+  const b = new GraphBuilder(m, 'grad');
+  const isFloat = (t: string) => {
+    const d = shapes.dtype.get(t);
+    return d === 'float32' || d === 'float64' || d === 'float16';
+  };
+  const batchable = !!shapes.dims2;
+  const isBatchAxis = (t: string, axis: number) => !!shapes.dims2 && shapes.dims2.get(t)?.[axis] !== shapes.dims.get(t)?.[axis];
+  const symbolicDims = (t: string) => (shapes.dims.get(t) ?? []).map((d, i) => (batchable && isBatchAxis(t, i) ? BATCH_DIM : d));
+
+  const producers = new Map<string, NodeProto>();
+  for (const n of g.node) for (const o of n.output) if (o) producers.set(o, n);
+
+  for (const t of [...req.wrt, ...(req.expose ?? []), ...(req.cut ?? []), req.output]) {
+    if (!shapes.dims.has(t)) throw new AttrLensError(`${model.name} has no tensor named '${t}'`);
+  }
+  // Cut: the chosen tensors become graph inputs; their producers write elsewhere.
+  for (const t of req.cut ?? []) {
+    const p = producers.get(t);
+    if (p) p.output = p.output.map((o) => (o === t ? `${t}__uncut` : o));
+    g.input.push({ name: t, type: { tensorType: { elemType: ONNX_CODE[shapes.dtype.get(t) ?? 'float32'], shape: { dim: symbolicDims(t).map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } });
+    producers.delete(t);
+  }
+
+  const order = topoOrder(g, model.name);
+  const differentiable = (n: NodeProto, rule: GradRule | undefined): number[] =>
+    (rule?.differentiable ? rule.differentiable(n) : n.input.map((_, i) => i)).filter((i) => n.input[i] && isFloat(n.input[i]));
+
+  // Forward: tensors that depend on a wrt tensor through float values.
+  const active = new Set(req.wrt);
+  for (const n of order) {
+    if (STOP_GRADIENT.has(n.opType)) continue;
+    const rule = rules.get(n.opType);
+    const ins = rule ? differentiable(n, rule) : n.input.map((_, i) => i).filter((i) => n.input[i] && isFloat(n.input[i]));
+    if (ins.some((i) => active.has(n.input[i]))) for (const o of n.output) if (o && isFloat(o)) active.add(o);
+  }
+  if (!active.has(req.output)) {
+    throw new AttrLensError(`${model.name}: output '${req.output}' does not depend on ${req.wrt.join(', ')} through float tensors, so it has no gradient there`);
+  }
+  // Backward: nodes on a path from wrt to output.
+  const needed = new Set([req.output]);
+  const onPath: NodeProto[] = [];
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k];
+    if (!n.output.some((o) => needed.has(o) && active.has(o))) continue;
+    if (STOP_GRADIENT.has(n.opType)) continue;
+    const rule = rules.get(n.opType);
+    if (!rule || ((n.domain ?? '') !== '' && n.domain !== 'ai.onnx')) {
+      const where = n.domain ? `${n.domain}.${n.opType}` : n.opType;
+      throw new AttrLensError(
+        `${model.name}: no gradient rule for op ${where} (node '${n.name || n.output[0]}') on the gradient path; supported: ${supportedOps().join(', ')}. Gradient-free methods (occlusion, feature-ablation, shapley-value-sampling, lime, kernel-shap) still work for this model`,
+        'ENOGRADRULE',
+      );
+    }
+    onPath.push(n);
+    for (const i of differentiable(n, rule)) if (active.has(n.input[i])) needed.add(n.input[i]);
+  }
+
+  // Seed and reverse sweep.
+  b.addInput(SEED, ONNX_CODE[shapes.dtype.get(req.output) ?? 'float32'], symbolicDims(req.output));
+  const contributions = new Map<string, string[]>([[req.output, [SEED]]]);
+  const total = (t: string): string | undefined => {
+    const c = contributions.get(t);
+    if (!c || c.length === 0) return undefined;
+    if (c.length === 1) return c[0];
+    const s = b.op('Sum', c);
+    contributions.set(t, [s]);
+    return s;
+  };
+  for (const n of onPath) {
+    const dY = n.output.map((o) => (active.has(o) ? total(o) : undefined));
+    if (dY.every((d) => d === undefined)) continue;
+    const rule = rules.get(n.opType)!;
+    const diff = new Set(differentiable(n, rule));
+    const needs = n.input.map((inp, i) => diff.has(i) && needed.has(inp) && active.has(inp));
+    const ctx = makeContext(b, m, n, dY, needs, shapes, isBatchAxis);
+    const grads = rule.grad(ctx);
+    grads.forEach((gi, i) => {
+      if (!gi || !needs[i]) return;
+      const list = contributions.get(n.input[i]) ?? [];
+      list.push(gi);
+      contributions.set(n.input[i], list);
+    });
+  }
+
+  const grads: Record<string, string> = {};
+  for (const t of req.wrt) {
+    const out = gradName(t);
+    const sum = total(t) ?? b.zerosLike(t);
+    b.add('Identity', [sum], {}, [out]);
+    b.addOutput(out, ONNX_CODE[shapes.dtype.get(t) ?? 'float32']);
+    grads[t] = out;
+  }
+  const outputs = new Set(g.output.map((o) => o.name));
+  for (const t of [...(req.expose ?? []), ...req.wrt.filter((t) => !g.input.some((i) => i.name === t))]) {
+    if (!outputs.has(t)) {
+      b.addOutput(t, ONNX_CODE[shapes.dtype.get(t) ?? 'float32']);
+      outputs.add(t);
+    }
+  }
+  return { model: m, seed: SEED, grads, output: req.output };
+}
+
+function makeContext(
+  b: GraphBuilder,
+  model: OnnxModel,
+  node: NodeProto,
+  dY: Array<string | undefined>,
+  needs: boolean[],
+  shapes: ShapeInfo,
+  isBatchAxis: (t: string, axis: number) => boolean,
+): RuleContext {
+  const shape = (t: string) => {
+    const d = shapes.dims.get(t);
+    if (!d) throw new AttrLensError(`internal: no probed shape for tensor '${t}' (node '${node.name}')`);
+    return d;
+  };
+  const ctx: RuleContext = {
+    b,
+    model,
+    node,
+    dY,
+    needs,
+    shape,
+    dtype: (t) => shapes.dtype.get(t),
+    isBatchAxis,
+    constant: (t) => model.constantValue(t),
+    opset: model.opset(''),
+    unbroadcast(grad, to, from) {
+      const ts = shape(to), fs = shape(from);
+      const r = fs.length - ts.length;
+      const axes: number[] = [];
+      for (let i = 0; i < fs.length; i++) {
+        if (i < r) axes.push(i);
+        else if (ts[i - r] === 1 && (fs[i] !== 1 || (isBatchAxis(from, i) && !isBatchAxis(to, i - r)))) axes.push(i);
+      }
+      let out = b.reduceSum(grad, axes, true);
+      if (r > 0 || (axes.length > 0 && ts.length !== fs.length)) out = b.reshape(out, b.shape(to));
+      return out;
+    },
+    dY0() {
+      return dY[0] ?? b.zerosLike(node.output[0]);
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,3 @@
+import { GradRule } from '../types';
+
+export const softmaxRules: Record<string, GradRule> = {};

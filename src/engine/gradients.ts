@@ -1,0 +1,54 @@
+import { buildGradient, GradientRequest, SEED } from './autodiff/builder';
+import { LoadedModel, RunOptions } from './loaded';
+import { Tensor, sizeOf } from './tensor';
+
+export interface GradientResult {
+  /** the differentiated output's forward value, (N, ...) */
+  output: Tensor;
+  /** gradient per wrt tensor, each shaped like that tensor with N rows */
+  grads: Record<string, Tensor>;
+  /** forward values of exposed (and intermediate wrt) tensors */
+  values: Record<string, Tensor>;
+}
+
+/** A one-hot seed selecting output[:, target] for each of `rows` samples. */
+export function oneHotSeed(outputDims: number[], rows: number, target: number): Tensor {
+  const per = sizeOf(outputDims.slice(1));
+  const data = new Float32Array(rows * per);
+  for (let r = 0; r < rows; r++) data[r * per + target] = 1;
+  return { dtype: 'float32', dims: [rows, ...outputDims.slice(1)], data };
+}
+
+/**
+ * Gradients of sum(seed * output) for a batch of samples, through a backward graph built once
+ * per (model, request) and run in chunks the model can batch.
+ * `seed` may have one row (shared by every sample) or one row per sample.
+ */
+export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor>, req: GradientRequest, seed: Tensor | ((rows: number, outputDims: number[]) => Tensor), opts: RunOptions = {}): Promise<GradientResult> {
+  const probeFeeds: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(feeds)) probeFeeds[k] = { ...t, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, sizeOf(t.dims.slice(1))) as Tensor['data'] };
+  const shapes = await lm.shapes(onlyGraphInputs(lm, probeFeeds, req));
+  const key = `grad|${JSON.stringify(req)}`;
+  const session = await lm.session(key, () => buildGradient(lm.forwardModel, req, shapes).model);
+  const rows = Math.max(...Object.values(feeds).map((t) => t.dims[0]));
+  const outDims = shapes.dims.get(req.output)!;
+  const seedTensor = typeof seed === 'function' ? seed(rows, outDims) : seed;
+  const gradOutputs = req.wrt.map((t) => `attrlens_grad/${t}`);
+  const valueNames = [...new Set([...(req.expose ?? []), ...req.wrt.filter((t) => !lm.inputs.some((i) => i.name === t))])];
+  const outputs = [req.output, ...gradOutputs, ...valueNames.filter((v) => v !== req.output)];
+  const res = await lm.runChunked(session, { ...feeds, [SEED]: seedTensor }, outputs, opts);
+  const grads: Record<string, Tensor> = {};
+  req.wrt.forEach((t, i) => (grads[t] = res[gradOutputs[i]]));
+  const values: Record<string, Tensor> = {};
+  for (const v of valueNames) values[v] = res[v];
+  return { output: res[req.output], grads, values };
+}
+
+// Cut tensors are fed by the caller but are not inputs of the forward model used for probing.
+function onlyGraphInputs(lm: LoadedModel, feeds: Record<string, Tensor>, req: GradientRequest): Record<string, Tensor> {
+  const cut = new Set(req.cut ?? []);
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(feeds)) if (!cut.has(k)) out[k] = t;
+  for (const i of lm.inputs) if (!out[i.name] && cut.size > 0) throw new Error(`input '${i.name}' must be fed even in cut mode`);
+  return out;
+}

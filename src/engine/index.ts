@@ -1,0 +1,16 @@
+// The engine's public entry, shared by the extension (in a worker), the CLI and tests.
+export { attribute, listMethods, getMethod, predict } from './methods/registry';
+export { inspectModel, type ModelInspection } from './inspect';
+export { LoadedModel, type IOInfo, type Progress } from './loaded';
+export { loadInputs, type LoadedInputs } from './inputs';
+export { AttrLensError, CancelledError } from './errors';
+export type * from './methods/types';
+export type { Tensor, DType } from './tensor';
+
+import { LoadedModel } from './loaded';
+import type { RuntimeOptions } from './runtime/session';
+
+/** Opens (or returns the cached) model at `file`. */
+export function openModel(file: string, runtime: RuntimeOptions = {}): Promise<LoadedModel> {
+  return LoadedModel.open(file, runtime);
+}

@@ -1,0 +1,64 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { OnnxModel } from './model';
+
+const LABEL_FILES = ['labels.txt', 'synset.txt', 'classes.txt'];
+
+/**
+ * Class labels for a model, from (in order) its metadata_props, a labels file beside it
+ * (`<model>.labels.txt`, labels.txt, synset.txt, classes.txt) or config.json's id2label.
+ */
+export function discoverLabels(model: OnnxModel): { labels: string[]; source: string } | undefined {
+  for (const p of model.proto.metadataProps ?? []) {
+    const key = (p.key ?? '').toLowerCase();
+    if (!['labels', 'classes', 'class_names', 'names', 'id2label'].includes(key) || !p.value) continue;
+    const parsed = parseLabelValue(p.value);
+    if (parsed?.length) return { labels: parsed, source: `metadata_props.${p.key}` };
+  }
+  if (!model.file) return undefined;
+  const dir = path.dirname(model.file);
+  const stem = path.basename(model.file, path.extname(model.file));
+  for (const f of [`${stem}.labels.txt`, ...LABEL_FILES]) {
+    const p = path.join(dir, f);
+    if (!fs.existsSync(p)) continue;
+    const lines = readSmall(p)?.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    // synset.txt lines look like "n01440764 tench, Tinca tinca": keep the readable part.
+    if (lines?.length) return { labels: lines.map((l) => l.replace(/^n\d{8}\s+/, '')), source: f };
+  }
+  const cfg = path.join(dir, 'config.json');
+  if (fs.existsSync(cfg)) {
+    try {
+      const j = JSON.parse(readSmall(cfg) ?? '{}') as { id2label?: Record<string, string> };
+      if (j.id2label && typeof j.id2label === 'object') {
+        const labels: string[] = [];
+        for (const [k, v] of Object.entries(j.id2label)) if (/^\d+$/.test(k)) labels[Number(k)] = String(v);
+        if (labels.length) return { labels: Array.from(labels, (l, i) => l ?? String(i)), source: 'config.json id2label' };
+      }
+    } catch {
+      // a config.json that is not JSON has no labels for us
+    }
+  }
+  return undefined;
+}
+
+function parseLabelValue(v: string): string[] | undefined {
+  try {
+    const j = JSON.parse(v) as unknown;
+    if (Array.isArray(j)) return j.map(String);
+    if (j && typeof j === 'object') {
+      const labels: string[] = [];
+      for (const [k, val] of Object.entries(j)) if (/^\d+$/.test(k)) labels[Number(k)] = String(val);
+      return Array.from(labels, (l, i) => l ?? String(i));
+    }
+  } catch {
+    // not JSON: comma or newline separated
+  }
+  const parts = v.split(/\r?\n|,/).map((s) => s.trim()).filter(Boolean);
+  return parts.length > 1 ? parts : undefined;
+}
+
+function readSmall(p: string, limit = 4 << 20): string | undefined {
+  const st = fs.statSync(p);
+  if (!st.isFile() || st.size > limit) return undefined;
+  return fs.readFileSync(p, 'utf8');
+}
