@@ -43,6 +43,12 @@ export interface Prediction {
 
 export interface AttributeRequest {
   method: string;
+  /** graph input to attribute to (default: the first float input, else the first input) */
+  input?: string;
+  /** graph output to explain (default: the first) */
+  output?: string;
+  /** folder that relative `.npy` parameter paths are read from (default: the working directory) */
+  baseDir?: string;
   /** output index, or a label name */
   target?: number | string;
   params?: Record<string, unknown>;

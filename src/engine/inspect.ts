@@ -1,0 +1,87 @@
+import { buildGradient } from './autodiff/builder';
+import { AttrLensError } from './errors';
+import { IOInfo, LoadedModel } from './loaded';
+import { discoverLabels } from './onnx/labels';
+import { num } from './onnx/proto';
+import { Tensor } from './tensor';
+
+export interface LayerInfo {
+  name: string;
+  dims: number[];
+  op: string;
+  /** module path from the producing node's name: `/layer4/layer4.1/conv2/Conv` → `layer4.layer4.1.conv2` */
+  module: string;
+}
+
+export interface ModelInspection {
+  file?: string;
+  irVersion: number;
+  opset: number;
+  producer: string;
+  inputs: IOInfo[];
+  outputs: IOInfo[];
+  opCounts: Record<string, number>;
+  labels?: string[];
+  labelSource?: string;
+  layers: LayerInfo[];
+  batchable: boolean;
+  gradients: { supported: boolean; unsupportedOps: string[]; message?: string };
+}
+
+export function modulePath(nodeName: string | undefined, op: string): string {
+  if (!nodeName) return '';
+  const parts = nodeName.split('/').filter(Boolean);
+  if (parts.length && (parts[parts.length - 1] === op || parts[parts.length - 1].startsWith(`${op}_`))) parts.pop();
+  return parts.join('.');
+}
+
+/** Everything a user wants to know before attributing: I/O, opset, ops, labels, layers, gradient support. */
+export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Record<string, Tensor>): Promise<ModelInspection> {
+  const lm = typeof lmOrFile === 'string' ? await LoadedModel.open(lmOrFile) : lmOrFile;
+  const m = lm.model;
+  const opCounts: Record<string, number> = {};
+  for (const n of m.graph.node) {
+    const k = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    opCounts[k] = (opCounts[k] ?? 0) + 1;
+  }
+  const producer = new Map<string, { name?: string; opType: string }>();
+  for (const n of m.graph.node) for (const o of n.output) producer.set(o, n);
+  const example = feeds ?? lm.exampleFeeds(1);
+  let layers: LayerInfo[] = [];
+  try {
+    layers = (await lm.layers(example)).map((l) => ({ ...l, module: modulePath(producer.get(l.name)?.name, l.op) }));
+  } catch (e) {
+    if (!(e instanceof AttrLensError)) throw e;
+  }
+  const labels = discoverLabels(m);
+  return {
+    file: m.file,
+    irVersion: num(m.proto.irVersion),
+    opset: m.opset(''),
+    producer: [m.proto.producerName, m.proto.producerVersion].filter(Boolean).join(' '),
+    inputs: lm.inputs,
+    outputs: lm.outputs,
+    opCounts,
+    labels: labels?.labels,
+    labelSource: labels?.source,
+    layers,
+    batchable: lm.maxBatch > 1,
+    gradients: await gradientSupport(lm, example),
+  };
+}
+
+async function gradientSupport(lm: LoadedModel, feeds: Record<string, Tensor>): Promise<ModelInspection['gradients']> {
+  const floatInputs = lm.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name);
+  if (floatInputs.length === 0) return { supported: false, unsupportedOps: [], message: 'no float input: use layer methods on an embedding, or perturbation methods' };
+  try {
+    const shapes = await lm.shapes(feeds);
+    buildGradient(lm.forwardModel, { output: lm.outputs[0].name, wrt: floatInputs }, shapes);
+    return { supported: true, unsupportedOps: [] };
+  } catch (e) {
+    if (e instanceof AttrLensError && e.code === 'ENOGRADRULE') {
+      const op = /no gradient rule for op (\S+)/.exec(e.message)?.[1];
+      return { supported: false, unsupportedOps: op ? [op] : [], message: e.message };
+    }
+    return { supported: false, unsupportedOps: [], message: (e as Error).message };
+  }
+}

@@ -1,0 +1,22 @@
+import { Method } from './base';
+import { FeatureAblation } from './featureAblation';
+import { GradCam } from './gradcam';
+import { Deconvolution, GuidedBackprop } from './guidedBackprop';
+import { GuidedGradCam } from './guidedGradcam';
+import { InputXGradient } from './inputXGradient';
+import { IntegratedGradients } from './integratedGradients';
+import { Occlusion } from './occlusion';
+import { Saliency } from './saliency';
+
+/** Every method, in the order pickers show them. Adding one here is all a method needs. */
+export const allMethods: Method[] = [
+  new IntegratedGradients(),
+  new Saliency(),
+  new InputXGradient(),
+  new GuidedBackprop(),
+  new Deconvolution(),
+  new GradCam(),
+  new GuidedGradCam(),
+  new Occlusion(),
+  new FeatureAblation(),
+];

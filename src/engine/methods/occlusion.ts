@@ -1,0 +1,130 @@
+import { AttrLensError } from '../errors';
+import { Tensor } from '../tensor';
+import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
+import { ablate, baseScore, checkWindow, evalPerturbed } from './perturbation';
+import { MethodInfo } from './types';
+
+interface Grid {
+  window: number[];
+  strides: number[];
+  counts: number[];
+  total: number;
+}
+
+function grid(dims: number[], window: number[], strides: number[]): Grid {
+  // Captum: ceil((D - w) / s) + 1 positions per dimension; the last window may be cut at the edge.
+  const counts = dims.map((d, i) => Math.ceil((d - window[i]) / strides[i]) + 1);
+  return { window, strides, counts, total: counts.reduce((a, c) => a * c, 1) };
+}
+
+/** Flat indices (within one sample) covered by window number `k`. */
+function windowIndices(dims: number[], g: Grid, k: number): Int32Array {
+  const r = dims.length;
+  const start: number[] = new Array(r);
+  const len: number[] = new Array(r);
+  let rem = k;
+  for (let i = r - 1; i >= 0; i--) {
+    const pos = rem % g.counts[i];
+    rem = Math.floor(rem / g.counts[i]);
+    start[i] = pos * g.strides[i];
+    len[i] = Math.min(g.window[i], dims[i] - start[i]);
+  }
+  const n = len.reduce((a, c) => a * c, 1);
+  const out = new Int32Array(n);
+  const strides: number[] = new Array(r);
+  let s = 1;
+  for (let i = r - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= dims[i];
+  }
+  const idx = new Array<number>(r).fill(0);
+  for (let f = 0; f < n; f++) {
+    let off = 0;
+    for (let i = 0; i < r; i++) off += (start[i] + idx[i]) * strides[i];
+    out[f] = off;
+    for (let i = r - 1; i >= 0; i--) {
+      if (++idx[i] < len[i]) break;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}
+
+/** Zeiler & Fergus 2014: output change when a sliding window is replaced by the baseline, averaged per element. */
+export class Occlusion extends Method {
+  readonly info: MethodInfo = {
+    id: 'occlusion',
+    captumName: 'Occlusion',
+    family: 'perturbation',
+    description: 'Slides a window over the input, replaces it with the baseline and records the drop in the target output.',
+    needsGradients: false,
+    params: [
+      { name: 'slidingWindowShapes', kind: 'shape', required: true, description: 'window shape without the batch axis, e.g. [3, 15, 15]' },
+      { name: 'strides', kind: 'shape', default: 1, description: 'window step per dimension (a number or a list), default 1' },
+      P.baselines(0),
+      P.perturbationsPerEval(),
+      { name: 'coarseToFine', kind: 'boolean', default: false, description: 'first compute a complete coarse map (double window and stride), then refine' },
+    ],
+  };
+
+  async run(ctx: MethodContext): Promise<MethodOutput> {
+    const x = inputTensor(ctx);
+    const dims = x.dims.slice(1);
+    const window = ctx.params.slidingWindowShapes as number[];
+    checkWindow('slidingWindowShapes', dims, window);
+    const s = ctx.params.strides as number[] | number;
+    const strides = typeof s === 'number' ? dims.map(() => s) : s.length === 1 && dims.length > 1 ? dims.map(() => s[0]) : s;
+    if (strides.length !== dims.length) throw new AttrLensError(`strides [${strides}] must have ${dims.length} entries like the input [${dims}]`);
+    const base = baselineOf(ctx);
+    const f0 = await baseScore(ctx);
+
+    const fine = grid(dims, window, strides);
+    const passes: Grid[] = [];
+    if (ctx.params.coarseToFine) {
+      const cw = window.map((w, i) => Math.min(dims[i], w * 2));
+      const cs = strides.map((st, i) => Math.min(Math.max(1, dims[i] - cw[i]) || 1, st * 2));
+      passes.push(grid(dims, cw, cs));
+    }
+    passes.push(fine);
+    const grandTotal = passes.reduce((a, g) => a + g.total, 0);
+    let done = 0;
+    let coarse: Float32Array | undefined;
+    let result: Float32Array | undefined;
+    for (const g of passes) {
+      const total = new Float64Array(x.data.length);
+      const weights = new Float64Array(x.data.length);
+      const cache = new Map<number, Int32Array>();
+      const idxOf = (k: number) => {
+        let v = cache.get(k);
+        if (!v) cache.set(k, (v = windowIndices(dims, g, k)));
+        return v;
+      };
+      const snapshot = (): Tensor => {
+        const out = new Float32Array(total.length);
+        for (let i = 0; i < out.length; i++) out[i] = weights[i] > 0 ? total[i] / weights[i] : coarse ? coarse[i] : 0;
+        return { dtype: 'float32', dims: x.dims, data: out };
+      };
+      await evalPerturbed(
+        ctx,
+        g.total,
+        (k, row) => ablate(row, idxOf(k), base),
+        (start, scores) => {
+          for (let j = 0; j < scores.length; j++) {
+            const idx = idxOf(start + j);
+            const d = f0 - scores[j];
+            for (let q = 0; q < idx.length; q++) {
+              total[idx[q]] += d;
+              weights[idx[q]] += 1;
+            }
+            cache.delete(start + j);
+          }
+        },
+        { phase: passes.length > 1 && g !== fine ? 'coarse' : 'fine', partial: snapshot, doneOffset: done, grandTotal },
+      );
+      done += g.total;
+      result = snapshot().data as Float32Array;
+      if (g !== fine) coarse = result;
+    }
+    return { attributions: { [ctx.input]: { dtype: 'float32', dims: x.dims, data: result! } } };
+  }
+}

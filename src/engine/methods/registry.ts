@@ -1,0 +1,111 @@
+import { AttrLensError, closest } from '../errors';
+import { LoadedModel } from '../loaded';
+import { discoverLabels } from '../onnx/labels';
+import { Tensor, sizeOf, softmax, topK } from '../tensor';
+import { Method, MethodContext, pick } from './base';
+import { resolveParams } from './params';
+import { AttributeOptions, AttributeRequest, AttributionResult, MethodInfo, Prediction } from './types';
+import { allMethods } from './all';
+
+const registry = new Map<string, Method>();
+for (const m of allMethods) {
+  if (registry.has(m.info.id)) throw new Error(`method '${m.info.id}' registered twice`);
+  registry.set(m.info.id, m);
+}
+
+export function listMethods(): MethodInfo[] {
+  return [...registry.values()].map((m) => m.info);
+}
+
+export function getMethod(id: string): Method {
+  const m = registry.get(id);
+  if (!m) throw new AttrLensError(`unknown method '${id}'; did you mean ${closest(id, registry.keys()).join(', ')}? (all: ${[...registry.keys()].join(', ')})`);
+  return m;
+}
+
+export function labelsOf(lm: LoadedModel): string[] | undefined {
+  return discoverLabels(lm.model)?.labels;
+}
+
+/** Top-k predictions (softmax over the output row) for batch-1 feeds. */
+export async function predict(lm: LoadedModel, feeds: Record<string, Tensor>, k = 5, output?: string): Promise<Prediction[]> {
+  const out = output ?? lm.outputs[0].name;
+  const res = await lm.forward(feeds, [out]);
+  return predictionsFrom(res[out], labelsOf(lm), k);
+}
+
+export function predictionsFrom(out: Tensor, labels: string[] | undefined, k = 5): Prediction[] {
+  const per = sizeOf(out.dims.slice(1));
+  const logits = Array.from(out.data.subarray(0, per) as Float32Array, Number);
+  // Outputs that already are probabilities (in [0,1], summing to 1) are shown as they are.
+  const sum = logits.reduce((a, b) => a + b, 0);
+  const isProb = logits.every((v) => v >= 0 && v <= 1) && Math.abs(sum - 1) < 1e-3;
+  const probs = isProb ? Float64Array.from(logits) : softmax(logits);
+  return topK(logits, Math.min(k, logits.length)).map((i) => ({ index: i, label: labels?.[i], probability: probs[i], logit: logits[i] }));
+}
+
+function resolveTarget(target: number | string | undefined, labels: string[] | undefined, classes: number, fallback: number, label: string): number {
+  if (target === undefined || target === null || target === '') return fallback;
+  if (typeof target === 'number' || /^-?\d+$/.test(String(target))) {
+    const t = Number(target);
+    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new AttrLensError(`target ${target} is outside the output's range 0..${classes - 1} of ${label}`);
+    return t;
+  }
+  const idx = labels?.findIndex((l) => l.toLowerCase() === String(target).toLowerCase()) ?? -1;
+  if (idx < 0) {
+    if (!labels) throw new AttrLensError(`target '${target}' is not a number and ${label} has no labels (add labels.txt beside the model)`);
+    throw new AttrLensError(`target '${target}' is not a label of ${label}; closest: ${closest(String(target), labels).join(', ')}`);
+  }
+  return idx;
+}
+
+/**
+ * The public entry: validates the request, runs the method and shapes the result as Captum
+ * returns it. Used by the extension's worker, the CLI and library users alike.
+ */
+export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, request: AttributeRequest, opts: AttributeOptions = {}): Promise<AttributionResult> {
+  const started = performance.now();
+  const method = getMethod(request.method);
+  const missing = lm.inputs.filter((i) => !feeds[i.name]).map((i) => i.name);
+  if (missing.length) throw new AttrLensError(`${lm.label} needs input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; pass --input NAME=FILE for each`);
+  for (const [k, t] of Object.entries(feeds)) {
+    if (t.dims[0] !== 1) throw new AttrLensError(`input '${k}' has batch ${t.dims[0]}; attribute one example at a time (batch 1)`);
+  }
+  const input = request.input ?? (lm.inputs.find((i) => i.dtype === 'float32') ?? lm.inputs[0]).name;
+  if (!feeds[input]) throw new AttrLensError(`${lm.label} has no input '${input}'; inputs: ${lm.inputs.map((i) => i.name).join(', ')}`);
+  const output = request.output ?? lm.outputs[0].name;
+  if (!lm.outputs.some((o) => o.name === output)) throw new AttrLensError(`${lm.label} has no output '${output}'; outputs: ${lm.outputs.map((o) => o.name).join(', ')}`);
+  const params = resolveParams(method.info.id, method.info.params, request.params);
+
+  const fwd = await lm.forward(feeds, [output], { signal: opts.signal });
+  const labels = labelsOf(lm);
+  const predictions = predictionsFrom(fwd[output], labels);
+  const classes = sizeOf(fwd[output].dims.slice(1));
+  const target = resolveTarget(request.target, labels, classes, predictions[0]?.index ?? 0, lm.label);
+
+  const ctx: MethodContext = {
+    lm,
+    feeds,
+    input,
+    output,
+    target,
+    params,
+    baseDir: request.baseDir ?? process.cwd(),
+    signal: opts.signal,
+    progress: (p) => opts.onProgress?.(p),
+  };
+  const out = await method.run(ctx);
+  return {
+    method: method.info.id,
+    target,
+    targetLabel: labels?.[target],
+    attributions: out.attributions,
+    predictions,
+    delta: out.delta,
+    layer: out.layer,
+    seconds: (performance.now() - started) / 1000,
+    params,
+  };
+}
+
+export { pick };
