@@ -34,7 +34,8 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
   const outDims = shapes.dims.get(req.output)!;
   const seedTensor = typeof seed === 'function' ? seed(rows, outDims) : seed;
   const gradOutputs = req.wrt.map((t) => `attrlens_grad/${t}`);
-  const valueNames = [...new Set([...(req.expose ?? []), ...req.wrt.filter((t) => !lm.inputs.some((i) => i.name === t))])];
+  const cut = new Set(req.cut ?? []);
+  const valueNames = [...new Set([...(req.expose ?? []), ...req.wrt.filter((t) => !lm.inputs.some((i) => i.name === t))])].filter((t) => !cut.has(t));
   const outputs = [req.output, ...gradOutputs, ...valueNames.filter((v) => v !== req.output)];
   const res = await lm.runChunked(session, { ...feeds, [SEED]: seedTensor }, outputs, opts);
   const grads: Record<string, Tensor> = {};

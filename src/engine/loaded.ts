@@ -199,6 +199,18 @@ export class LoadedModel {
     return this.runChunked(await this.forwardSession(), feeds, outputs, opts);
   }
 
+  /** Forward values of intermediate tensors (a session exposing them is built once per set). */
+  async intermediates(feeds: Record<string, Tensor>, names: string[], opts: RunOptions = {}): Promise<Record<string, Tensor>> {
+    const key = `values|${[...names].sort().join('|')}`;
+    const s = await this.session(key, () => {
+      const m = this.forwardModel.clone();
+      const have = new Set(m.graph.output.map((o) => o.name));
+      for (const n of names) if (!have.has(n)) m.graph.output.push({ name: n });
+      return m;
+    });
+    return this.runChunked(s, feeds, names, opts);
+  }
+
   /** Dtypes and dims of every intermediate tensor for these feeds' shapes (one probe run, cached). */
   shapes(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
     const key = Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');

@@ -1,14 +1,15 @@
-import { deepliftRules } from './rules/deeplift';
+import { deepliftMaxPoolRules, deepliftRules } from './rules/deeplift';
 import { guidedRules } from './rules/guided';
 import { GradRule, RuleTable } from './types';
 
-export type RuleSetName = 'default' | 'guided-backprop' | 'deconvolution' | 'deeplift';
+export type RuleSetName = 'default' | 'guided-backprop' | 'deconvolution' | 'deeplift' | 'deeplift-maxpool';
 
 const overlays: Record<RuleSetName, Record<string, GradRule>> = {
   default: {},
   'guided-backprop': guidedRules.guided,
   deconvolution: guidedRules.deconvolution,
   deeplift: deepliftRules,
+  'deeplift-maxpool': deepliftMaxPoolRules,
 };
 
 /** Base rules with a method's overrides layered on top (only the ops it changes). */

@@ -15,6 +15,8 @@ function sharp(): SharpFn {
 
 /** Images above this many pixels are refused before decoding. */
 export const MAX_PIXELS = 40_000_000;
+/** Image files above this size are refused before reading them. */
+const MAX_FILE_BYTES = 512 * 2 ** 20;
 
 /** The pixels the model sees, as RGBA, so a heatmap can be overlaid 1:1. */
 export interface DisplayImage {
@@ -33,8 +35,11 @@ export async function imageToTensor(file: string, cfg: PreprocessConfig, maxPixe
   const name = path.basename(file);
   let bytes: Buffer;
   try {
+    const size = (await fs.promises.stat(file)).size;
+    if (size > MAX_FILE_BYTES) throw new AttrLensError(`${name} is ${(size / 2 ** 20).toFixed(0)} MiB, too large for an image input: downscale it first`);
     bytes = await fs.promises.readFile(file);
   } catch (e) {
+    if (e instanceof AttrLensError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new AttrLensError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}; check the path`);
   }
@@ -56,7 +61,7 @@ async function decodeRgb(bytes: Buffer, name: string, cfg: PreprocessConfig, max
   const opts: SharpOptions = { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0, autoOrient: true };
   let meta: Metadata;
   try {
-    meta = await sharp()(bytes, opts).metadata();
+    meta = await sharp()(bytes, { ...opts, limitInputPixels: false }).metadata(); // header only: the limit is checked below
   } catch (e) {
     throw decodeError(e, name, bytes);
   }
@@ -64,7 +69,7 @@ async function decodeRgb(bytes: Buffer, name: string, cfg: PreprocessConfig, max
   const h = meta.pageHeight ?? meta.height;
   if (meta.width * h > maxPixels) {
     const mp = (meta.width * h) / 1e6;
-    throw new AttrLensError(`${name} is ${meta.width}x${h} (${mp.toFixed(1)} megapixels), above the ${maxPixels / 1e6}-megapixel limit: downscale it first`);
+    throw new AttrLensError(`${name} is ${meta.width}x${h} (${mp.toFixed(1)} megapixels), above the ${limitText(maxPixels)} limit: downscale it first`);
   }
   const [outH, outW] = cfg.size;
   const fit: Record<PreprocessConfig['resize'], keyof FitEnum> = { stretch: 'fill', cover: 'cover', contain: 'contain' };
@@ -98,8 +103,12 @@ function decodeError(e: unknown, name: string, bytes: Buffer): AttrLensError {
   const bmp = bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d;
   if (/unsupported image format/i.test(msg) && bmp) return new AttrLensError(`${name} is a BMP image, which the bundled decoder (sharp) cannot read: convert it to PNG first`);
   if (/unsupported image format/i.test(msg)) return new AttrLensError(`${name} is not an image format that can be decoded (PNG, JPEG, WebP, GIF, TIFF, AVIF): convert it to PNG`);
-  if (/pixel limit/i.test(msg)) return new AttrLensError(`${name} is above the ${MAX_PIXELS / 1e6}-megapixel limit: downscale it first`);
+  if (/pixel limit/i.test(msg)) return new AttrLensError(`${name} is above the pixel limit: downscale it first`);
   return new AttrLensError(`${name} cannot be decoded (${msg}): the file may be damaged; re-save it as PNG`);
+}
+
+function limitText(n: number): string {
+  return n >= 1e6 ? `${n / 1e6}-megapixel` : `${n}-pixel`;
 }
 
 /** Luma as PIL's convert('L') computes it (ITU-R 601-2 in 16-bit fixed point, rounded), as torchvision pipelines get it. */

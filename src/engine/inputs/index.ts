@@ -19,6 +19,8 @@ export interface LoadedInputs {
   image?: { width: number; height: number; rgba: Uint8Array; source: string };
   /** input name → absolute path of the file it was read from */
   files: Record<string, string>;
+  /** the preprocessing that produced `image` */
+  preprocess?: PreprocessConfig;
 }
 
 export interface LoadInputsOptions {
@@ -61,7 +63,10 @@ export async function loadInputs(model: LoadedModel, spec: string | Record<strin
     const cfg = resolvePreprocess(model, info.name, opts.preprocess);
     const img = await imageToTensor(file, cfg);
     out.feeds[info.name] = img.tensor;
-    out.image ??= { ...img.display, source: file };
+    if (!out.image) {
+      out.image = { ...img.display, source: file };
+      out.preprocess = cfg;
+    }
   }
   return out;
 }

@@ -63,7 +63,7 @@ export function validatePreprocess(json: unknown, label: string): Partial<Prepro
   if (!json || typeof json !== 'object' || Array.isArray(json)) fail('must be a JSON object such as {"layout": "NCHW", "size": [224, 224]}');
   const out: Partial<PreprocessConfig> = {};
   for (const [key, v] of Object.entries(json as Record<string, unknown>)) {
-    if (v === undefined || key === '$schema') continue;
+    if (v === undefined || v === null || key === '$schema') continue; // null: use the default
     switch (key) {
       case 'layout':
         out.layout = oneOf(v, LAYOUTS, key, fail);

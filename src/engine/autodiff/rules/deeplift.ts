@@ -1,1 +1,84 @@
-export const deepliftRules = {};
+import { attr } from '../../onnx/attributes';
+import { baseRules } from '../registry';
+import { GradRule, RuleContext } from '../types';
+import { maxPoolIndices, scatterAddFlat } from './pool';
+
+// DeepLift's rescale rule (Shrikumar et al. 2017, https://arxiv.org/abs/1704.02685) as Captum
+// applies it. The batch holds inputs in its first half and their baselines in the second.
+const EPS = 1e-10;
+
+/** t_in - t_ref for a batch [inputs; baselines], repeated for both halves: (2B, ...). */
+function pairDelta(ctx: RuleContext, t: string): string {
+  const { b } = ctx;
+  const [xi, xr] = halves(ctx, t);
+  const d = b.op('Sub', [xi, xr]);
+  return b.op('Concat', [d, d], { axis: attr.int(0) });
+}
+
+function halves(ctx: RuleContext, t: string): [string, string] {
+  const { b } = ctx;
+  const n = b.op('Gather', [b.shape(t), b.i64([0])], { axis: attr.int(0) });
+  const h = b.op('Div', [n, b.i64([2])]);
+  const sizes = b.op('Concat', [h, h], { axis: attr.int(0) });
+  const [a, c] = b.add('Split', [t, sizes], { axis: attr.int(0) }, 2);
+  return [a, c];
+}
+
+/** Where |Δin| is tiny the ordinary gradient, else `numerator / Δin`. */
+function rescaleOr(ctx: RuleContext, numerator: string, deltaIn: string): string {
+  const { b } = ctx;
+  const ordinary = baseRules.get(ctx.node.opType)!.grad(ctx)[0]!;
+  const small = b.op('Less', [b.op('Abs', [deltaIn]), b.f32(EPS)]);
+  const safe = b.op('Where', [small, b.f32(1), deltaIn]);
+  return b.op('Where', [small, ordinary, b.op('Div', [numerator, safe])]);
+}
+
+const nonlinear: GradRule = {
+  differentiable: () => [0],
+  grad: (ctx) => {
+    const { b } = ctx;
+    const dIn = pairDelta(ctx, ctx.node.input[0]);
+    const dOut = pairDelta(ctx, ctx.node.output[0]);
+    return [rescaleOr(ctx, b.op('Mul', [ctx.dY0(), dOut]), dIn)];
+  },
+};
+
+// Captum 0.8's own numbers show plain gradients through MaxPool (its module hook does not take
+// effect there), so the default set leaves MaxPool alone; `deepliftMaxPoolRule` adds Captum's
+// documented MaxPool rule, which keeps completeness exact.
+export const deepliftRules: Record<string, GradRule> = {
+  Relu: nonlinear,
+  Elu: nonlinear,
+  LeakyRelu: nonlinear,
+  Sigmoid: nonlinear,
+  Tanh: nonlinear,
+  Softplus: nonlinear,
+  Softmax: {
+    // Captum: the rescaled gradient minus its mean over every element of the batch
+    grad: (ctx) => {
+      const { b } = ctx;
+      const g = nonlinear.grad(ctx)[0]!;
+      const mean = b.op('ReduceMean', [g], { keepdims: attr.int(1) });
+      return [b.op('Sub', [g, mean])];
+    },
+  },
+};
+
+export const deepliftMaxPoolRules: Record<string, GradRule> = {
+  ...deepliftRules,
+  MaxPool: {
+    // Captum's rule: with xmax = max(out, out_ref), scatter dY*(xmax - out_ref) through the
+    // input's argmax and dY*(out - xmax) through the baseline's, add them, divide by Δin.
+    grad: (ctx) => {
+      const { b, node } = ctx;
+      const x = node.input[0];
+      const [out, ref] = halves(ctx, node.output[0]);
+      const xmax = b.op('Max', [out, ref]);
+      const deltaOut = b.op('Concat', [b.op('Sub', [xmax, ref]), b.op('Sub', [out, xmax])], { axis: attr.int(0) });
+      const unpooled = scatterAddFlat(ctx, x, maxPoolIndices(ctx), b.op('Mul', [ctx.dY0(), deltaOut]));
+      const [ui, ur] = halves(ctx, unpooled);
+      const u = b.op('Add', [ui, ur]);
+      return [rescaleOr(ctx, b.op('Concat', [u, u], { axis: attr.int(0) }), pairDelta(ctx, x))];
+    },
+  },
+};

@@ -29,7 +29,7 @@ export const matmulRules: Record<string, GradRule> = {
       const out: Array<string | undefined> = [undefined, undefined];
       if (ctx.needs[0]) {
         const da = b.op('MatMul', [dy, swapLast(ctx, bb, rB)]);
-        out[0] = reduceTo(ctx, da, node.input[0]);
+        out[0] = reduceTo(ctx, da, node.input[0], Math.max(rA, rB));
       }
       if (ctx.needs[1]) {
         const sb = ctx.shape(node.input[1]);
@@ -41,7 +41,7 @@ export const matmulRules: Record<string, GradRule> = {
           out[1] = b.op('MatMul', [swapLast(ctx, a2, 2), dy2]);
         } else {
           const db = b.op('MatMul', [swapLast(ctx, a, rA), dy]);
-          out[1] = reduceTo(ctx, db, node.input[1]);
+          out[1] = reduceTo(ctx, db, node.input[1], Math.max(rA, rB));
         }
       }
       return out;
@@ -70,10 +70,10 @@ export const matmulRules: Record<string, GradRule> = {
 };
 
 /** Sums a batched-matmul gradient over the batch axes its operand broadcast along. */
-function reduceTo(ctx: RuleContext, grad: string, operand: string): string {
+/** `gr` is the gradient's rank: that of the output after NumPy's promotion of 1-D operands. */
+function reduceTo(ctx: RuleContext, grad: string, operand: string, gr: number): string {
   const { b } = ctx;
   const target = ctx.shape(operand);
-  const gr = Math.max(ctx.shape(ctx.node.output[0]).length, 2);
   const tr = Math.max(target.length, 2);
   const lead = gr - tr;
   const axes: number[] = [];

@@ -1,0 +1,65 @@
+import { Tensor } from '../tensor';
+import { Approximation, integrationPoints } from './approximation';
+import { Method, MethodContext, MethodOutput, P, checkLayer, gradientsAt, inputTensor, stackRows, targetScores, tensorParam, broadcastTo } from './base';
+import { MethodInfo } from './types';
+
+/** Feeds with the attributed input replaced by the baseline (keeping its dtype: token ids stay ints). */
+export function baselineFeeds(ctx: MethodContext): Record<string, Tensor> {
+  const x = inputTensor(ctx);
+  const v = tensorParam(ctx, 'baselines', ctx.params.baselines ?? 0)!;
+  const f = broadcastTo(v, x.dims, "parameter 'baselines'");
+  const data = x.data instanceof BigInt64Array ? BigInt64Array.from(f, (q) => BigInt(Math.round(q))) : x.data instanceof Int32Array ? Int32Array.from(f) : f;
+  return { ...ctx.feeds, [ctx.input]: { dtype: x.dtype, dims: x.dims, data } };
+}
+
+/**
+ * Captum's LayerIntegratedGradients: integrate gradients with respect to a layer's output along
+ * the straight path between its values for the baseline and for the input; the graph is cut
+ * at the layer so the path values are fed in place of the layer.
+ */
+export class LayerIntegratedGradients extends Method {
+  readonly info: MethodInfo = {
+    id: 'layer-integrated-gradients',
+    captumName: 'LayerIntegratedGradients',
+    family: 'layer',
+    description: 'Integrated gradients in the space of a layer (e.g. the word embeddings), between its values for the baseline and the input.',
+    needsGradients: true,
+    layerShaped: true,
+    params: [P.layer(true), P.baselines(0), P.nSteps(50), P.igMethod(), P.internalBatchSize(), { name: 'returnConvergenceDelta', kind: 'boolean', default: true, description: 'report sum(attributions) - (f(input) - f(baseline))' }],
+  };
+
+  async run(ctx: MethodContext): Promise<MethodOutput> {
+    const layer = ctx.params.layer as string;
+    const dims = await checkLayer(ctx, layer);
+    const bFeeds = baselineFeeds(ctx);
+    const [inVal, baseVal] = await Promise.all([
+      ctx.lm.intermediates(ctx.feeds, [layer]),
+      ctx.lm.intermediates(bFeeds, [layer]),
+    ]);
+    const a = inVal[layer].data as Float32Array;
+    const a0 = baseVal[layer].data as Float32Array;
+    const n = ctx.params.nSteps as number;
+    const { alphas, weights } = integrationPoints(ctx.params.method as Approximation, n);
+    // (nSteps, ...layer dims) path points fed in place of the layer
+    const path = stackRows(dims, n, (k, row) => {
+      for (let i = 0; i < row.length; i++) row[i] = a0[i] + alphas[k] * (a[i] - a0[i]);
+    });
+    const res = await gradientsAt(ctx, undefined, { wrt: [layer], cut: [layer], feeds: { [layer]: path }, batchSize: ctx.params.internalBatchSize as number | undefined, phase: 'integrating' });
+    const g = res.grads[layer].data as Float32Array;
+    const per = a.length;
+    const attr = new Float32Array(per);
+    let total = 0;
+    for (let i = 0; i < per; i++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += weights[k] * g[k * per + i];
+      total += attr[i] = acc * (a[i] - a0[i]);
+    }
+    const out: MethodOutput = { attributions: { [ctx.input]: { dtype: 'float32', dims, data: attr } }, layer };
+    if (ctx.params.returnConvergenceDelta) {
+      const fx = (await targetScores(ctx, inputTensor(ctx)))[0];
+      const fb = (await targetScores({ ...ctx, feeds: bFeeds }, bFeeds[ctx.input]))[0];
+      out.delta = total - (fx - fb);
+    }
+    return out;
+  }
+}
