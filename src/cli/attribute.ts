@@ -1,0 +1,109 @@
+import * as path from 'path';
+import { AttrLensError } from '../engine/errors';
+import { loadInputs } from '../engine/inputs';
+import { writeNpy } from '../engine/inputs/npy';
+import { LoadedModel } from '../engine/loaded';
+import { attribute } from '../engine/methods/registry';
+import { AttributionResult } from '../engine/methods/types';
+import { ParsedArgs, checkFlags, flag, requireFlag } from './args';
+import { renderAttribution, writeFileSafe } from './render';
+
+export interface AttributeSummary {
+  model: string;
+  method: string;
+  target: number;
+  targetLabel?: string;
+  predictions: AttributionResult['predictions'];
+  attributionShape: number[];
+  seconds: number;
+  delta?: number;
+  layer?: string;
+  out?: string;
+  png?: string;
+}
+
+export function parseParams(args: ParsedArgs): Record<string, unknown> {
+  const raw = flag(args, 'params');
+  let params: Record<string, unknown> = {};
+  if (raw) {
+    try {
+      const v = JSON.parse(raw) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      params = v as Record<string, unknown>;
+    } catch (e) {
+      throw new AttrLensError(`--params must be a JSON object such as '{"nSteps": 32}' (${(e as Error).message})`);
+    }
+  }
+  const layer = flag(args, 'layer');
+  if (layer) params.layer = layer;
+  return params;
+}
+
+/** `attrlens attribute`: one attribution of one input, to stdout and optional files. */
+export async function attributeCommand(args: ParsedArgs, print: (s: string) => void, signal: AbortSignal, progress?: (done: number, total: number, phase?: string) => void): Promise<AttributeSummary> {
+  checkFlags(args, ['model', 'input', 'method', 'target', 'layer', 'params', 'out', 'png', 'json', 'view', 'sign', 'threads']);
+  const modelFile = requireFlag(args, 'model', 'M.onnx (the model to explain)');
+  const inputs = args.flags.get('input');
+  if (!inputs?.length) throw new AttrLensError('missing --input FILE (an image or a .npy tensor; NAME=FILE for models with several inputs)');
+  const method = requireFlag(args, 'method', 'METHOD (e.g. integrated-gradients, saliency, gradcam, occlusion; `attrlens methods` lists them)');
+  const threads = flag(args, 'threads');
+  const lm = await LoadedModel.open(modelFile, threads ? { threads: Number(threads) } : {});
+  const spec = inputs.length === 1 && !inputs[0].includes('=') ? inputs[0] : Object.fromEntries(inputs.map((s) => splitNamed(s, lm)));
+  const loaded = await loadInputs(lm, spec);
+  const target = flag(args, 'target');
+  const res = await attribute(
+    lm,
+    loaded.feeds,
+    { method, target: target === undefined ? undefined : /^\d+$/.test(target) ? Number(target) : target, params: parseParams(args) },
+    { signal, onProgress: (p) => progress?.(p.done, p.total, p.phase) },
+  );
+  const attr = Object.values(res.attributions)[0];
+  const summary: AttributeSummary = {
+    model: path.resolve(modelFile),
+    method: res.method,
+    target: res.target,
+    targetLabel: res.targetLabel,
+    predictions: res.predictions,
+    attributionShape: attr.dims,
+    seconds: res.seconds,
+    delta: res.delta,
+    layer: res.layer,
+  };
+  const out = flag(args, 'out');
+  if (out) {
+    writeFileSafe(out, '');
+    writeNpy(path.resolve(out), attr);
+    summary.out = path.resolve(out);
+  }
+  const png = flag(args, 'png');
+  if (png) {
+    if (!loaded.image) throw new AttrLensError('--png needs an image input (this input is a tensor); use --out to save the raw values');
+    const r = await renderAttribution(attr, loaded.image, { method: (flag(args, 'view') as never) ?? 'blended_heat_map', sign: (flag(args, 'sign') as never) ?? (res.method === 'saliency' ? 'absolute_value' : 'all') });
+    summary.png = writeFileSafe(png, r.png);
+  }
+  if (flag(args, 'json')) print(JSON.stringify(summary));
+  else print(formatSummary(summary));
+  return summary;
+}
+
+function splitNamed(s: string, lm: LoadedModel): [string, string] {
+  const eq = s.indexOf('=');
+  if (eq <= 0) throw new AttrLensError(`--input '${s}': with several inputs write NAME=FILE; inputs: ${lm.inputs.map((i) => i.name).join(', ')}`);
+  return [s.slice(0, eq), s.slice(eq + 1)];
+}
+
+export function formatPredictions(preds: AttributionResult['predictions']): string {
+  return preds.map((p, i) => `  ${i + 1}. ${String(p.index).padStart(4)}  ${(p.label ?? '').padEnd(24)} ${(p.probability * 100).toFixed(1).padStart(5)}%  (logit ${p.logit.toFixed(3)})`).join('\n');
+}
+
+function formatSummary(s: AttributeSummary): string {
+  const lines = [
+    `top predictions:`,
+    formatPredictions(s.predictions),
+    `${s.method} for target ${s.target}${s.targetLabel ? ` (${s.targetLabel})` : ''}${s.layer ? ` at layer ${s.layer}` : ''}: attribution [${s.attributionShape.join(', ')}] in ${s.seconds.toFixed(3)} s`,
+  ];
+  if (s.delta !== undefined) lines.push(`convergence delta: ${s.delta.toExponential(3)}`);
+  if (s.out) lines.push(`raw values: ${s.out}`);
+  if (s.png) lines.push(`heatmap: ${s.png}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,114 @@
+import { AttrLensError, CancelledError } from '../engine/errors';
+import { inspectModel } from '../engine/inspect';
+import { listMethods } from '../engine/methods/registry';
+import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';
+import { attributeCommand } from './attribute';
+import { runConformance } from './conformance';
+import { demoCommand } from './demo';
+import { runEvaluate } from './evaluate';
+
+const USAGE = `attrlens — explain ONNX model predictions (Captum's methods on onnxruntime)
+
+usage:
+  attrlens inspect --model M.onnx [--json]
+  attrlens attribute --model M.onnx --input FILE [--input NAME=FILE ...] --method METHOD
+                     [--target INDEX|LABEL] [--layer TENSOR] [--params JSON] [--out attr.npy]
+                     [--png heat.png] [--view blended_heat_map] [--sign all] [--json]
+  attrlens methods [--json]
+  attrlens conformance DIR [--filter TEXT]
+  attrlens evaluate [--model M.onnx] [--images DIR] [--methods a,b,c] [--json]
+  attrlens demo [--out out/demo]`;
+
+function print(s: string): void {
+  process.stdout.write(`${s}\n`);
+}
+
+function progressBar(): (done: number, total: number, phase?: string) => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  return (done, total, phase) => {
+    const w = 30;
+    const f = Math.round((done / Math.max(1, total)) * w);
+    process.stderr.write(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} ${phase ?? ''}   ${done >= total ? '\n' : ''}`);
+  };
+}
+
+async function inspect(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['model', 'json']);
+  const info = await inspectModel(requireFlag(args, 'model', 'M.onnx'));
+  if (flag(args, 'json')) return print(JSON.stringify(info));
+  const dims = (d: Array<number | string | null>) => `[${d.map((x) => x ?? '?').join(', ')}]`;
+  print(`${info.file}\n  ir ${info.irVersion}, opset ${info.opset}${info.producer ? `, ${info.producer}` : ''}; batching: ${info.batchable ? 'yes' : 'batch 1 only'}`);
+  for (const i of info.inputs) print(`  input  ${i.name}: ${i.dtype ?? i.elemType} ${dims(i.dims)}`);
+  for (const o of info.outputs) print(`  output ${o.name}: ${o.dtype ?? o.elemType} ${dims(o.dims)}`);
+  print(`  ops: ${Object.entries(info.opCounts).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+  print(`  labels: ${info.labels ? `${info.labels.length} from ${info.labelSource} (${info.labels.slice(0, 5).join(', ')}${info.labels.length > 5 ? ', …' : ''})` : 'none'}`);
+  print(`  gradients: ${info.gradients.supported ? 'supported' : `not supported (${info.gradients.message})`}`);
+  print(`  layers (${info.layers.length}):`);
+  for (const l of info.layers) print(`    ${l.name} ${dims(l.dims)} ${l.op}`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  switch (args.command) {
+    case 'inspect':
+      await inspect(args);
+      return 0;
+    case 'attribute':
+      await attributeCommand(args, print, controller.signal, progressBar());
+      return 0;
+    case 'methods': {
+      checkFlags(args, ['json']);
+      const ms = listMethods();
+      if (flag(args, 'json')) print(JSON.stringify(ms));
+      else for (const m of ms) print(`${m.id.padEnd(30)} ${m.captumName.padEnd(28)} ${m.params.map((p) => `${p.name}${p.default !== undefined ? `=${JSON.stringify(p.default)}` : p.required ? ' (required)' : ''}`).join(', ')}`);
+      return 0;
+    }
+    case 'conformance': {
+      checkFlags(args, ['filter']);
+      const dir = args.positional[0];
+      if (!dir) throw new AttrLensError('usage: attrlens conformance DIR (the folder with cases.json)');
+      const results = await runConformance(dir, print, flag(args, 'filter'));
+      return results.every((r) => r.ok) ? 0 : 1;
+    }
+    case 'evaluate': {
+      checkFlags(args, ['model', 'images', 'methods', 'json', 'target']);
+      const { sampleDir } = await import('./demo');
+      const dir = sampleDir();
+      await runEvaluate({
+        model: flag(args, 'model') ?? `${dir}/model.onnx`,
+        images: flag(args, 'images') ?? `${dir}/images`,
+        methods: flag(args, 'methods')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [],
+        target: flag(args, 'target') as 'true' | 'predicted' | undefined,
+        json: !!flag(args, 'json'),
+        log: print,
+      });
+      return 0;
+    }
+    case 'demo':
+      checkFlags(args, ['out', 'image']);
+      await demoCommand(flag(args, 'out') ?? 'out/demo', print, flag(args, 'image'));
+      return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+      print(USAGE);
+      return 0;
+    default:
+      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, demo (attrlens help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof CancelledError) {
+      process.stderr.write('attrlens: cancelled\n');
+      process.exit(130);
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`attrlens: error: ${msg.split('\n')[0]}\n`);
+    process.exit(e instanceof AttrLensError ? 2 : 1);
+  },
+);

@@ -1,0 +1,358 @@
+// The typed message protocol between the extension host and the Attribution panel webview.
+// One discriminated union per direction; requests from the webview carry a `requestId` that the
+// host echoes on every reply. The webview bundle depends on this module (and src/shared) only.
+import type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction } from '../engine/methods/types';
+
+export type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction };
+
+/** Bumped on any breaking change; the host sends it in `init`. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Plain data carried by messages
+
+/** Captum's `visualize_image_attr` methods. */
+export type VisualizeMethod = 'heat_map' | 'blended_heat_map' | 'masked_image' | 'alpha_scaling' | 'original_image';
+/** Captum's `sign` argument. */
+export type VisualizeSign = 'absolute_value' | 'positive' | 'negative' | 'all';
+/** `auto` = Captum's default for the sign (RdWhGn / Greens / Reds / Blues). */
+export type ColormapName = 'auto' | 'viridis' | 'inferno' | 'jet' | 'gray';
+
+/** How the heatmap is drawn; host may send defaults (from settings), the webview owns it after. */
+export interface ViewSettings {
+  method: VisualizeMethod;
+  sign: VisualizeSign;
+  /** percent of cumulative attribution mass that saturates, Captum's `outlier_perc` (default 2) */
+  outlierPerc: number;
+  /** heat map opacity over the grayscale image for `blended_heat_map` (default 0.5) */
+  alphaOverlay: number;
+  colormap: ColormapName;
+}
+
+/** The model as the panel needs it (a subset of the engine's ModelInspection). */
+export interface ModelSummary {
+  /** display name, usually the file's base name */
+  name: string;
+  inputs: Array<{ name: string; dims: Array<number | string | null>; dtype?: string }>;
+  outputs?: Array<{ name: string; dims: Array<number | string | null>; dtype?: string }>;
+  /** class labels by output index, when known */
+  labels?: string[];
+  /** layers a layer method can target; when absent the panel offers a free text field */
+  layers?: Array<{ name: string; module: string; op: string; dims: number[] }>;
+  /** false when the model has ops without gradient rules (gradient methods will fail) */
+  gradientsSupported?: boolean;
+}
+
+/**
+ * The image the attribution is drawn over, as the model sees it (after resize/crop).
+ * `rgba8-base64` is preferred: a `uri` image may taint the canvas (no pixel reads, no PNG export).
+ */
+export type PanelImage =
+  | { encoding: 'rgba8-base64'; width: number; height: number; /** width*height*4 bytes */ data: string; input?: string }
+  | { encoding: 'uri'; width: number; height: number; /** a webview URI (asWebviewUri) */ uri: string; input?: string };
+
+export type WorkspaceTrust = { restricted: false } | { restricted: true; /** one line, shown to the user */ reason: string };
+
+/** A raw attribution map: float32 little-endian in base64 plus its shape and raw value range. */
+export interface AttributionMap {
+  /** (1,C,H,W), (C,H,W), (1,1,h,w) or (h,w); small maps are upsampled to the image */
+  dims: number[];
+  data: string;
+  /** raw minimum and maximum over all values (before channel summing) */
+  min: number;
+  max: number;
+  /** which model input this map belongs to */
+  input?: string;
+}
+
+/** One finished attribution, ready to draw. */
+export interface AttributionPayload {
+  method: string;
+  target: number;
+  targetLabel?: string;
+  map: AttributionMap;
+  /** Captum's convergence delta where the method defines one */
+  delta?: number;
+  seconds: number;
+  /** layer name for layer methods */
+  layer?: string;
+  /** parameters the method actually ran with (defaults filled in) */
+  params: Record<string, unknown>;
+}
+
+/** Values a parameter may take on the wire (numbers, flags, text, shapes). */
+export type ParamValue = number | boolean | string | null | number[];
+export type ParamValues = Record<string, ParamValue>;
+
+// ---------------------------------------------------------------------------------------------
+// Host → webview
+
+/** First message after `ready`: everything the panel shows before any run. */
+export interface InitMessage {
+  type: 'init';
+  protocolVersion: number;
+  model: ModelSummary;
+  image?: PanelImage;
+  methods: MethodInfo[];
+  current: { method: string; params: ParamValues; target?: number };
+  trust: WorkspaceTrust;
+  predictions?: Prediction[];
+  /** default view settings (from user settings) */
+  view?: Partial<ViewSettings>;
+}
+
+/** A partial update of what `init` set (e.g. trust granted, new image, method list changed). */
+export interface StateMessage {
+  type: 'state';
+  model?: ModelSummary;
+  image?: PanelImage;
+  methods?: MethodInfo[];
+  current?: { method: string; params: ParamValues; target?: number };
+  trust?: WorkspaceTrust;
+  view?: Partial<ViewSettings>;
+}
+
+/** Top-5 predictions for the current input. */
+export interface PredictionsMessage {
+  type: 'predictions';
+  predictions: Prediction[];
+}
+
+/** The host accepted a request and started work (one per runAttribution/retarget/compare). */
+export interface RunStartedMessage {
+  type: 'runStarted';
+  requestId: string;
+  kind: 'single' | 'compare';
+  /** the method(s) being run */
+  methods: string[];
+  target: number;
+  targetLabel?: string;
+}
+
+export interface RunProgressMessage {
+  type: 'runProgress';
+  requestId: string;
+  done: number;
+  total: number;
+  phase?: string;
+  /** for compare runs: which method this progress belongs to */
+  method?: string;
+  /** partial map so far (perturbation methods); drawn while running */
+  partial?: AttributionMap;
+}
+
+export interface RunResultMessage {
+  type: 'runResult';
+  requestId: string;
+  result: AttributionPayload;
+}
+
+/** Several methods for one target; failed methods are listed with their one-line error. */
+export interface CompareResultMessage {
+  type: 'compareResult';
+  requestId: string;
+  target: number;
+  targetLabel?: string;
+  sharedScale: boolean;
+  results: AttributionPayload[];
+  errors?: Array<{ method: string; message: string }>;
+}
+
+/** One-line error. With a requestId it ends that request; without, it is a general error. */
+export interface ErrorMessage {
+  type: 'error';
+  requestId?: string;
+  message: string;
+}
+
+export interface RunCancelledMessage {
+  type: 'runCancelled';
+  requestId: string;
+}
+
+/** Reply to `export`: where it was written, or why not (one line). */
+export interface ExportDoneMessage {
+  type: 'exportDone';
+  requestId: string;
+  ok: boolean;
+  message: string;
+}
+
+export type ToWebview =
+  | InitMessage
+  | StateMessage
+  | PredictionsMessage
+  | RunStartedMessage
+  | RunProgressMessage
+  | RunResultMessage
+  | CompareResultMessage
+  | ErrorMessage
+  | RunCancelledMessage
+  | ExportDoneMessage;
+
+// ---------------------------------------------------------------------------------------------
+// Webview → host
+
+/** The webview's script has loaded; the host answers with `init`. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export interface RunAttributionMessage {
+  type: 'runAttribution';
+  requestId: string;
+  method: string;
+  target: number;
+  params: ParamValues;
+}
+
+/** Re-run the current method for another output (clicked prediction). */
+export interface RetargetMessage {
+  type: 'retarget';
+  requestId: string;
+  target: number;
+}
+
+/** Cancel one request, or whatever is running when requestId is absent. */
+export interface CancelMessage {
+  type: 'cancel';
+  requestId?: string;
+}
+
+export interface CompareMessage {
+  type: 'compare';
+  requestId: string;
+  methods: string[];
+  target: number;
+  /** one saturation threshold for all maps instead of one per map */
+  sharedScale: boolean;
+  /** per-method parameters; methods not listed run with their defaults */
+  params?: Record<string, ParamValues>;
+}
+
+/** Export the last result. The host asks the user where to save; the webview never sends paths. */
+export interface ExportMessage {
+  type: 'export';
+  requestId: string;
+  format: 'png' | 'npy' | 'json';
+  /** required for `png` (the canvas as drawn), absent otherwise */
+  pngDataUrl?: string;
+}
+
+/** The user picked another method (or edited its parameters); the host remembers it. */
+export interface ChangeMethodMessage {
+  type: 'changeMethod';
+  method: string;
+  params?: ParamValues;
+}
+
+/** Open the extension's settings. */
+export interface OpenSettingsMessage {
+  type: 'openSettings';
+}
+
+export type FromWebview =
+  | ReadyMessage
+  | RunAttributionMessage
+  | RetargetMessage
+  | CancelMessage
+  | CompareMessage
+  | ExportMessage
+  | ChangeMethodMessage
+  | OpenSettingsMessage;
+
+// ---------------------------------------------------------------------------------------------
+// Validation of webview messages (the host treats the webview as untrusted input)
+
+/** Limits enforced by `isFromWebview`. */
+export const LIMITS = {
+  requestId: /^[A-Za-z0-9_-]{1,64}$/,
+  methodId: /^[a-z][a-z0-9-]{0,63}$/,
+  paramName: /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+  maxTarget: 10_000_000,
+  maxParams: 64,
+  maxStringParam: 4096,
+  maxArrayParam: 64,
+  maxCompareMethods: 12,
+  /** 64 MiB of base64 */
+  maxPngDataUrl: 64 * 1024 * 1024,
+} as const;
+
+const PNG_PREFIX = 'data:image/png;base64,';
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Exactly the required keys, plus any of the optional ones, and nothing else. */
+function keysAre(o: Record<string, unknown>, required: readonly string[], optional: readonly string[] = []): boolean {
+  const keys = Object.keys(o);
+  for (const k of required) if (!Object.prototype.hasOwnProperty.call(o, k)) return false;
+  for (const k of keys) if (!required.includes(k) && !optional.includes(k)) return false;
+  return true;
+}
+
+const isRequestId = (v: unknown): v is string => typeof v === 'string' && LIMITS.requestId.test(v);
+const isMethodId = (v: unknown): v is string => typeof v === 'string' && LIMITS.methodId.test(v);
+const isTarget = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= LIMITS.maxTarget;
+
+function isParamValue(v: unknown): v is ParamValue {
+  if (v === null || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (typeof v === 'string') return v.length <= LIMITS.maxStringParam && !v.includes('\0');
+  if (Array.isArray(v)) return v.length <= LIMITS.maxArrayParam && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  return false;
+}
+
+function isParamValues(v: unknown): v is ParamValues {
+  if (!isRecord(v)) return false;
+  const keys = Object.keys(v);
+  if (keys.length > LIMITS.maxParams) return false;
+  return keys.every((k) => !FORBIDDEN_KEYS.has(k) && LIMITS.paramName.test(k) && isParamValue(v[k]));
+}
+
+function isPngDataUrl(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= LIMITS.maxPngDataUrl && v.startsWith(PNG_PREFIX) &&
+    /^[A-Za-z0-9+/]+={0,2}$/.test(v.slice(PNG_PREFIX.length));
+}
+
+/** Strict check of a message from the webview: known type, known keys only, typed and bounded values. */
+export function isFromWebview(msg: unknown): msg is FromWebview {
+  if (!isRecord(msg) || typeof msg.type !== 'string') return false;
+  const m = msg;
+  switch (m.type) {
+    case 'ready':
+    case 'openSettings':
+      return keysAre(m, ['type']);
+    case 'runAttribution':
+      return keysAre(m, ['type', 'requestId', 'method', 'target', 'params']) &&
+        isRequestId(m.requestId) && isMethodId(m.method) && isTarget(m.target) && isParamValues(m.params);
+    case 'retarget':
+      return keysAre(m, ['type', 'requestId', 'target']) && isRequestId(m.requestId) && isTarget(m.target);
+    case 'cancel':
+      return keysAre(m, ['type'], ['requestId']) && (m.requestId === undefined || isRequestId(m.requestId));
+    case 'compare': {
+      if (!keysAre(m, ['type', 'requestId', 'methods', 'target', 'sharedScale'], ['params'])) return false;
+      if (!isRequestId(m.requestId) || !isTarget(m.target) || typeof m.sharedScale !== 'boolean') return false;
+      const methods = m.methods;
+      if (!Array.isArray(methods) || methods.length < 1 || methods.length > LIMITS.maxCompareMethods) return false;
+      if (!methods.every(isMethodId) || new Set(methods).size !== methods.length) return false;
+      if (m.params === undefined) return true;
+      if (!isRecord(m.params)) return false;
+      const per = m.params;
+      return Object.keys(per).every((k) => methods.includes(k) && isParamValues(per[k]));
+    }
+    case 'export':
+      if (!keysAre(m, ['type', 'requestId', 'format'], ['pngDataUrl']) || !isRequestId(m.requestId)) return false;
+      if (m.format === 'png') return isPngDataUrl(m.pngDataUrl);
+      return (m.format === 'npy' || m.format === 'json') && m.pngDataUrl === undefined;
+    case 'changeMethod':
+      return keysAre(m, ['type', 'method'], ['params']) && isMethodId(m.method) &&
+        (m.params === undefined || isParamValues(m.params));
+    default:
+      return false;
+  }
+}

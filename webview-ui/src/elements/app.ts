@@ -1,0 +1,436 @@
+// <al-app>: the Attribution panel. The only element that talks to the host; children report
+// user actions with bubbling events and get data through properties.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { base64ToFloat32 } from '../../../src/shared/base64';
+import type {
+  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, ParamValues,
+  Prediction, ToWebview, ViewSettings, WorkspaceTrust,
+} from '../../../src/shared/protocol';
+import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
+import { blankImage, loadPanelImage } from '../image';
+import { defaultParams, missingRequired } from '../params';
+import { connectHost, type Host } from '../vscode';
+import { AlElement, h } from './base';
+import type { AlCompare, CompareChangeDetail, CompareItem } from './compare';
+import type { ExportDetail, AlExportBar } from './export-bar';
+import type { AlHeatmap, DecodedMap, RenderedDetail, RenderErrorDetail } from './heatmap';
+import type { AlLegend } from './legend';
+import type { AlMethodPicker, MethodChangeDetail, ParamsChangeDetail } from './method-picker';
+import type { AlNotice } from './notice';
+import type { AlPredictions, RetargetDetail } from './predictions';
+import type { AlRunBar, TargetChangeDetail } from './run-bar';
+import type { AlViewControls, ViewChangeDetail } from './view-controls';
+import './compare';
+import './export-bar';
+import './heatmap';
+import './legend';
+import './method-picker';
+import './notice';
+import './predictions';
+import './run-bar';
+import './view-controls';
+
+/** What survives the panel being hidden (getState/setState); JSON only. */
+export interface PanelState {
+  version: 1;
+  view: ViewSettings;
+  method?: string;
+  /** edited parameters per method */
+  params: Record<string, ParamValues>;
+  target?: number;
+  compareSelected: string[];
+  sharedScale: boolean;
+  init?: InitMessage;
+  predictions?: Prediction[];
+  result?: AttributionPayload;
+  compare?: CompareResultMessage;
+  error?: string;
+}
+
+interface Running {
+  requestId: string;
+  kind: 'single' | 'compare' | 'export';
+}
+
+const CSS = `
+:host { padding: 8px 12px 24px; max-width: 1200px; }
+header { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; margin-bottom: 4px; }
+header h2 { font-size: 14px; margin: 0; font-weight: 600; }
+header .spacer { flex: 1; }
+.main { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px 24px; align-items: start; }
+section { min-width: 0; }
+.summary { font-size: 12px; margin-top: 6px; }
+al-legend { margin-top: 6px; max-width: 448px; }
+`;
+
+function decodeMap(m: AttributionMap): DecodedMap {
+  return { data: base64ToFloat32(m.data), dims: m.dims };
+}
+
+function freshState(): PanelState {
+  return { version: 1, view: { ...DEFAULT_VIEW }, params: {}, compareSelected: [], sharedScale: true };
+}
+
+export class AlApp extends AlElement {
+  private host: Host<PanelState> | undefined;
+  private state: PanelState = freshState();
+  private running: Running | undefined;
+  private exportRequest: string | undefined;
+  private image: RgbaImage | undefined;
+  private resultMap: DecodedMap | undefined;
+  private seq = 0;
+  /** user changed the view: host defaults no longer apply */
+  private viewTouched = false;
+
+  private readonly titleEl = h('h2');
+  private readonly inputEl = h('span', { class: 'muted' });
+  private readonly restricted = h('al-notice', { 'attr:id': 'restricted', kind: 'warning', dismissible: false }) as AlNotice;
+  private readonly errorEl = h('al-notice', { 'attr:id': 'error', kind: 'error' }) as AlNotice;
+  private readonly heatmap = h('al-heatmap', { 'attr:id': 'heatmap' }) as AlHeatmap;
+  private readonly legend = h('al-legend', { 'attr:id': 'legend' }) as AlLegend;
+  private readonly viewControls = h('al-view-controls', { 'attr:id': 'view' }) as AlViewControls;
+  private readonly summary = h('div', { class: 'summary muted', 'attr:id': 'summary' });
+  private readonly predictions = h('al-predictions', { 'attr:id': 'predictions' }) as AlPredictions;
+  private readonly picker = h('al-method-picker', { 'attr:id': 'picker' }) as AlMethodPicker;
+  private readonly runBar = h('al-run-bar', { 'attr:id': 'runbar' }) as AlRunBar;
+  private readonly exportBar = h('al-export-bar', { 'attr:id': 'export' }) as AlExportBar;
+  private readonly compare = h('al-compare', { 'attr:id': 'compare' }) as AlCompare;
+  private paramErrors: string[] = [];
+  /** the parameters object the picker was last given or reported */
+  private pickerSource: ParamValues | undefined;
+
+  constructor() {
+    super(CSS);
+    this.root.append(
+      h('header', {}, this.titleEl, this.inputEl, h('span', { class: 'spacer' }),
+        h('vscode-button', { 'attr:id': 'settings', secondary: true, 'on:click': () => this.post({ type: 'openSettings' }) }, 'Settings')),
+      this.restricted,
+      this.errorEl,
+      h('div', { class: 'main' },
+        h('section', {}, this.heatmap, this.legend, this.summary, h('h3', {}, 'View'), this.viewControls),
+        h('section', {},
+          h('h3', {}, 'Predictions'), this.predictions,
+          h('h3', {}, 'Method'), this.picker,
+          h('h3', {}, 'Run'), this.runBar,
+          h('h3', {}, 'Export'), this.exportBar)),
+      h('h3', {}, 'Compare methods'), this.compare,
+    );
+    this.heatmap.addEventListener('al-rendered', (e) => { this.legend.info = (e as CustomEvent<RenderedDetail>).detail; });
+    this.heatmap.addEventListener('al-render-error', (e) => {
+      this.legend.info = undefined;
+      this.showError((e as CustomEvent<RenderErrorDetail>).detail.message);
+    });
+    this.errorEl.addEventListener('al-dismiss', () => this.showError(''));
+    this.root.addEventListener('al-retarget', (e) => this.retarget((e as CustomEvent<RetargetDetail>).detail.target));
+    this.root.addEventListener('al-target-change', (e) => this.setTarget((e as CustomEvent<TargetChangeDetail>).detail.target));
+    this.root.addEventListener('al-method-change', (e) => this.changeMethod((e as CustomEvent<MethodChangeDetail>).detail.method));
+    this.root.addEventListener('al-params-change', (e) => this.changeParams((e as CustomEvent<ParamsChangeDetail>).detail));
+    this.root.addEventListener('al-view-change', (e) => this.changeView((e as CustomEvent<ViewChangeDetail>).detail.view));
+    this.root.addEventListener('al-run', () => this.run());
+    this.root.addEventListener('al-cancel', () => this.cancel());
+    this.root.addEventListener('al-export', (e) => this.export((e as CustomEvent<ExportDetail>).detail.format));
+    this.root.addEventListener('al-compare-change', (e) => this.compareChanged((e as CustomEvent<CompareChangeDetail>).detail));
+    this.root.addEventListener('al-compare-run', (e) => this.runCompare((e as CustomEvent<CompareChangeDetail>).detail));
+  }
+
+  override connectedCallback(): void {
+    if (!this.host) {
+      this.host = connectHost<PanelState>();
+      const saved = this.host.getState();
+      if (saved && saved.version === 1) this.restore(saved);
+      window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+      this.post({ type: 'ready' });
+    }
+    super.connectedCallback();
+  }
+
+  // ---- host → panel ---------------------------------------------------------------------------
+
+  private receive(msg: unknown): void {
+    if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') return;
+    const m = msg as ToWebview;
+    switch (m.type) {
+      case 'init':
+        this.applyInit(m);
+        break;
+      case 'state': {
+        const base = this.state.init;
+        if (!base) break;
+        this.applyInit({ ...base, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)), type: 'init' } as InitMessage);
+        break;
+      }
+      case 'predictions':
+        this.state.predictions = m.predictions;
+        break;
+      case 'runStarted':
+        this.running = { requestId: m.requestId, kind: m.kind };
+        this.runBar.progress = undefined;
+        if (m.kind === 'single') this.state.target = m.target;
+        this.showError('');
+        break;
+      case 'runProgress':
+        if (this.running?.requestId !== m.requestId) return;
+        this.runBar.progress = { done: m.done, total: m.total, phase: m.method ? `${m.method}: ${m.phase ?? 'running'}` : m.phase };
+        if (m.partial && this.running.kind === 'single') {
+          this.heatmap.map = decodeMap(m.partial);
+          this.heatmap.partial = true;
+        }
+        return; // progress is not persisted
+      case 'runResult':
+        if (this.running?.requestId === m.requestId) this.running = undefined;
+        this.state.result = m.result;
+        this.state.target = m.result.target;
+        this.resultMap = decodeMap(m.result.map);
+        break;
+      case 'compareResult':
+        if (this.running?.requestId === m.requestId) this.running = undefined;
+        this.state.compare = m;
+        break;
+      case 'runCancelled':
+        if (this.running?.requestId === m.requestId) this.running = undefined;
+        break;
+      case 'error':
+        if (m.requestId && this.running?.requestId === m.requestId) this.running = undefined;
+        if (m.requestId && m.requestId === this.exportRequest) this.exportRequest = undefined;
+        this.showError(m.message);
+        break;
+      case 'exportDone':
+        if (m.requestId === this.exportRequest) this.exportRequest = undefined;
+        this.exportBar.status = m.message;
+        if (!m.ok) this.showError(m.message);
+        return;
+      default:
+        return;
+    }
+    this.save();
+    this.requestUpdate();
+  }
+
+  private applyInit(m: InitMessage): void {
+    const prev = this.state.init;
+    this.state.init = m;
+    if (m.predictions) this.state.predictions = m.predictions;
+    const methods = m.methods;
+    if (!this.state.method || !methods.some((x) => x.id === this.state.method)) this.state.method = m.current.method;
+    if (!this.state.params[m.current.method] && m.current.method === this.state.method) {
+      const info = methods.find((x) => x.id === m.current.method);
+      this.state.params[m.current.method] = { ...(info ? defaultParams(info) : {}), ...m.current.params };
+    }
+    this.state.target ??= m.current.target ?? m.predictions?.[0]?.index ?? 0;
+    if (m.view && !this.viewTouched) this.state.view = { ...DEFAULT_VIEW, ...m.view };
+    if (this.state.compareSelected.length === 0) this.state.compareSelected = methods.slice(0, 3).map((x) => x.id);
+    this.state.compareSelected = this.state.compareSelected.filter((id) => methods.some((x) => x.id === id));
+    if (!prev || prev.image !== m.image) void this.loadImage();
+  }
+
+  private async loadImage(): Promise<void> {
+    const img = this.state.init?.image;
+    try {
+      this.image = img ? await loadPanelImage(img) : undefined;
+    } catch (e) {
+      this.image = undefined;
+      this.showError(e instanceof Error ? e.message : String(e));
+    }
+    this.requestUpdate();
+  }
+
+  private restore(saved: PanelState): void {
+    this.state = { ...freshState(), ...saved };
+    this.viewTouched = true;
+    if (saved.result) this.resultMap = decodeMap(saved.result.map);
+    if (saved.init) {
+      const init = saved.init;
+      this.state.init = undefined;
+      this.applyInit(init);
+    }
+  }
+
+  // ---- panel → host ---------------------------------------------------------------------------
+
+  private post(msg: FromWebview): void {
+    this.host?.post(msg);
+  }
+
+  private nextId(prefix: string): string {
+    return `${prefix}${Date.now().toString(36)}-${++this.seq}`;
+  }
+
+  private get methodInfo(): MethodInfo | undefined {
+    return this.state.init?.methods.find((m) => m.id === this.state.method);
+  }
+
+  private get trust(): WorkspaceTrust {
+    return this.state.init?.trust ?? { restricted: false };
+  }
+
+  private currentParams(): ParamValues {
+    const info = this.methodInfo;
+    return this.state.params[this.state.method ?? ''] ?? (info ? defaultParams(info) : {});
+  }
+
+  private run(): void {
+    const info = this.methodInfo;
+    if (!info || this.trust.restricted || this.running) return;
+    if (this.paramErrors.length > 0) return this.showError(this.paramErrors[0]);
+    const params = this.currentParams();
+    const missing = missingRequired(info, params);
+    if (missing.length > 0) {
+      return this.showError(`${info.captumName} needs ${missing.join(', ')}: fill ${missing.length > 1 ? 'them' : 'it'} in under Method and run again`);
+    }
+    this.post({ type: 'runAttribution', requestId: this.nextId('run'), method: info.id, target: this.state.target ?? 0, params });
+  }
+
+  private retarget(target: number): void {
+    this.setTarget(target);
+    if (this.trust.restricted) return;
+    this.post({ type: 'retarget', requestId: this.nextId('retarget'), target });
+  }
+
+  private setTarget(target: number): void {
+    this.state.target = target;
+    this.save();
+    this.requestUpdate();
+  }
+
+  private cancel(): void {
+    this.post(this.running ? { type: 'cancel', requestId: this.running.requestId } : { type: 'cancel' });
+  }
+
+  private changeMethod(method: string): void {
+    const info = this.state.init?.methods.find((m) => m.id === method);
+    if (!info) return;
+    this.state.method = method;
+    this.state.params[method] ??= defaultParams(info);
+    this.paramErrors = [];
+    this.post({ type: 'changeMethod', method, params: this.state.params[method] });
+    this.save();
+    this.requestUpdate();
+  }
+
+  private changeParams(d: ParamsChangeDetail): void {
+    this.state.params[d.method] = d.params;
+    this.pickerSource = d.params;
+    this.paramErrors = d.errors;
+    if (d.errors.length === 0) this.post({ type: 'changeMethod', method: d.method, params: d.params });
+    this.save();
+  }
+
+  private changeView(view: ViewSettings): void {
+    this.state.view = view;
+    this.viewTouched = true;
+    this.showError('');
+    this.save();
+    this.requestUpdate();
+  }
+
+  private export(format: 'png' | 'npy' | 'json'): void {
+    if (!this.state.result) return;
+    const requestId = this.nextId('export');
+    this.exportRequest = requestId;
+    this.exportBar.status = `Exporting ${format.toUpperCase()}…`;
+    if (format === 'png') this.post({ type: 'export', requestId, format, pngDataUrl: this.heatmap.toDataURL() });
+    else this.post({ type: 'export', requestId, format });
+  }
+
+  private compareChanged(d: CompareChangeDetail): void {
+    this.state.compareSelected = d.selected;
+    this.state.sharedScale = d.sharedScale;
+    this.save();
+    this.requestUpdate();
+  }
+
+  private runCompare(d: CompareChangeDetail): void {
+    if (this.trust.restricted || this.running || d.selected.length === 0) return;
+    const params: Record<string, ParamValues> = {};
+    for (const id of d.selected) if (this.state.params[id]) params[id] = this.state.params[id];
+    this.post({ type: 'compare', requestId: this.nextId('compare'), methods: d.selected, target: this.state.target ?? 0, sharedScale: d.sharedScale, params });
+  }
+
+  private showError(message: string): void {
+    this.state.error = message || undefined;
+    this.errorEl.message = message;
+    this.save();
+  }
+
+  private save(): void {
+    this.host?.setState(this.state);
+  }
+
+  // ---- render ---------------------------------------------------------------------------------
+
+  protected update(): void {
+    const s = this.state;
+    const init = s.init;
+    const model = init?.model;
+    this.titleEl.textContent = model ? model.name : 'Attribution Lens';
+    this.inputEl.textContent = model ? model.inputs.map((i) => `${i.name} [${i.dims.map((d) => d ?? '?').join('×')}]`).join(', ') : 'waiting for the model…';
+    const trust = this.trust;
+    this.restricted.message = trust.restricted ? `Restricted mode: ${trust.reason}` : '';
+    this.errorEl.message = s.error ?? '';
+
+    const labels = model?.labels;
+    const target = s.target ?? 0;
+    const running = !!this.running && this.running.kind !== 'export';
+    this.predictions.predictions = s.predictions ?? [];
+    this.predictions.target = target;
+    this.picker.methods = init?.methods ?? [];
+    this.picker.layers = model?.layers;
+    // re-render the fields only when the method or the stored parameters changed from outside
+    const params = this.currentParams();
+    if (this.picker.method !== (s.method ?? '') || this.pickerSource !== params) {
+      this.picker.method = s.method ?? '';
+      this.picker.params = params;
+      this.pickerSource = params;
+    }
+    this.runBar.target = target;
+    this.runBar.targetLabel = labels?.[target] ?? s.predictions?.find((p) => p.index === target)?.label ?? '';
+    this.runBar.running = running;
+    if (!running) this.runBar.progress = undefined;
+    this.runBar.disabled = trust.restricted || !init;
+    this.exportBar.disabled = !s.result;
+
+    const img = this.image ?? (this.resultMap ? blankFor(this.resultMap) : undefined);
+    this.heatmap.image = img;
+    this.heatmap.view = s.view;
+    if (!running || this.running?.kind !== 'single' || !this.heatmap.partial) {
+      this.heatmap.map = this.resultMap;
+      this.heatmap.partial = false;
+    }
+    this.legend.view = s.view;
+    if (!this.resultMap) this.legend.info = undefined;
+    this.viewControls.view = s.view;
+    const r = s.result;
+    this.summary.textContent = r
+      ? `${init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method} for ${r.targetLabel ?? `output ${r.target}`} · ${r.seconds.toFixed(2)} s` +
+        (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer ? ` · layer ${r.layer}` : '')
+      : '';
+
+    this.compare.methods = init?.methods ?? [];
+    this.compare.selected = s.compareSelected;
+    this.compare.sharedScale = s.sharedScale;
+    this.compare.image = img;
+    this.compare.view = s.view;
+    this.compare.disabled = trust.restricted || running || !init;
+    this.compare.items = this.compareItems();
+    this.compare.errors = s.compare?.errors ?? [];
+  }
+
+  private compareCache: { msg: CompareResultMessage; items: CompareItem[] } | undefined;
+
+  private compareItems(): CompareItem[] {
+    const msg = this.state.compare;
+    if (!msg) return [];
+    if (this.compareCache?.msg !== msg) {
+      this.compareCache = { msg, items: msg.results.map((payload) => ({ payload, map: decodeMap(payload.map) })) };
+    }
+    return this.compareCache.items;
+  }
+}
+
+/** Without an image, draw the map over grey at the map's own size. */
+function blankFor(map: DecodedMap): RgbaImage {
+  const d = map.dims;
+  return blankImage(d[d.length - 1], d[d.length - 2]);
+}
+
+customElements.define('al-app', AlApp);

@@ -1,0 +1,95 @@
+// Method parameters ⇄ form text, driven only by ParamSpec so new engine methods need no UI work.
+import type { MethodInfo, ParamSpec, ParamValue, ParamValues } from '../../src/shared/protocol';
+
+/** A default as it goes on the wire, or undefined when it cannot be sent (or there is none). */
+export function wireValue(v: unknown): ParamValue | undefined {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v.slice() as number[];
+  return undefined;
+}
+
+/** The method's defaults, as `runAttribution` sends them when the user changed nothing. */
+export function defaultParams(info: MethodInfo): ParamValues {
+  const out: ParamValues = {};
+  for (const p of info.params) {
+    const v = wireValue(p.default);
+    if (v !== undefined) out[p.name] = v;
+  }
+  return out;
+}
+
+/** Text shown in a field for a value. */
+export function formatParam(value: ParamValue | undefined): string {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+function bounds(spec: ParamSpec, v: number): string | undefined {
+  if (spec.min !== undefined && v < spec.min) return `${spec.name} must be at least ${spec.min}`;
+  if (spec.max !== undefined && v > spec.max) return `${spec.name} must be at most ${spec.max}`;
+  return undefined;
+}
+
+function numberList(text: string): number[] | undefined {
+  const inner = text.trim().replace(/^[[(]\s*|\s*[\])]$/g, '');
+  if (inner === '') return undefined;
+  const parts = inner.split(/\s*[,x×\s]\s*/);
+  const nums = parts.map(Number);
+  return nums.every((n, i) => parts[i] !== '' && Number.isFinite(n)) ? nums : undefined;
+}
+
+export interface Parsed {
+  /** undefined = leave the parameter out (the engine's default applies) */
+  value?: ParamValue;
+  error?: string;
+}
+
+/** Parses a field's text (or a checkbox's state) by the parameter's kind. */
+export function parseParam(spec: ParamSpec, input: string | boolean): Parsed {
+  if (spec.kind === 'boolean') {
+    return typeof input === 'boolean' ? { value: input } : { error: `${spec.name} must be true or false` };
+  }
+  const text = String(input).trim();
+  if (text === '') return spec.required ? { error: `${spec.name} is required: ${spec.description}` } : {};
+  switch (spec.kind) {
+    case 'int': {
+      const v = Number(text);
+      if (!Number.isInteger(v)) return { error: `${spec.name} must be a whole number, got "${text}"` };
+      const e = bounds(spec, v);
+      return e ? { error: e } : { value: v };
+    }
+    case 'number': {
+      const v = Number(text);
+      if (!Number.isFinite(v)) return { error: `${spec.name} must be a number, got "${text}"` };
+      const e = bounds(spec, v);
+      return e ? { error: e } : { value: v };
+    }
+    case 'enum':
+      return spec.values && !spec.values.includes(text)
+        ? { error: `${spec.name} must be one of ${spec.values.join(', ')}` }
+        : { value: text };
+    case 'shape': {
+      const list = numberList(text);
+      if (!list || !list.every((n) => Number.isInteger(n) && n >= 1)) {
+        return { error: `${spec.name} must be positive whole numbers like "3, 15, 15", got "${text}"` };
+      }
+      return { value: list };
+    }
+    case 'tensor':
+    case 'baseline': {
+      // a number, a list of numbers, or text the engine interprets (a file, "blur", …)
+      const n = Number(text);
+      if (Number.isFinite(n)) return { value: n };
+      return { value: numberList(text) ?? text };
+    }
+    default:
+      return { value: text };
+  }
+}
+
+/** Parameters that are required but missing. */
+export function missingRequired(info: MethodInfo, params: ParamValues): string[] {
+  return info.params.filter((p) => p.required && (params[p.name] === undefined || params[p.name] === '')).map((p) => p.name);
+}
