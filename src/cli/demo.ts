@@ -48,10 +48,22 @@ export async function demoCommand(outDir: string, print: (s: string) => void, im
     rows.push({ res, png: file, scale: `${r.min.toExponential(2)} … ${r.max.toExponential(2)} (saturates at ${r.threshold.toExponential(2)})` });
     print(`  ${m.method.padEnd(22)} ${res.seconds.toFixed(3)} s${res.delta !== undefined ? `  delta ${res.delta.toExponential(2)}` : ''}`);
   }
+  await contactSheet(out, ['image.png', ...rows.map((r) => r.png)], path.join(out, 'summary.png'));
   const report = path.join(out, 'index.html');
   fs.writeFileSync(report, html(entry, rows));
   print(`report: ${report}`);
   return report;
+}
+
+/** One row of tiles (input, then each method), upscaled for viewing. */
+async function contactSheet(dir: string, files: string[], target: string): Promise<void> {
+  const sharp = (await import('sharp')).default;
+  const tile = 192, gap = 4;
+  const tiles = await Promise.all(files.map((f) => sharp(path.join(dir, f)).resize(tile, tile, { kernel: 'nearest' }).png().toBuffer()));
+  await sharp({ create: { width: files.length * (tile + gap) - gap, height: tile, channels: 4, background: '#1e1e1e' } })
+    .composite(tiles.map((input, i) => ({ input, left: i * (tile + gap), top: 0 })))
+    .png()
+    .toFile(target);
 }
 
 function esc(s: string): string {

@@ -29,7 +29,7 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
   for (const [k, t] of Object.entries(feeds)) probeFeeds[k] = { ...t, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, sizeOf(t.dims.slice(1))) as Tensor['data'] };
   const shapes = await lm.shapes(onlyGraphInputs(lm, probeFeeds, req));
   const key = `grad|${JSON.stringify(req)}`;
-  const session = await lm.session(key, () => buildGradient(lm.forwardModel, req, shapes).model);
+  const session = await lm.session(`${key}|${shapeSignature(probeFeeds)}`, () => buildGradient(lm.forwardModel, req, shapes).model, true);
   const rows = Math.max(...Object.values(feeds).map((t) => t.dims[0]));
   const outDims = shapes.dims.get(req.output)!;
   const seedTensor = typeof seed === 'function' ? seed(rows, outDims) : seed;
@@ -43,6 +43,10 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
   const values: Record<string, Tensor> = {};
   for (const v of valueNames) values[v] = res[v];
   return { output: res[req.output], grads, values };
+}
+
+function shapeSignature(feeds: Record<string, Tensor>): string {
+  return Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join(',');
 }
 
 // Cut tensors are fed by the caller but are not inputs of the forward model used for probing.

@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { DiskCache } from './cache';
 import { AttrLensError, throwIfAborted } from './errors';
 import { BATCH_DIM, hasSymbolicBatch, makeBatchSymbolic } from './onnx/batch';
 import { OnnxModel, TensorShape } from './onnx/model';
+import { upgradeOpset } from './onnx/upgrade';
 import { RuntimeOptions, Session } from './runtime/session';
 import { DType, ONNX_DTYPE, Tensor, concatRows, isFloatCode, repeatRows, sizeOf, sliceRows } from './tensor';
 
@@ -40,6 +42,9 @@ export class LoadedModel {
   private shapeCache = new Map<string, Promise<ShapeInfo>>();
   /** Largest batch one run accepts: 1 when the batch rewrite did not verify. */
   maxBatch = 1;
+  /** which batch rewrite the forward model carries (part of cache keys) */
+  batchVariant = 'fixed';
+  private readonly disk = DiskCache.default();
   forwardModel: OnnxModel;
   readonly inputs: IOInfo[];
   readonly outputs: IOInfo[];
@@ -91,16 +96,17 @@ export class LoadedModel {
   /** Makes dimension 0 symbolic where single runs confirm it; otherwise batch 1. */
   private async enableBatching(): Promise<void> {
     if (this.inputs.some((i) => i.dims.length === 0)) return;
-    const candidates: Array<() => OnnxModel> = hasSymbolicBatch(this.model)
-      ? [() => this.model]
-      : [() => makeBatchSymbolic(this.model, false), () => makeBatchSymbolic(this.model, true)];
-    for (const make of candidates) {
+    const candidates: Array<[string, () => OnnxModel]> = hasSymbolicBatch(this.model)
+      ? [['native', () => this.model]]
+      : [['dims', () => makeBatchSymbolic(this.model, false)], ['repaired', () => makeBatchSymbolic(this.model, true)]];
+    for (const [variant, make] of candidates) {
       const m = make();
       try {
         const s = await Session.create(m.toBytes(), this.options, this.label);
         if (await this.batchAgrees(s)) {
           this.forwardModel = m;
           this.maxBatch = Infinity;
+          this.batchVariant = variant;
           this.sessions.set('forward', Promise.resolve(s));
           return;
         }
@@ -152,13 +158,27 @@ export class LoadedModel {
     return feeds;
   }
 
-  /** A cached session over a model derived from this one (e.g. a backward graph). */
-  session(key: string, build: () => OnnxModel | Uint8Array): Promise<Session> {
+  /** Cache key prefix naming this exact model content and batch rewrite. */
+  get contentKey(): string | undefined {
+    return this.model.contentHash ? `${this.model.contentHash}|${this.batchVariant}` : undefined;
+  }
+
+  /**
+   * A cached session over a model derived from this one (e.g. a backward graph); with
+   * `persist`, the derived bytes are also kept in the content-addressed disk cache.
+   */
+  session(key: string, build: () => OnnxModel | Uint8Array, persist = false): Promise<Session> {
     let s = this.sessions.get(key);
     if (!s) {
       s = (async () => {
-        const m = build();
-        return Session.create(m instanceof OnnxModel ? m.toBytes() : m, this.options, this.label);
+        const diskKey = persist && this.disk && this.contentKey ? `${this.contentKey}|${key}` : undefined;
+        let bytes = diskKey ? this.disk!.getBytes(diskKey) : undefined;
+        if (!bytes) {
+          const m = build();
+          bytes = Buffer.from(m instanceof OnnxModel ? m.toBytes() : m);
+          if (diskKey) this.disk!.putBytes(diskKey, bytes);
+        }
+        return Session.create(bytes, this.options, this.label);
       })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
@@ -216,7 +236,14 @@ export class LoadedModel {
     const key = Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
     let p = this.shapeCache.get(key);
     if (!p) {
-      p = this.probe(feeds);
+      const diskKey = this.disk && this.contentKey ? `${this.contentKey}|shapes|${key}|${this.maxBatch}` : undefined;
+      const stored = diskKey ? this.disk!.getJson<StoredShapes>(diskKey) : undefined;
+      p = stored
+        ? Promise.resolve(fromStored(stored))
+        : this.probe(feeds).then((info) => {
+            if (diskKey) this.disk!.putJson(diskKey, toStored(info));
+            return info;
+          });
       this.shapeCache.set(key, p);
       p.catch(() => this.shapeCache.delete(key));
     }
@@ -224,7 +251,9 @@ export class LoadedModel {
   }
 
   private async probe(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
-    const m = this.forwardModel.clone();
+    // Probe the opset-upgraded graph: backward graphs are built on it, and the upgrade adds
+    // tensors (e.g. around pre-13 Softmax) that need shapes too. Its names are deterministic.
+    const m = this.forwardModel.opset('') >= 11 ? upgradeOpset(this.forwardModel.clone()) : this.forwardModel.clone();
     const names = new Set(m.graph.output.map((o) => o.name ?? ''));
     for (const n of m.graph.node) for (const o of n.output) if (o && !names.has(o)) {
       m.graph.output.push({ name: o });
@@ -282,6 +311,10 @@ export class LoadedModel {
 }
 
 const cache = new Map<string, Promise<LoadedModel>>();
+
+type StoredShapes = { dims: Array<[string, number[]]>; dtype: Array<[string, DType]>; dims2?: Array<[string, number[]]> };
+const toStored = (s: ShapeInfo): StoredShapes => ({ dims: [...s.dims], dtype: [...s.dtype], dims2: s.dims2 ? [...s.dims2] : undefined });
+const fromStored = (s: StoredShapes): ShapeInfo => ({ dims: new Map(s.dims), dtype: new Map(s.dtype), dims2: s.dims2 ? new Map(s.dims2) : undefined });
 
 export function isFloatInput(i: IOInfo): boolean {
   return isFloatCode(i.elemType);

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../errors';
@@ -15,6 +16,9 @@ export interface TensorShape {
 
 /** An ONNX model held as decoded protobuf; initializer bytes stay views into the file's buffer. */
 export class OnnxModel {
+  /** sha256 of the bytes the model was read from (content address for caches) */
+  contentHash?: string;
+
   private constructor(readonly proto: ModelProto, readonly file?: string) {}
 
   static fromBytes(bytes: Uint8Array, file?: string): OnnxModel {
@@ -48,7 +52,9 @@ export class OnnxModel {
       throw new AttrLensError(`cannot read model ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; check the path`);
     }
     const model = OnnxModel.fromBytes(bytes, abs);
-    model.inlineExternalData(path.dirname(abs));
+    const hash = createHash('sha256').update(bytes);
+    model.inlineExternalData(path.dirname(abs), (data) => hash.update(data));
+    model.contentHash = hash.digest('hex');
     return model;
   }
 
@@ -110,7 +116,9 @@ export class OnnxModel {
       opsetImport: this.proto.opsetImport.map((o) => ({ domain: o.domain ?? '', version: num(o.version) })),
       graph,
     };
-    return new OnnxModel(proto, this.file);
+    const copy = new OnnxModel(proto, this.file);
+    copy.contentHash = this.contentHash;
+    return copy;
   }
 
   toBytes(): Uint8Array {
@@ -154,7 +162,7 @@ export class OnnxModel {
     topoOrder(g, label); // throws on cycles
   }
 
-  private inlineExternalData(dir: string): void {
+  private inlineExternalData(dir: string, seen: (data: Uint8Array) => void): void {
     const realDir = fs.realpathSync(dir);
     for (const t of this.graph.initializer) {
       if (t.dataLocation !== 1) continue;
@@ -185,6 +193,7 @@ export class OnnxModel {
         }
         const buf = Buffer.alloc(len);
         fs.readSync(fd, buf, 0, len, offset);
+        seen(buf);
         t.rawData = buf;
         t.dataLocation = 0;
         t.externalData = [];

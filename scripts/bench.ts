@@ -1,0 +1,128 @@
+// npm run bench [-- --model M.onnx] [--reference captum.json] [--repeat 5] [--only saliency,gradcam]
+// Medians of warm attributions on a model (default ../shared/models/resnet18.onnx), each next
+// to its floor: the same forward/backward batches run in plain onnxruntime in the same run.
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildGradient, SEED } from '../src/engine/autodiff/builder';
+import { oneHotSeed } from '../src/engine/gradients';
+import { LoadedModel } from '../src/engine/loaded';
+import { attribute } from '../src/engine/methods/registry';
+import { Session } from '../src/engine/runtime/session';
+import { Tensor, repeatRows } from '../src/engine/tensor';
+
+const argv = process.argv.slice(2);
+const opt = (k: string, d?: string) => {
+  const i = argv.indexOf(`--${k}`);
+  return i >= 0 ? argv[i + 1] : d;
+};
+const modelFile = path.resolve(opt('model', path.join(__dirname, '..', '..', 'shared', 'models', 'resnet18.onnx'))!);
+const repeat = Number(opt('repeat', '5'));
+const only = opt('only')?.split(',');
+const reference = opt('reference') ? (JSON.parse(fs.readFileSync(opt('reference')!, 'utf8')) as Record<string, number>) : undefined;
+const threads = Number(opt('threads', '2'));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function time(fn: () => Promise<unknown>, n = repeat): Promise<number> {
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    ts.push((performance.now() - t) / 1000);
+  }
+  return median(ts);
+}
+
+interface Row { name: string; ours: number; floor: number; target?: number; ref?: number }
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(modelFile)) {
+    console.log(`model ${modelFile} not found; pass --model`);
+    process.exit(2);
+  }
+  const rows: Row[] = [];
+  // cold: model never seen in this process, nothing on disk
+  process.env.ATTRLENS_CACHE_DIR = fs.mkdtempSync('/tmp/attrlens-bench-cache-');
+  const coldStart = performance.now();
+  const lm = await LoadedModel.open(modelFile, { threads });
+  const x = lm.exampleFeeds(1);
+  const inName = lm.inputs[0].name;
+  const outName = lm.outputs[0].name;
+  await attribute(lm, x, { method: 'saliency', target: 3 });
+  const cold = (performance.now() - coldStart) / 1000;
+
+  // backward-graph builder figures
+  const shapes = await lm.shapes(x);
+  const t0 = performance.now();
+  const prog = buildGradient(lm.forwardModel, { output: outName, wrt: [inName] }, shapes);
+  const buildSec = (performance.now() - t0) / 1000;
+  const origInits = new Set(lm.forwardModel.graph.initializer.map((t) => t.rawData?.buffer));
+  const shared = prog.model.graph.initializer.filter((t) => t.rawData && origInits.has(t.rawData.buffer)).reduce((a, t) => a + (t.rawData?.byteLength ?? 0), 0);
+  const weights = lm.forwardModel.graph.initializer.reduce((a, t) => a + (t.rawData?.byteLength ?? 0), 0);
+  const gradSession = await Session.create(prog.model.toBytes(), { threads });
+  const fwd = await lm.forwardSession();
+  const seedFor = (n: number) => oneHotSeed([1, ...shapes.dims.get(outName)!.slice(1)], n, 3);
+  const runFwd = (t: Tensor) => fwd.run({ ...x, [inName]: t }, [outName]);
+  const runBwd = (t: Tensor, n: number) => gradSession.run({ ...x, [inName]: t, [SEED]: seedFor(n) }, [`attrlens_grad/${inName}`]);
+
+  const fwd1 = await time(() => runFwd(x[inName]), 10);
+  const bwd1 = await time(() => runBwd(x[inName], 1), 10);
+  const x16 = repeatRows(x[inName], 16);
+  const fwd16 = await time(() => runFwd(x16));
+  const bwd16 = await time(() => runBwd(x16, 16));
+  console.log(`model ${path.basename(modelFile)}; threads ${threads}; ${new Date().toISOString()}`);
+  console.log(`builder: backward graph built in ${(buildSec * 1000).toFixed(1)} ms; ${(shared / 1e6).toFixed(1)} of ${(weights / 1e6).toFixed(1)} MB of weights shared, not copied`);
+  console.log(`forward batch 1 ${(fwd1 * 1000).toFixed(1)} ms; forward+backward ${(bwd1 * 1000).toFixed(1)} ms (backward/forward ${((bwd1 - fwd1) / fwd1).toFixed(2)}×)`);
+  console.log(`forward batch 16 ${(fwd16 * 1000).toFixed(1)} ms; forward+backward ${(bwd16 * 1000).toFixed(1)} ms (backward/forward ${((bwd16 - fwd16) / fwd16).toFixed(2)}×)`);
+
+  const grad = async (t: Tensor, n: number, batch: number) => {
+    for (let s = 0; s < n; s += batch) await runBwd(repeatRows(x[inName], Math.min(batch, n - s)), Math.min(batch, n - s));
+  };
+  const want = (m: string) => !only || only.includes(m);
+  const cases: Array<{ name: string; method: string; params?: Record<string, unknown>; floor: () => Promise<unknown>; target?: number }> = [
+    { name: 'saliency', method: 'saliency', floor: () => runBwd(x[inName], 1), target: 0.04 },
+    { name: 'gradcam', method: 'gradcam', floor: () => runBwd(x[inName], 1), target: 0.04 },
+    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(x16, 50, 50), target: 1.5 },
+    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { nSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(x16, 20, 20), target: 0.7 },
+  ];
+  for (const c of cases) {
+    if (!want(c.name)) continue;
+    try {
+      await attribute(lm, x, { method: c.method, target: 3, params: c.params });
+      const ours = await time(() => attribute(lm, x, { method: c.method, target: 3, params: c.params }));
+      const floor = await time(c.floor);
+      rows.push({ name: c.name, ours, floor, target: c.target, ref: reference?.[c.name] });
+    } catch (e) {
+      console.log(`${c.name}: ${(e as Error).message}`);
+    }
+  }
+  if (want('occlusion-15-8')) {
+    const params = { slidingWindowShapes: [3, 15, 15], strides: [3, 8, 8], perturbationsPerEval: 16 };
+    let firstCoarse = 0;
+    const t = performance.now();
+    await attribute(lm, x, { method: 'occlusion', target: 3, params: { ...params, coarseToFine: true } }, {
+      onProgress: (p) => {
+        if (!firstCoarse && p.phase === 'fine') firstCoarse = (performance.now() - t) / 1000;
+      },
+    });
+    const ours = await time(() => attribute(lm, x, { method: 'occlusion', target: 3, params }), Math.min(repeat, 3));
+    const n = 27 * 27 + 1;
+    const floor = await time(async () => {
+      for (let s = 0; s < n; s += 16) await runFwd(repeatRows(x[inName], Math.min(16, n - s)));
+    }, Math.min(repeat, 3));
+    rows.push({ name: 'occlusion-15-8', ours, floor, target: 8, ref: reference?.['occlusion-15-8'] });
+    console.log(`occlusion coarse-to-fine: complete coarse map after ${firstCoarse.toFixed(2)} s`);
+  }
+  console.log('');
+  console.log('| method | ours (median s) | floor (s) | ours/floor | target (s) | reference (s) | ref/ours |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} | ${r.target ?? ''} | ${r.ref ?? ''} | ${r.ref ? (r.ref / r.ours).toFixed(1) + '×' : ''} |`);
+  }
+  console.log(`| cold saliency (load, build, session, run) | ${cold.toFixed(3)} | | | 2 | | |`);
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/**
+ * Content-addressed cache of derived artefacts (backward graphs, probe shapes) on disk, so a
+ * model's second attribution in a new process skips the work. Failures to read or write are
+ * ignored: the cache only ever saves time.
+ */
+export class DiskCache {
+  constructor(readonly dir: string) {}
+
+  static default(): DiskCache | undefined {
+    const env = process.env.ATTRLENS_CACHE_DIR;
+    if (env === 'off') return undefined;
+    const base = env || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'attribution-lens');
+    return new DiskCache(base);
+  }
+
+  private file(key: string, ext: string): string {
+    return path.join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}${ext}`);
+  }
+
+  getBytes(key: string): Buffer | undefined {
+    try {
+      return fs.readFileSync(this.file(key, '.onnx'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  putBytes(key: string, bytes: Uint8Array): void {
+    this.write(this.file(key, '.onnx'), bytes);
+  }
+
+  getJson<T>(key: string): T | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(this.file(key, '.json'), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  putJson(key: string, value: unknown): void {
+    this.write(this.file(key, '.json'), JSON.stringify(value));
+  }
+
+  private write(file: string, data: Uint8Array | string): void {
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      // write-then-rename so a reader never sees half a file
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, file);
+    } catch {
+      // a read-only or full disk only costs the speed-up
+    }
+  }
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
