@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     { name: 'saliency', method: 'saliency', floor: () => runBwd(x[inName], 1), target: 0.04 },
     { name: 'gradcam', method: 'gradcam', floor: () => runBwd(x[inName], 1), target: 0.04 },
     { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(x16, 50, 50), target: 1.5 },
-    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { nSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(x16, 20, 20), target: 0.7 },
+    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(x16, 20, 20), target: 0.7 },
   ];
   for (const c of cases) {
     if (!want(c.name)) continue;

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../engine/errors';
 import { loadInputs } from '../engine/inputs';
@@ -6,6 +7,7 @@ import { LoadedModel } from '../engine/loaded';
 import { attribute } from '../engine/methods/registry';
 import { AttributionResult } from '../engine/methods/types';
 import { ParsedArgs, checkFlags, flag, requireFlag } from './args';
+import { attributeFolder } from './batch';
 import { renderAttribution, writeFileSafe } from './render';
 
 export interface AttributeSummary {
@@ -40,21 +42,38 @@ export function parseParams(args: ParsedArgs): Record<string, unknown> {
 }
 
 /** `attrlens attribute`: one attribution of one input, to stdout and optional files. */
-export async function attributeCommand(args: ParsedArgs, print: (s: string) => void, signal: AbortSignal, progress?: (done: number, total: number, phase?: string) => void): Promise<AttributeSummary> {
-  checkFlags(args, ['model', 'input', 'method', 'target', 'layer', 'params', 'out', 'png', 'json', 'view', 'sign', 'threads']);
+export async function attributeCommand(args: ParsedArgs, print: (s: string) => void, signal: AbortSignal, progress?: (done: number, total: number, phase?: string) => void): Promise<AttributeSummary | undefined> {
+  checkFlags(args, ['model', 'input', 'method', 'target', 'layer', 'params', 'out', 'png', 'json', 'view', 'sign', 'threads', 'ep', 'out-dir']);
   const modelFile = requireFlag(args, 'model', 'M.onnx (the model to explain)');
   const inputs = args.flags.get('input');
   if (!inputs?.length) throw new AttrLensError('missing --input FILE (an image or a .npy tensor; NAME=FILE for models with several inputs)');
   const method = requireFlag(args, 'method', 'METHOD (e.g. integrated-gradients, saliency, gradcam, occlusion; `attrlens methods` lists them)');
   const threads = flag(args, 'threads');
-  const lm = await LoadedModel.open(modelFile, threads ? { threads: Number(threads) } : {});
+  const ep = flag(args, 'ep');
+  const lm = await LoadedModel.open(modelFile, { ...(threads ? { threads: Number(threads) } : {}), ...(ep ? { executionProvider: ep } : {}) });
+  const target = flag(args, 'target');
+  const parsedTarget = target === undefined ? undefined : /^\d+$/.test(target) ? Number(target) : target;
+  if (inputs.length === 1 && fs.existsSync(inputs[0]) && fs.statSync(inputs[0]).isDirectory()) {
+    await attributeFolder({
+      lm,
+      dir: inputs[0],
+      outDir: flag(args, 'out-dir') ?? path.join(inputs[0], 'attributions'),
+      method,
+      target: parsedTarget,
+      params: parseParams(args),
+      png: !!flag(args, 'png'),
+      signal,
+      print,
+      progress: progress ?? (() => undefined),
+    });
+    return undefined;
+  }
   const spec = inputs.length === 1 && !inputs[0].includes('=') ? inputs[0] : Object.fromEntries(inputs.map((s) => splitNamed(s, lm)));
   const loaded = await loadInputs(lm, spec);
-  const target = flag(args, 'target');
   const res = await attribute(
     lm,
     loaded.feeds,
-    { method, target: target === undefined ? undefined : /^\d+$/.test(target) ? Number(target) : target, params: parseParams(args) },
+    { method, target: parsedTarget, params: parseParams(args) },
     { signal, onProgress: (p) => progress?.(p.done, p.total, p.phase) },
   );
   const attr = Object.values(res.attributions)[0];

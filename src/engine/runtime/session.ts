@@ -23,7 +23,7 @@ export class Session {
   private constructor(private readonly session: ortTypes.InferenceSession, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
 
   static async create(bytes: Uint8Array, opts: RuntimeOptions = {}, label = 'model'): Promise<Session> {
-    const ep = opts.executionProvider ?? 'cpu';
+    const ep = checkProvider(opts.executionProvider ?? 'cpu');
     const so: ortTypes.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
@@ -58,6 +58,24 @@ export class Session {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Execution providers this platform's onnxruntime-node offers (cpu everywhere). */
+export function availableProviders(): string[] {
+  try {
+    return ort().listSupportedBackends().map((b) => b.name);
+  } catch {
+    return ['cpu'];
+  }
+}
+
+function checkProvider(ep: string): string {
+  const name = ep.toLowerCase();
+  const known = availableProviders();
+  if (!known.includes(name)) {
+    throw new AttrLensError(`execution provider '${ep}' is not available in onnxruntime-node on ${process.platform}-${process.arch}; available: ${known.join(', ')}`);
+  }
+  return name;
 }
 
 const ORT_TYPE: Record<DType, ortTypes.Tensor.Type> = {
