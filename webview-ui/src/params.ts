@@ -72,8 +72,9 @@ export function parseParam(spec: ParamSpec, input: string | boolean): Parsed {
         : { value: text };
     case 'shape': {
       const list = numberList(text);
-      if (!list || !list.every((n) => Number.isInteger(n) && n >= 1)) {
-        return { error: `${spec.name} must be positive whole numbers like "3, 15, 15", got "${text}"` };
+      const min = spec.min ?? 1;
+      if (!list || !list.every((n) => Number.isInteger(n) && n >= min)) {
+        return { error: `${spec.name} must be whole numbers >= ${min} like "3, 15, 15", got "${text}"` };
       }
       return { value: list };
     }

@@ -1,4 +1,11 @@
 import { Method } from './base';
+import { AblationCam } from './ablationCam';
+import { FeaturePermutation } from './featurePermutation';
+import { KernelShap } from './kernelShap';
+import { Lime } from './lime';
+import { Rise } from './rise';
+import { ScoreCam } from './scoreCam';
+import { ShapleyValueSampling } from './shapleyValueSampling';
 import { DeepLift, DeepLiftShap } from './deeplift';
 import { FeatureAblation } from './featureAblation';
 import { GradCam } from './gradcam';
@@ -9,6 +16,16 @@ import { IntegratedGradients } from './integratedGradients';
 import { LayerIntegratedGradients } from './layerIntegratedGradients';
 import { Occlusion } from './occlusion';
 import { Saliency } from './saliency';
+import { GradCamPlusPlus, HiResCam, LayerCam, XGradCam } from './camVariants';
+import { EigenCam } from './eigenCam';
+import { GradientShap } from './gradientShap';
+import { InternalInfluence } from './internalInfluence';
+import { LayerActivation } from './layerActivation';
+import { LayerConductance } from './layerConductance';
+import { LayerGradientXActivation } from './layerGradientXActivation';
+import { NeuronGradient } from './neuronGradient';
+import { NeuronIntegratedGradients } from './neuronIntegratedGradients';
+import { NoiseTunnel } from './noiseTunnel';
 
 /** Every method, in the order pickers show them. Adding one here is all a method needs. */
 export const allMethods: Method[] = [
@@ -24,4 +41,24 @@ export const allMethods: Method[] = [
   new LayerIntegratedGradients(),
   new Occlusion(),
   new FeatureAblation(),
+  new FeaturePermutation(),
+  new ShapleyValueSampling(),
+  new Lime(),
+  new KernelShap(),
+  new ScoreCam(),
+  new AblationCam(),
+  new Rise(),
+  new NoiseTunnel(() => allMethods),
+  new GradientShap(),
+  new GradCamPlusPlus(),
+  new HiResCam(),
+  new XGradCam(),
+  new LayerCam(),
+  new EigenCam(),
+  new LayerActivation(),
+  new LayerGradientXActivation(),
+  new LayerConductance(),
+  new InternalInfluence(),
+  new NeuronGradient(),
+  new NeuronIntegratedGradients(),
 ];

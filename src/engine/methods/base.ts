@@ -48,7 +48,7 @@ export const P = {
   featureMask: (): ParamSpec => ({ name: 'featureMask', kind: 'tensor', description: 'integer tensor grouping input elements into features (broadcast to the input); default: every element its own feature' }),
   nSamples: (dflt: number): ParamSpec => ({ name: 'nSamples', kind: 'int', default: dflt, min: 1, max: 100000, description: 'number of samples' }),
   stdevs: (dflt: number): ParamSpec => ({ name: 'stdevs', kind: 'number', default: dflt, min: 0, description: 'standard deviation of the Gaussian noise' }),
-  neuron: (): ParamSpec => ({ name: 'neuronSelector', kind: 'shape', required: true, description: 'index of the neuron in the layer output without the batch axis, e.g. [12, 3, 4] or [7]' }),
+  neuron: (): ParamSpec => ({ name: 'neuronSelector', kind: 'shape', min: 0, required: true, description: 'index of the neuron in the layer output without the batch axis, e.g. [12, 3, 4] or [7]' }),
   attributeToLayerInput: (): ParamSpec => ({ name: 'attributeToLayerInput', kind: 'boolean', default: false, description: 'attribute to the input of the layer instead of its output (only when the layer tensor is a node output)' }),
   reluAttributions: (): ParamSpec => ({ name: 'reluAttributions', kind: 'boolean', default: false, description: 'apply ReLU to the final map' }),
 };

@@ -13,10 +13,22 @@ export async function camLayer(ctx: MethodContext): Promise<string> {
     return given;
   }
   const layers = await ctx.lm.layers(ctx.feeds);
-  const spatial = layers.filter((l) => l.dims.length === 4 && l.dims[2] * l.dims[3] > 1);
-  if (spatial.length) return spatial[spatial.length - 1].name;
-  const tokens = layers.filter((l) => l.dims.length === 3 && tokenGrid(l.dims[1]) !== undefined);
-  if (tokens.length) return tokens[tokens.length - 1].name;
+  // Layers come in graph order: whichever kind appears last is the one before pooling (a
+  // ViT's patch-embedding Conv comes before its token layers).
+  // For token layers, stop before the last attention Softmax: after it only the class token
+  // reaches the output, so patch tokens get no gradient (pytorch-grad-cam's advice: the last
+  // block's first norm).
+  let lastSoftmax = layers.length;
+  layers.forEach((l, i) => l.op === 'Softmax' && (lastSoftmax = i));
+  let spatial = -1, tokens = -1;
+  layers.forEach((l, i) => {
+    // dimension 0 must be the batch (1 in the probe): attention heads also make (2, 17, 17)
+    if (l.dims[0] !== 1) return;
+    if (l.dims.length === 4 && l.dims[2] * l.dims[3] > 1) spatial = i;
+    else if (l.dims.length === 3 && tokenGrid(l.dims[1]) !== undefined && i < lastSoftmax) tokens = i;
+  });
+  const pick = Math.max(spatial, tokens);
+  if (pick >= 0) return layers[pick].name;
   throw new AttrLensError(`${ctx.lm.label} has no spatial (N, C, H, W) or token (N, 1+H·W, C) activation to use for CAM; pass 'layer' (attrlens inspect lists the layers)`);
 }
 

@@ -47,8 +47,21 @@ function check(method: string, s: ParamSpec, v: unknown): unknown {
       return v;
     case 'shape': {
       const arr = typeof v === 'number' ? [v] : v;
-      if (!Array.isArray(arr) || arr.length === 0 || !arr.every((x) => Number.isInteger(x) && x > 0)) throw bad('a list of positive whole numbers, e.g. [3, 15, 15]');
+      const min = s.min ?? 1;
+      if (!Array.isArray(arr) || arr.length === 0 || !arr.every((x) => Number.isInteger(x) && x >= min)) throw bad(`a list of whole numbers >= ${min}, e.g. [3, 15, 15]`);
       return arr;
+    }
+    case 'json': {
+      if (typeof v === 'object' && !Array.isArray(v)) return v;
+      if (typeof v === 'string') {
+        try {
+          const o = JSON.parse(v) as unknown;
+          if (o && typeof o === 'object' && !Array.isArray(o)) return o;
+        } catch {
+          // falls through to the error below
+        }
+      }
+      throw bad('a JSON object, e.g. {"abs": false}');
     }
     case 'baseline':
     case 'tensor':

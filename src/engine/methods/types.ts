@@ -2,7 +2,7 @@ import type { Progress } from '../loaded';
 import type { Tensor } from '../tensor';
 
 /** How a parameter is entered and validated; the UI renders these generically. */
-export type ParamKind = 'int' | 'number' | 'boolean' | 'enum' | 'string' | 'layer' | 'shape' | 'tensor' | 'baseline';
+export type ParamKind = 'int' | 'number' | 'boolean' | 'enum' | 'string' | 'layer' | 'shape' | 'tensor' | 'baseline' | 'json';
 
 export interface ParamSpec {
   /** Captum's parameter name in camelCase, e.g. `nSteps` */

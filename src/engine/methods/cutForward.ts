@@ -1,0 +1,50 @@
+import { BATCH_DIM } from '../onnx/batch';
+import { OnnxModel, topoOrder } from '../onnx/model';
+import { NodeProto } from '../onnx/proto';
+import { ShapeInfo } from '../loaded';
+import { ONNX_CODE, Tensor } from '../tensor';
+import { MethodContext, pick } from './base';
+
+/**
+ * The forward model with `layer` turned into a graph input (its producer writes elsewhere) and
+ * everything the output no longer needs pruned away, so rows fed to the layer cost only the
+ * rest of the network. Graphs with subgraphs (If, Loop) are cut but not pruned.
+ */
+export function cutForwardModel(model: OnnxModel, layer: string, output: string, shapes: ShapeInfo): OnnxModel {
+  const m = model.clone();
+  const g = m.graph;
+  for (const n of g.node) n.output = n.output.map((o) => (o === layer ? `${layer}__uncut` : o));
+  const batchable = !!shapes.dims2;
+  const dims = (shapes.dims.get(layer) ?? []).map((d, i) => (batchable && shapes.dims2!.get(layer)?.[i] !== d ? { dimParam: BATCH_DIM } : { dimValue: d }));
+  g.input = g.input.filter((i) => i.name !== layer);
+  g.input.push({ name: layer, type: { tensorType: { elemType: ONNX_CODE[shapes.dtype.get(layer) ?? 'float32'], shape: { dim: dims } } } });
+  g.output = g.output.filter((o) => o.name === output);
+  const hasSubgraphs = g.node.some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length));
+  if (hasSubgraphs) return m;
+
+  const needed = new Set([output]);
+  const keep = new Set<NodeProto>();
+  const order = topoOrder(g, model.name);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k];
+    if (!n.output.some((o) => needed.has(o))) continue;
+    keep.add(n);
+    for (const i of n.input) if (i) needed.add(i);
+  }
+  g.node = g.node.filter((n) => keep.has(n));
+  const inits = new Set(g.initializer.map((t) => t.name));
+  g.input = g.input.filter((i) => needed.has(i.name ?? '') || inits.has(i.name));
+  const produced = new Set(g.node.flatMap((n) => n.output));
+  g.valueInfo = (g.valueInfo ?? []).filter((v) => produced.has(v.name ?? '') && v.name !== layer);
+  return m;
+}
+
+/** output[:, target] of the model for a batch of `layer` values (N, ...layer dims), forward only. */
+export async function scoresFromLayer(ctx: MethodContext, layer: string, rows: Tensor, batchSize?: number): Promise<Float64Array> {
+  const shapes = await ctx.lm.shapes(ctx.feeds);
+  const session = await ctx.lm.session(`cut-forward|${ctx.output}|${layer}|${(shapes.dims.get(layer) ?? []).join(',')}`, () => cutForwardModel(ctx.lm.forwardModel, layer, ctx.output, shapes));
+  const feeds: Record<string, Tensor> = { [layer]: rows };
+  for (const name of session.inputNames) if (name !== layer) feeds[name] = ctx.feeds[name];
+  const res = await ctx.lm.runChunked(session, feeds, [ctx.output], { signal: ctx.signal, batchSize });
+  return pick(res[ctx.output], ctx.target);
+}
