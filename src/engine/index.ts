@@ -14,3 +14,4 @@ import type { RuntimeOptions } from './runtime/session';
 export function openModel(file: string, runtime: RuntimeOptions = {}): Promise<LoadedModel> {
   return LoadedModel.open(file, runtime);
 }
+export * from './metrics';

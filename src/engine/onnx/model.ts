@@ -184,6 +184,7 @@ export class OnnxModel {
       if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) {
         throw new AttrLensError(`${where} resolves (through a link) outside the model's folder: keep data files beside the model`);
       }
+      if (!fs.statSync(real).isFile()) throw new AttrLensError(`${where}: '${location}' is not a file: point the model at its data file`);
       const fd = fs.openSync(real, 'r');
       try {
         const size = fs.fstatSync(fd).size;

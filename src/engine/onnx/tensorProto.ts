@@ -12,7 +12,9 @@ export function tensorFromProto(t: TensorProto): Tensor {
   const raw = t.rawData;
   if (raw && raw.length > 0) {
     // Copy to an aligned buffer: raw bytes inside a protobuf buffer are rarely aligned.
-    const copy = raw.slice();
+    // (Not raw.slice(): on a Node Buffer that is a view into the whole file.)
+    const copy = new Uint8Array(raw.byteLength);
+    copy.set(raw);
     const buf = copy.buffer;
     const data = makeArray(dtype, buf, n);
     if (data.length !== n) throw new AttrLensError(`tensor '${t.name}' holds ${raw.length} bytes, which does not fit dims [${dims}]`);
