@@ -2,9 +2,11 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../errors';
+import { checkDeclaredSizes, checkInitializer } from '../guard';
 import { Tensor } from '../tensor';
 import { attrTensor } from './attributes';
-import { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, decodeModel, encodeModel, num } from './proto';
+import { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, decodeModel, encodeModel, encodeTensor, num } from './proto';
+import { assembleModel, forgetEncoding, indexInitializers } from './wire';
 import { tensorFromProto } from './tensorProto';
 
 export interface TensorShape {
@@ -36,6 +38,7 @@ export class OnnxModel {
     }
     const model = new OnnxModel(proto, file);
     model.validate(label);
+    checkDeclaredSizes(g, label); // before anything allocates from declared shapes
     return model;
   }
 
@@ -121,8 +124,10 @@ export class OnnxModel {
     return copy;
   }
 
+  /** Serialises for onnxruntime; initializers read from a file are copied, not re-encoded. */
   toBytes(): Uint8Array {
-    return encodeModel(this.proto);
+    const header = encodeModel({ ...this.proto, graph: { ...this.graph, initializer: [] } });
+    return assembleModel(header, this.graph.initializer, encodeTensor);
   }
 
   /** Shape and type of a graph input/output/value_info entry, if declared. */
@@ -195,9 +200,11 @@ export class OnnxModel {
         const buf = Buffer.alloc(len);
         fs.readSync(fd, buf, 0, len, offset);
         seen(buf);
+        forgetEncoding(t);
         t.rawData = buf;
         t.dataLocation = 0;
         t.externalData = [];
+        checkInitializer(t, this.name);
       } finally {
         fs.closeSync(fd);
       }
