@@ -2,7 +2,8 @@ import { AttrLensError, CancelledError } from '../engine/errors';
 import { inspectModel } from '../engine/inspect';
 import { listMethods } from '../engine/methods/registry';
 import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';
-import { attributeCommand } from './attribute';
+import { attributeCommand, parseParams } from './attribute';
+import { attributeTextCommand } from './text';
 import { runConformance } from './conformance';
 import { demoCommand } from './demo';
 import { runEvaluate } from './evaluate';
@@ -14,6 +15,9 @@ usage:
   attrlens attribute --model M.onnx --input FILE [--input NAME=FILE ...] --method METHOD
                      [--target INDEX|LABEL] [--layer TENSOR] [--params JSON] [--out attr.npy]
                      [--png heat.png] [--view blended_heat_map] [--sign all] [--json]
+  attrlens attribute --model M.onnx --input DIR [--method METHOD] [--out-dir DIR] [--png on]   (a whole folder; resumes)
+  attrlens attribute --model M.onnx --text "..." [--method METHOD] [--target INDEX|LABEL]
+                     [--granularity token|word] [--json]
   attrlens methods [--json]
   attrlens conformance DIR [--filter TEXT]
   attrlens evaluate [--model M.onnx] [--images DIR] [--methods a,b,c] [--json]
@@ -56,6 +60,24 @@ async function main(argv: string[]): Promise<number> {
       await inspect(args);
       return 0;
     case 'attribute':
+      if (flag(args, 'text') !== undefined) {
+        checkFlags(args, ['model', 'text', 'method', 'target', 'params', 'layer', 'json', 'granularity']);
+        await attributeTextCommand(
+          {
+            model: requireFlag(args, 'model', 'M.onnx'),
+            text: flag(args, 'text')!,
+            method: flag(args, 'method'),
+            target: flag(args, 'target'),
+            params: parseParams(args),
+            json: !!flag(args, 'json'),
+            granularity: flag(args, 'granularity') as 'token' | 'word' | undefined,
+          },
+          print,
+          controller.signal,
+          progressBar(),
+        );
+        return 0;
+      }
       await attributeCommand(args, print, controller.signal, progressBar());
       return 0;
     case 'methods': {

@@ -15,3 +15,4 @@ export function openModel(file: string, runtime: RuntimeOptions = {}): Promise<L
   return LoadedModel.open(file, runtime);
 }
 export * from './metrics';
+export * from './text';

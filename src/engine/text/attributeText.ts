@@ -164,9 +164,12 @@ export async function attributeTokens(lm: LoadedModel, seq: TokenSequence, reque
   const res = await attribute(lm, feeds, { method: methodId, target: request.target, params, input: ti.ids.name }, opts);
   const attr = Object.values(res.attributions)[0];
   const perToken = tokenScores(attr, L, res.layer ?? emb?.layer);
-  // A word's ablation value belongs to the whole word: spread it over its tokens so sums stay additive.
-  if (groups && granularity === 'word') spreadOverGroups(perToken, groups, content);
-  for (let i = 0; i < L; i++) if (!content[i]) perToken[i] = 0;
+  if (groups) {
+    // A word's ablation value belongs to the whole word: spread it over its tokens so sums stay additive.
+    if (granularity === 'word') spreadOverGroups(perToken, groups, content);
+    // special tokens and padding only rode along in a feature, unchanged
+    for (let i = 0; i < L; i++) if (!content[i]) perToken[i] = 0;
+  }
 
   const tokens: TextToken[] = [];
   for (let i = 0; i < fit.real; i++) tokens.push({ text: fit.tokens[i], id: fit.ids[i], score: perToken[i], special: fit.special[i] });
