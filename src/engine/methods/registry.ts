@@ -48,7 +48,7 @@ function resolveTarget(target: number | string | undefined, labels: string[] | u
   if (target === undefined || target === null || target === '') return fallback;
   if (typeof target === 'number' || /^-?\d+$/.test(String(target))) {
     const t = Number(target);
-    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new AttrLensError(`target ${target} is outside the output's range 0..${classes - 1} of ${label}`);
+    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new AttrLensError(`target ${target} is outside the output's range 0..${classes - 1} of ${label}: give an index in 0..${classes - 1} or a label`);
     return t;
   }
   const idx = labels?.findIndex((l) => l.toLowerCase() === String(target).toLowerCase()) ?? -1;

@@ -39,6 +39,11 @@ export class OnnxModel {
     const model = new OnnxModel(proto, file);
     model.validate(label);
     checkDeclaredSizes(g, label); // before anything allocates from declared shapes
+    if (!file) {
+      // Bytes have no folder to resolve data files in; onnxruntime would try the working directory.
+      const ext = [...allTensors(g)].find((t) => t.dataLocation === 1);
+      if (ext) throw new AttrLensError(`${label}: tensor '${ext.name}' keeps its data in an external file, which model bytes cannot resolve: open the model from its .onnx file`);
+    }
     return model;
   }
 
@@ -169,7 +174,8 @@ export class OnnxModel {
 
   private inlineExternalData(dir: string, seen: (data: Uint8Array) => void): void {
     const realDir = fs.realpathSync(dir);
-    for (const t of this.graph.initializer) {
+    // node attribute tensors (Constant values, subgraphs) too: onnxruntime must never resolve a path itself
+    for (const t of allTensors(this.graph)) {
       if (t.dataLocation !== 1) continue;
       const kv = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
       const location = kv.get('location') ?? '';
@@ -208,6 +214,19 @@ export class OnnxModel {
       } finally {
         fs.closeSync(fd);
       }
+    }
+  }
+}
+
+/** Every tensor in a graph: initializers and node attribute tensors, subgraphs included. */
+function* allTensors(g: GraphProto): Generator<TensorProto> {
+  yield* g.initializer ?? [];
+  for (const n of g.node ?? []) {
+    for (const a of n.attribute ?? []) {
+      if (a.t) yield a.t;
+      yield* a.tensors ?? [];
+      if (a.g) yield* allTensors(a.g);
+      for (const sg of a.graphs ?? []) yield* allTensors(sg);
     }
   }
 }
