@@ -66,6 +66,10 @@ function resolveTarget(target: number | string | undefined, labels: string[] | u
 export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, request: AttributeRequest, opts: AttributeOptions = {}): Promise<AttributionResult> {
   const started = performance.now();
   const method = getMethod(request.method);
+  const unbatched = lm.inputs.find((i) => typeof i.dims[0] === 'number' && i.dims[0] !== 1);
+  if (unbatched) {
+    throw new AttrLensError(`${lm.label}: input '${unbatched.name}' has first dimension ${unbatched.dims[0]}, not a batch axis; attribution needs a leading batch dimension: re-export the model with inputs shaped (1, ...)`);
+  }
   const missing = lm.inputs.filter((i) => !feeds[i.name]).map((i) => i.name);
   if (missing.length) throw new AttrLensError(`${lm.label} needs input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; pass --input NAME=FILE for each`);
   for (const [k, t] of Object.entries(feeds)) {
