@@ -1,5 +1,5 @@
 import { buildGradient, GradientRequest, SEED } from './autodiff/builder';
-import { LoadedModel, RunOptions } from './loaded';
+import { LoadedModel, RunOptions, ShapeInfo } from './loaded';
 import { Tensor, sizeOf } from './tensor';
 
 export interface GradientResult {
@@ -37,12 +37,32 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
   const cut = new Set(req.cut ?? []);
   const valueNames = [...new Set([...(req.expose ?? []), ...req.wrt.filter((t) => !lm.inputs.some((i) => i.name === t))])].filter((t) => !cut.has(t));
   const outputs = [req.output, ...gradOutputs, ...valueNames.filter((v) => v !== req.output)];
-  const res = await lm.runChunked(session, { ...feeds, [SEED]: seedTensor }, outputs, opts);
+  const batchSize = opts.batchSize ?? defaultGradientBatch(lm, shapes);
+  const res = await lm.runChunked(session, { ...feeds, [SEED]: seedTensor }, outputs, { ...opts, batchSize });
   const grads: Record<string, Tensor> = {};
   req.wrt.forEach((t, i) => (grads[t] = res[gradOutputs[i]]));
   const values: Record<string, Tensor> = {};
   for (const v of valueNames) values[v] = res[v];
   return { output: res[req.output], grads, values };
+}
+
+/** Memory a backward run may use for activations; bounds the default batch. */
+export const GRADIENT_BATCH_BUDGET = 384 << 20;
+
+/**
+ * Samples per backward run when the caller does not say: the forward activations (kept for the
+ * backward pass) plus gradients of one sample, about three times the activations' size, fit
+ * in GRADIENT_BATCH_BUDGET; larger batches add memory without speed on a CPU.
+ */
+export function defaultGradientBatch(lm: LoadedModel, shapes: ShapeInfo): number {
+  const inits = new Set(lm.model.graph.initializer.map((t) => t.name));
+  let floats = 0;
+  for (const [name, dims] of shapes.dims) {
+    if (inits.has(name) || shapes.dtype.get(name) !== 'float32') continue;
+    floats += sizeOf(dims);
+  }
+  const perSample = Math.max(1, floats * 4 * 3);
+  return Math.max(1, Math.min(64, Math.floor(GRADIENT_BATCH_BUDGET / perSample)));
 }
 
 function shapeSignature(feeds: Record<string, Tensor>): string {
