@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DiskCache } from './cache';
 import { AttrLensError, throwIfAborted } from './errors';
+import { firstNaN } from './guard';
 import { BATCH_DIM, hasSymbolicBatch, makeBatchSymbolic } from './onnx/batch';
 import { OnnxModel, TensorShape } from './onnx/model';
 import { upgradeOpset } from './onnx/upgrade';
@@ -214,9 +215,20 @@ export class LoadedModel {
     return out;
   }
 
-  /** Forward pass over any number of samples. */
+  /**
+   * Forward pass over any number of samples. A NaN output is an error, not a value: every
+   * method would silently turn it into a NaN map.
+   */
   async forward(feeds: Record<string, Tensor>, outputs?: readonly string[], opts: RunOptions = {}): Promise<Record<string, Tensor>> {
-    return this.runChunked(await this.forwardSession(), feeds, outputs, opts);
+    const res = await this.runChunked(await this.forwardSession(), feeds, outputs, opts);
+    for (const [k, t] of Object.entries(res)) {
+      const i = firstNaN(t);
+      if (i < 0) continue;
+      const rows = t.dims[0] ?? 1;
+      const which = rows > 1 ? ` (perturbed copy ${Math.floor(i / Math.max(1, sizeOf(t.dims.slice(1)))) + 1} of ${rows})` : '';
+      throw new AttrLensError(`${this.label}: the model's output '${k}' is NaN for this input${which}: no attribution can be computed; check the input's preprocessing (scale, mean/std) and the model's weights`, 'ENANOUTPUT');
+    }
+    return res;
   }
 
   /** Forward values of intermediate tensors (a session exposing them is built once per set). */

@@ -39,6 +39,7 @@ export class OnnxModel {
     const model = new OnnxModel(proto, file);
     model.validate(label);
     checkDeclaredSizes(g, label); // before anything allocates from declared shapes
+    indexInitializers(bytes, g.initializer);
     if (!file) {
       // Bytes have no folder to resolve data files in; onnxruntime would try the working directory.
       const ext = [...allTensors(g)].find((t) => t.dataLocation === 1);

@@ -36,7 +36,9 @@ export class Session {
       return new Session(s, s.inputNames, s.outputNames);
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0].slice(0, 300);
-      throw new AttrLensError(`onnxruntime cannot load ${label}: ${msg}`);
+      // an op onnxruntime does not provide (custom domain, too new an opset): say what to do
+      const hint = /not a registered function\/op|Could not find an implementation/i.test(msg) ? '; the model uses an operator onnxruntime does not provide: export it with standard ONNX operators' : '';
+      throw new AttrLensError(`onnxruntime cannot load ${label}: ${msg}${hint}`);
     }
   }
 
