@@ -22,6 +22,8 @@ export interface MethodContext {
   baseDir: string;
   signal?: AbortSignal;
   progress(p: AttributeProgress): void;
+  /** receives the value of output `name` for the unperturbed input when a method computes it anyway */
+  sawOutput?(name: string, output: Tensor): void;
 }
 
 export interface MethodOutput {
@@ -126,6 +128,7 @@ export function baselineOf(ctx: MethodContext, param = 'baselines'): Float32Arra
 export async function targetScores(ctx: MethodContext, rows: Tensor, batchSize?: number, onChunk?: (done: number, total: number) => void): Promise<Float64Array> {
   const feeds = { ...ctx.feeds, [ctx.input]: rows };
   const res = await ctx.lm.forward(feeds, [ctx.output], { signal: ctx.signal, batchSize, onProgress: onChunk ? (p) => onChunk(p.done, p.total) : undefined });
+  if (rows === ctx.feeds[ctx.input]) ctx.sawOutput?.(ctx.output, res[ctx.output]);
   return pick(res[ctx.output], ctx.target);
 }
 
@@ -156,7 +159,7 @@ export interface GradOptions {
 export async function gradientsAt(ctx: MethodContext, rows: Tensor | undefined, o: GradOptions = {}) {
   const feeds: Record<string, Tensor> = { ...ctx.feeds, ...(rows ? { [ctx.input]: rows } : {}), ...(o.feeds ?? {}) };
   for (const c of o.cut ?? []) if (!feeds[c]) throw new Error(`cut tensor '${c}' needs a feed`);
-  return runGradients(
+  const res = await runGradients(
     ctx.lm,
     feeds,
     { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet },
@@ -167,6 +170,9 @@ export async function gradientsAt(ctx: MethodContext, rows: Tensor | undefined, 
       onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: o.phase }),
     },
   );
+  // the plain input with the ordinary output: its forward value is the prediction
+  if (!rows && !o.cut?.length && !o.feeds && res.output.dims[0] === 1) ctx.sawOutput?.(ctx.output, res.output);
+  return res;
 }
 
 /** Stacks `count` rows made by `fill(i, row)` into one (count, ...dims) float tensor. */

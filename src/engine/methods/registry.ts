@@ -23,8 +23,12 @@ export function getMethod(id: string): Method {
   return m;
 }
 
+const labelCache = new WeakMap<LoadedModel, { labels?: string[] }>();
+
 export function labelsOf(lm: LoadedModel): string[] | undefined {
-  return discoverLabels(lm.model)?.labels;
+  let c = labelCache.get(lm);
+  if (!c) labelCache.set(lm, (c = { labels: discoverLabels(lm.model)?.labels }));
+  return c.labels;
 }
 
 /** Top-k predictions (softmax over the output row) for batch-1 feeds. */
@@ -81,11 +85,15 @@ export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, 
   if (!lm.outputs.some((o) => o.name === output)) throw new AttrLensError(`${lm.label} has no output '${output}'; outputs: ${lm.outputs.map((o) => o.name).join(', ')}`);
   const params = resolveParams(method.info.id, method.info.params, request.params);
 
-  const fwd = await lm.forward(feeds, [output], { signal: opts.signal });
   const labels = labelsOf(lm);
-  const predictions = predictionsFrom(fwd[output], labels);
-  const classes = sizeOf(fwd[output].dims.slice(1));
-  const target = resolveTarget(request.target, labels, classes, predictions[0]?.index ?? 0, lm.label);
+  // With an explicit target the method's own pass on the input yields the predictions; only
+  // the default target (the top prediction) needs a forward pass first.
+  const explicit = request.target !== undefined && request.target !== null && request.target !== '';
+  let outputRow: Tensor | undefined;
+  if (!explicit) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
+  const outDims = outputRow?.dims ?? (await lm.shapes(feeds)).dims.get(output) ?? [];
+  const classes = sizeOf(outDims.slice(1));
+  const target = resolveTarget(request.target, labels, classes, outputRow ? predictionsFrom(outputRow, labels)[0]?.index ?? 0 : 0, lm.label);
 
   const ctx: MethodContext = {
     lm,
@@ -97,8 +105,13 @@ export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, 
     baseDir: request.baseDir ?? process.cwd(),
     signal: opts.signal,
     progress: (p) => opts.onProgress?.(p),
+    sawOutput: (name, o) => {
+      if (name === output && o.dims[0] === 1) outputRow ??= o;
+    },
   };
   const out = await method.run(ctx);
+  if (!outputRow) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
+  const predictions = predictionsFrom(outputRow, labels);
   return {
     method: method.info.id,
     target,
