@@ -1,0 +1,129 @@
+// The host side of the engine worker: starts dist/worker.js on first use, matches replies to
+// calls by id, forwards progress, and cancels. A crashed worker fails its calls and restarts lazily.
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import type * as vscode from 'vscode';
+import type { FromWorker, ProgressMessage, ToWorker, WorkerCalls, WorkerMethod } from './worker/workerProtocol';
+
+export type WorkerProgress = Omit<ProgressMessage, 'type' | 'id'>;
+
+/** A call in flight. */
+export interface EngineCall<T> {
+  readonly id: number;
+  readonly promise: Promise<T>;
+  cancel(): void;
+}
+
+/** The user cancelled: not an error to show. */
+export class CallCancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** An error from the engine; `user` when its message is meant for the user as is. */
+export class EngineError extends Error {
+  constructor(message: string, readonly user: boolean, readonly workerStack?: string) {
+    super(message);
+    this.name = user ? 'AttrLensError' : 'EngineError';
+  }
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  onProgress?: (p: WorkerProgress) => void;
+}
+
+export class EngineClient implements vscode.Disposable {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly workerFile: string, private readonly log: (line: string) => void) {}
+
+  static forExtension(extensionPath: string, log: (line: string) => void): EngineClient {
+    return new EngineClient(path.join(extensionPath, 'dist', 'worker.js'), log);
+  }
+
+  call<K extends WorkerMethod>(method: K, args: WorkerCalls[K]['args'], onProgress?: (p: WorkerProgress) => void): EngineCall<WorkerCalls[K]['result']> {
+    const id = this.nextId++;
+    const promise = new Promise<WorkerCalls[K]['result']>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+    });
+    try {
+      this.send({ type: 'call', id, method, args } as ToWorker);
+    } catch (e) {
+      this.settle(id, (p) => p.reject(e as Error));
+    }
+    return { id, promise, cancel: () => this.cancel(id) };
+  }
+
+  cancel(id: number): void {
+    if (this.pending.has(id) && this.worker) this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  private send(msg: ToWorker): void {
+    this.ensureWorker().postMessage(msg);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.workerFile, { stdout: false, stderr: false });
+    w.on('message', (msg: FromWorker) => this.onMessage(msg));
+    w.on('error', (e) => {
+      this.log(`engine worker error: ${e.stack ?? e.message}`);
+      this.failAll(new EngineError(`the engine stopped: ${e.message}`, false, e.stack));
+    });
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined;
+      if (code !== 0) this.log(`engine worker exited with code ${code}`);
+      this.failAll(new EngineError(`the engine stopped (exit code ${code}); run the command again`, false));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.type) {
+      case 'progress': {
+        const { type: _t, id, ...p } = msg;
+        this.pending.get(id)?.onProgress?.(p);
+        return;
+      }
+      case 'result':
+        this.settle(msg.id, (p) => p.resolve(msg.value));
+        return;
+      case 'error':
+        if (msg.stack) this.log(msg.stack);
+        this.settle(msg.id, (p) =>
+          p.reject(msg.name === 'CancelledError' ? new CallCancelledError() : new EngineError(msg.message, msg.name === 'AttrLensError', msg.stack)),
+        );
+        return;
+    }
+  }
+
+  private settle(id: number, f: (p: Pending) => void): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    f(p);
+  }
+
+  private failAll(e: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(e);
+  }
+
+  dispose(): void {
+    this.failAll(new CallCancelledError());
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+}

@@ -1,0 +1,75 @@
+// Activation wires things up only; the work lives in the modules it registers.
+import * as vscode from 'vscode';
+import { attributeImage, attributePrediction, attributeSelection } from './commands/attributeImage';
+import {
+  attributeNeuron, attributeToLayer, goToSource, inspectModel, revealModelFile, setActiveModel, useLayerForCam,
+} from './commands/modelCommands';
+import { compareMethods, exportAttribution, openPanel, openRun } from './commands/panelCommands';
+import type { Deps } from './deps';
+import { EngineClient } from './engineClient';
+import { ModelService } from './models';
+import { AttributionPanel, PANEL_VIEW_TYPE, errorMessage } from './panel/attributionPanel';
+import { RunRecord, RunStore } from './runs';
+import { ModelsView } from './views/modelsView';
+import { RunsView } from './views/runsView';
+
+/** What activate() returns: read-only access for the integration tests. */
+export interface AttributionLensApi {
+  runs(): readonly RunRecord[];
+}
+
+export function activate(context: vscode.ExtensionContext): AttributionLensApi {
+  const output = vscode.window.createOutputChannel('Attribution Lens', { log: true });
+  const log = (line: string): void => output.appendLine(line);
+  const engine = EngineClient.forExtension(context.extensionPath, log);
+  const models = new ModelService(engine, context.workspaceState);
+  const runs = new RunStore();
+  const panel = new AttributionPanel(context, models, runs, log);
+  const deps: Deps = { context, models, panel, runs, log };
+  const modelsView = new ModelsView(models);
+  const runsView = new RunsView(runs);
+  context.subscriptions.push(output, engine, models, runs, panel, modelsView, runsView);
+
+  context.subscriptions.push(
+    vscode.window.createTreeView(ModelsView.id, { treeDataProvider: modelsView, showCollapseAll: true }),
+    vscode.window.createTreeView(RunsView.id, { treeDataProvider: runsView }),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (webviewPanel) => panel.restore(webviewPanel),
+    }),
+  );
+
+  // Errors from commands surface once, as one line; details go to the output channel.
+  const command = (id: string, run: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          await run(...args);
+        } catch (e) {
+          log(`${id}: ${(e as Error)?.stack ?? e}`);
+          void vscode.window.showErrorMessage(errorMessage(e));
+        }
+      }),
+    );
+  };
+  command('attributionLens.attributeImage', (uri?: vscode.Uri) => attributeImage(deps, uri));
+  command('attributionLens.attributePrediction', () => attributePrediction(deps));
+  command('attributionLens.attributeSelection', () => attributeSelection());
+  command('attributionLens.inspectModel', (node?: never) => inspectModel(deps, node));
+  command('attributionLens.compareMethods', () => compareMethods(deps));
+  command('attributionLens.openPanel', () => openPanel(deps));
+  command('attributionLens.exportAttribution', () => exportAttribution(deps));
+  command('attributionLens.models.refresh', () => modelsView.refresh());
+  command('attributionLens.models.setActive', (node?: never) => setActiveModel(deps, node));
+  command('attributionLens.models.revealFile', (node?: never) => revealModelFile(node));
+  command('attributionLens.models.useLayerForCam', (node?: never) => useLayerForCam(deps, node));
+  command('attributionLens.models.goToSource', (node?: never) => goToSource(deps, node));
+  command('attributionLens.models.attributeToLayer', (node?: never) => attributeToLayer(deps, node));
+  command('attributionLens.models.attributeNeuron', (node?: never) => attributeNeuron(deps, node));
+  command('attributionLens.runs.open', (id?: never) => openRun(deps, id));
+  command('attributionLens.runs.clear', () => runs.clear());
+  return { runs: () => runs.all() };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions (the worker is terminated there).
+}

@@ -1,0 +1,526 @@
+// The Attribution panel's host side: one reusable webview panel, its model+image context, and
+// the runs it starts in the engine worker. Every webview message is validated before use.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { MethodInfo } from '../../engine';
+import {
+  AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, ParamValues, Prediction,
+  PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview, isFromWebview,
+} from '../../shared/protocol';
+import { readSettings } from '../config';
+import { CallCancelledError, EngineCall, EngineError } from '../engineClient';
+import { ExportFormat, jsonBytes, npyBytes, pngFromDataUrl } from '../exportFormats';
+import { ModelService } from '../models';
+import { withSuggestedDefaults } from '../paramDefaults';
+import { RunRecord, RunStore } from '../runs';
+import { isTrusted, trustState } from '../trust';
+import { toAttributionMap, toModelSummary, toPanelImage, toPayload } from '../wire';
+import type { ModelRef } from '../worker/workerProtocol';
+import { panelHtml, panelOptions } from './panelHtml';
+
+export const PANEL_VIEW_TYPE = 'attributionLens.panel';
+const CONTEXT_KEY = 'attributionLens.panelContext';
+const CAM_LAYERS_KEY = 'attributionLens.camLayers';
+
+/** What the panel is about: one model and one input. */
+interface PanelContext {
+  modelFile: string;
+  imageFile: string;
+  summary: ModelSummary;
+  image?: PanelImage;
+  predictions: Prediction[];
+}
+
+interface Running {
+  requestId: string;
+  started: RunStartedMessage;
+  call?: EngineCall<unknown>;
+  cancelled: boolean;
+  lastProgress?: RunProgressMessage;
+}
+
+export interface RunRequest {
+  requestId?: string;
+  method?: string;
+  target?: number;
+  params?: ParamValues;
+}
+
+export class AttributionPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelSubs: vscode.Disposable[] = [];
+  private ready = false;
+  private ctx: PanelContext | undefined;
+  private loading: Promise<boolean> | undefined;
+  private current: { method: string; params: ParamValues; target?: number };
+  private readonly paramsByMethod = new Map<string, ParamValues>();
+  private running: Running | undefined;
+  private lastResult: RunResultMessage | CompareResultMessage | undefined;
+  private lastRecord: RunRecord | undefined;
+  /** small messages posted while the webview was not listening, replayed on `ready` */
+  private pendingNotes: ToWebview[] = [];
+  private hostIds = 0;
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly ext: vscode.ExtensionContext,
+    private readonly models: ModelService,
+    private readonly runs: RunStore,
+    private readonly log: (line: string) => void,
+  ) {
+    this.current = { method: readSettings().defaultMethod, params: {} };
+    this.subs.push(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: 'state', trust: trustState() })),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('attributionLens.visualization')) this.post({ type: 'state', view: readSettings().view });
+      }),
+    );
+  }
+
+  get visible(): boolean {
+    return this.panel !== undefined;
+  }
+  get viewColumn(): vscode.ViewColumn | undefined {
+    return this.panel?.viewColumn;
+  }
+  get context(): { modelFile: string; imageFile: string } | undefined {
+    return this.ctx;
+  }
+  get lastRun(): RunRecord | undefined {
+    return this.lastRecord;
+  }
+
+  /** Opens the panel beside the active editor, or reveals it where it is. */
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      this.title(),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      panelOptions(this.ext.extensionUri),
+    );
+    this.adopt(panel);
+  }
+
+  /** Takes over a panel VS Code restored after a reload (see the serializer). */
+  restore(panel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
+    this.adopt(panel);
+    const saved = this.ext.workspaceState.get<{ modelFile: string; imageFile: string }>(CONTEXT_KEY);
+    if (saved && !this.ctx) void this.load(saved.modelFile, vscode.Uri.file(saved.imageFile));
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.iconPath = vscode.Uri.joinPath(this.ext.extensionUri, 'media', 'attribution-lens.svg');
+    panel.webview.options = panelOptions(this.ext.extensionUri);
+    panel.webview.html = panelHtml(panel.webview, this.ext.extensionUri, this.title());
+    this.panelSubs.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
+      // A hidden webview is torn down: it says `ready` again when shown and gets the state replayed.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        if (this.panel !== panel) return;
+        this.cancel();
+        for (const s of this.panelSubs) s.dispose();
+        this.panelSubs = [];
+        this.panel = undefined;
+        this.ready = false;
+      }),
+    );
+  }
+
+  private title(): string {
+    return this.ctx ? vscode.l10n.t('Attribution: {0}', path.basename(this.ctx.imageFile)) : vscode.l10n.t('Attribution');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Context
+
+  /** Points the panel at a model and an image: inspects, predicts, and tells the webview. */
+  load(modelFile: string, image: vscode.Uri): Promise<boolean> {
+    const p = this.doLoad(modelFile, image.fsPath);
+    this.loading = p;
+    return p;
+  }
+
+  private async doLoad(modelFile: string, imageFile: string): Promise<boolean> {
+    if (!isTrusted()) {
+      this.post({ type: 'state', trust: trustState() });
+      return false;
+    }
+    if (this.ctx?.modelFile !== modelFile || this.ctx?.imageFile !== imageFile) this.cancel();
+    try {
+      const ins = await this.models.inspect(modelFile);
+      const summary = toModelSummary(ins, path.basename(modelFile));
+      const { predictions, image } = await this.models.engine.call('predict', { model: this.modelRef(modelFile), input: this.inputRef(imageFile) }).promise;
+      const imageInput = ins.inputs[0]?.name;
+      const same = this.ctx?.modelFile === modelFile && this.ctx?.imageFile === imageFile;
+      this.ctx = { modelFile, imageFile, summary, image: image ? toPanelImage(image, imageInput) : undefined, predictions };
+      // A new model or image starts from its top prediction; the same one keeps the chosen target.
+      if (!same) {
+        this.lastResult = undefined;
+        this.current.target = predictions[0]?.index;
+      }
+      this.current.params = this.paramsFor(this.current.method);
+      await this.ext.workspaceState.update(CONTEXT_KEY, { modelFile, imageFile });
+      if (this.panel) this.panel.title = this.title();
+      this.post({ type: 'state', model: summary, image: this.ctx.image, current: this.current, trust: trustState() });
+      this.post({ type: 'predictions', predictions });
+      return true;
+    } catch (e) {
+      this.showError(e);
+      return false;
+    }
+  }
+
+  private modelRef(file: string): ModelRef {
+    return { file, runtime: readSettings(vscode.Uri.file(file)).runtime };
+  }
+
+  private inputRef(file: string): { file: string; options: { preprocess: ReturnType<typeof readSettings>['preprocessing'] } } {
+    return { file, options: { preprocess: readSettings(vscode.Uri.file(file)).preprocessing } };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Webview messages
+
+  private receive(msg: unknown): void {
+    if (!isFromWebview(msg)) {
+      this.log(`ignored a malformed message from the panel: ${JSON.stringify(msg)?.slice(0, 200)}`);
+      return;
+    }
+    void this.handle(msg).catch((e) => this.showError(e));
+  }
+
+  private async handle(msg: FromWebview): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        return this.sendInit();
+      case 'runAttribution':
+        await this.run({ requestId: msg.requestId, method: msg.method, target: msg.target, params: msg.params });
+        return;
+      case 'retarget':
+        await this.run({ requestId: msg.requestId, target: msg.target });
+        return;
+      case 'cancel':
+        if (!msg.requestId || msg.requestId === this.running?.requestId) this.cancel();
+        return;
+      case 'compare':
+        await this.compare({ requestId: msg.requestId, methods: msg.methods, target: msg.target, sharedScale: msg.sharedScale, params: msg.params });
+        return;
+      case 'export':
+        await this.export(msg.format, msg.pngDataUrl, msg.requestId);
+        return;
+      case 'changeMethod':
+        this.current.method = msg.method;
+        if (msg.params) this.paramsByMethod.set(msg.method, msg.params);
+        this.current.params = this.paramsFor(msg.method);
+        return;
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:attribution-lens.attribution-lens');
+        return;
+    }
+  }
+
+  private async sendInit(): Promise<void> {
+    if (this.loading) await this.loading;
+    let methods: MethodInfo[] = [];
+    try {
+      methods = await this.models.methods();
+    } catch (e) {
+      this.log(`cannot list methods: ${(e as Error).message}`);
+    }
+    const ctx = this.ctx;
+    const init: InitMessage = {
+      type: 'init',
+      protocolVersion: PROTOCOL_VERSION,
+      model: ctx?.summary ?? { name: '', inputs: [] },
+      image: ctx?.image,
+      methods,
+      current: this.current,
+      trust: trustState(),
+      predictions: ctx?.predictions,
+      view: readSettings().view,
+    };
+    if (!this.panel) return;
+    this.ready = true;
+    this.send(init);
+    if (this.lastResult) this.send(this.lastResult);
+    if (this.running) {
+      this.send(this.running.started);
+      if (this.running.lastProgress) this.send(this.running.lastProgress);
+    }
+    for (const m of this.pendingNotes.splice(0)) this.send(m);
+    if (!ctx && isTrusted()) {
+      this.send({ type: 'error', message: vscode.l10n.t('No image yet: right-click an image in the Explorer and choose Attribute Prediction.') });
+    }
+  }
+
+  private send(msg: ToWebview): void {
+    void this.panel?.webview.postMessage(msg);
+  }
+
+  /** Sends now when the webview listens; otherwise state is replayed on `ready` (errors are kept). */
+  private post(msg: ToWebview): void {
+    if (this.ready) this.send(msg);
+    else if (msg.type === 'error' || msg.type === 'exportDone') this.pendingNotes.push(msg);
+    if (msg.type === 'runProgress' && this.running?.requestId === msg.requestId) this.running.lastProgress = msg;
+  }
+
+  private showError(e: unknown, requestId?: string): void {
+    const message = errorMessage(e);
+    if (!(e instanceof EngineError && e.user)) this.log(`error: ${(e as Error)?.stack ?? message}`);
+    this.post({ type: 'error', requestId, message });
+    if (!this.ready || !this.panel?.visible) void vscode.window.showErrorMessage(message);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Runs
+
+  private nextId(): string {
+    return `host-${++this.hostIds}`;
+  }
+
+  private targetLabel(target: number): string | undefined {
+    return this.ctx?.summary.labels?.[target] ?? this.ctx?.predictions.find((p) => p.index === target)?.label;
+  }
+
+  /** Parameters for a method: what the user set in the panel, else settings; a CAM layer fills `layer` params. */
+  paramsFor(method: string, given?: ParamValues): ParamValues {
+    const own = given ?? this.paramsByMethod.get(method);
+    const fromSettings = given ? {} : readSettings().methodParams[method] ?? {};
+    const params: ParamValues = { ...fromSettings, ...(own ?? {}) };
+    const camLayer = this.ctx ? this.camLayer(this.ctx.modelFile) : undefined;
+    const info = this.methodInfo(method);
+    for (const p of info?.params ?? []) {
+      if (p.kind === 'layer' && (params[p.name] === undefined || params[p.name] === null || params[p.name] === '') && camLayer) params[p.name] = camLayer;
+    }
+    return withSuggestedDefaults(info, params, this.ctx?.summary.inputs[0]?.dims);
+  }
+
+  private methodsCache: MethodInfo[] | undefined;
+  private methodInfo(id: string): MethodInfo | undefined {
+    if (!this.methodsCache) void this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+    return this.methodsCache?.find((m) => m.id === id);
+  }
+
+  camLayer(modelFile: string): string | undefined {
+    return this.ext.workspaceState.get<Record<string, string>>(CAM_LAYERS_KEY, {})[modelFile];
+  }
+
+  async setCamLayer(modelFile: string, layer: string): Promise<void> {
+    await this.ext.workspaceState.update(CAM_LAYERS_KEY, { ...this.ext.workspaceState.get<Record<string, string>>(CAM_LAYERS_KEY, {}), [modelFile]: layer });
+    if (this.ctx?.modelFile === modelFile) {
+      await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+      const info = this.methodInfo(this.current.method);
+      for (const p of info?.params ?? []) if (p.kind === 'layer') this.current.params = { ...this.current.params, [p.name]: layer };
+      this.post({ type: 'state', current: this.current });
+    }
+  }
+
+  cancel(): void {
+    const r = this.running;
+    if (!r) return;
+    r.cancelled = true;
+    r.call?.cancel();
+  }
+
+  /** Runs one method (the current one by default) for a target (the top prediction by default). */
+  async run(req: RunRequest = {}): Promise<RunRecord | undefined> {
+    const requestId = req.requestId ?? this.nextId();
+    if (this.loading) await this.loading;
+    const ctx = this.ctx;
+    if (!isTrusted()) {
+      this.post({ type: 'error', requestId, message: (trustState() as { reason: string }).reason });
+      return undefined;
+    }
+    if (!ctx) {
+      this.post({ type: 'error', requestId, message: vscode.l10n.t('No image yet: right-click an image in the Explorer and choose Attribute Prediction.') });
+      return undefined;
+    }
+    this.cancel();
+    await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+    const method = req.method ?? this.current.method;
+    if (req.params) this.paramsByMethod.set(method, req.params);
+    const params = this.paramsFor(method, req.params);
+    const target = req.target ?? this.current.target ?? ctx.predictions[0]?.index ?? 0;
+    this.current = { method, params, target };
+    const started: RunStartedMessage = { type: 'runStarted', requestId, kind: 'single', methods: [method], target, targetLabel: this.targetLabel(target) };
+    const running: Running = { requestId, started, cancelled: false };
+    this.running = running;
+    // Runs started from commands (not the panel) tell the panel which method and parameters they use.
+    if (!req.requestId) this.post({ type: 'state', current: this.current });
+    this.post(started);
+    const settings = readSettings(vscode.Uri.file(ctx.modelFile));
+    const imageInput = ctx.summary.inputs[0]?.name;
+    try {
+      const call = this.models.engine.call(
+        'attribute',
+        { model: this.modelRef(ctx.modelFile), input: this.inputRef(ctx.imageFile), request: { method, target, params: engineParams(params) }, batchSize: settings.batchSize },
+        (p) => this.post({ type: 'runProgress', requestId, done: p.done, total: p.total, phase: p.phase, partial: p.partial ? toAttributionMap(p.partial, imageInput) : undefined }),
+      );
+      running.call = call;
+      const { result } = await call.promise;
+      const payload = toPayload(result, imageInput);
+      const msg: RunResultMessage = { type: 'runResult', requestId, result: payload };
+      this.lastResult = msg;
+      this.post(msg);
+      this.lastRecord = this.runs.add({
+        kind: 'single', modelFile: ctx.modelFile, imageFile: ctx.imageFile, target: payload.target, targetLabel: payload.targetLabel ?? this.targetLabel(payload.target),
+        results: [payload], summary: ctx.summary, image: ctx.image, predictions: ctx.predictions,
+      });
+      return this.lastRecord;
+    } catch (e) {
+      if (e instanceof CallCancelledError || running.cancelled) this.post({ type: 'runCancelled', requestId });
+      else this.showError(e, requestId);
+      return undefined;
+    } finally {
+      if (this.running === running) this.running = undefined;
+    }
+  }
+
+  /** Runs several methods for one target, one after another, and sends them together. */
+  async compare(req: { requestId?: string; methods: string[]; target?: number; sharedScale?: boolean; params?: Record<string, ParamValues> }): Promise<RunRecord | undefined> {
+    const requestId = req.requestId ?? this.nextId();
+    if (this.loading) await this.loading;
+    const ctx = this.ctx;
+    if (!ctx || !isTrusted()) return this.run({ requestId });
+    this.cancel();
+    await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+    const target = req.target ?? this.current.target ?? ctx.predictions[0]?.index ?? 0;
+    const targetLabel = this.targetLabel(target);
+    const started: RunStartedMessage = { type: 'runStarted', requestId, kind: 'compare', methods: req.methods, target, targetLabel };
+    const running: Running = { requestId, started, cancelled: false };
+    this.running = running;
+    this.post(started);
+    const settings = readSettings(vscode.Uri.file(ctx.modelFile));
+    const imageInput = ctx.summary.inputs[0]?.name;
+    const results: AttributionPayload[] = [];
+    const errors: Array<{ method: string; message: string }> = [];
+    try {
+      for (const method of req.methods) {
+        if (running.cancelled) break;
+        const params = this.paramsFor(method, req.params?.[method]);
+        const call = this.models.engine.call(
+          'attribute',
+          { model: this.modelRef(ctx.modelFile), input: this.inputRef(ctx.imageFile), request: { method, target, params: engineParams(params) }, batchSize: settings.batchSize },
+          (p) => this.post({ type: 'runProgress', requestId, method, done: p.done, total: p.total, phase: p.phase, partial: p.partial ? toAttributionMap(p.partial, imageInput) : undefined }),
+        );
+        running.call = call;
+        try {
+          results.push(toPayload((await call.promise).result, imageInput));
+        } catch (e) {
+          if (e instanceof CallCancelledError || running.cancelled) break;
+          errors.push({ method, message: errorMessage(e) });
+        }
+      }
+      if (running.cancelled) {
+        this.post({ type: 'runCancelled', requestId });
+        return undefined;
+      }
+      const msg: CompareResultMessage = { type: 'compareResult', requestId, target, targetLabel, sharedScale: req.sharedScale ?? true, results, errors: errors.length ? errors : undefined };
+      this.lastResult = msg;
+      this.post(msg);
+      if (results.length === 0) return undefined;
+      this.lastRecord = this.runs.add({
+        kind: 'compare', modelFile: ctx.modelFile, imageFile: ctx.imageFile, target, targetLabel, results, errors: msg.errors,
+        sharedScale: msg.sharedScale, summary: ctx.summary, image: ctx.image, predictions: ctx.predictions,
+      });
+      return this.lastRecord;
+    } finally {
+      if (this.running === running) this.running = undefined;
+    }
+  }
+
+  /** Shows a finished run again (from the Runs view) without re-running it. */
+  showRun(run: RunRecord): void {
+    this.show();
+    if (this.ctx?.modelFile !== run.modelFile || this.ctx?.imageFile !== run.imageFile) this.cancel();
+    this.ctx = { modelFile: run.modelFile, imageFile: run.imageFile, summary: run.summary, image: run.image, predictions: run.predictions };
+    this.loading = undefined;
+    void this.ext.workspaceState.update(CONTEXT_KEY, { modelFile: run.modelFile, imageFile: run.imageFile });
+    if (this.panel) this.panel.title = this.title();
+    const requestId = `run-${run.id}`;
+    this.lastResult =
+      run.kind === 'single'
+        ? { type: 'runResult', requestId, result: run.results[0] }
+        : { type: 'compareResult', requestId, target: run.target, targetLabel: run.targetLabel, sharedScale: run.sharedScale ?? true, results: run.results, errors: run.errors };
+    this.lastRecord = run;
+    if (run.kind === 'single') this.current = { method: run.results[0].method, params: this.paramsFor(run.results[0].method), target: run.target };
+    this.post({ type: 'state', model: run.summary, image: run.image, current: this.current, trust: trustState() });
+    this.post({ type: 'predictions', predictions: run.predictions });
+    this.post(this.lastResult);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Export
+
+  /** Writes the last result where the user chooses (never anywhere else). */
+  async export(format: ExportFormat, pngDataUrl?: string, requestId?: string): Promise<boolean> {
+    const run = this.lastRecord;
+    const done = (ok: boolean, message: string): boolean => {
+      if (requestId) this.post({ type: 'exportDone', requestId, ok, message });
+      else if (ok) void vscode.window.showInformationMessage(message);
+      else void vscode.window.showWarningMessage(message);
+      return ok;
+    };
+    if (!run) return done(false, vscode.l10n.t('Nothing to export yet: run an attribution first.'));
+    const payload = run.results[0];
+    let bytes: Uint8Array;
+    try {
+      if (format === 'png') {
+        if (!pngDataUrl) return done(false, vscode.l10n.t('PNG export comes from the panel: use its Export button.'));
+        bytes = pngFromDataUrl(pngDataUrl);
+      } else if (format === 'npy') {
+        bytes = npyBytes(payload);
+      } else {
+        bytes = jsonBytes(payload, { model: run.modelFile, image: run.imageFile, predictions: run.predictions });
+      }
+    } catch (e) {
+      return done(false, errorMessage(e));
+    }
+    const base = `${path.basename(run.imageFile, path.extname(run.imageFile))}-${payload.method}-${payload.target}.${format}`;
+    const filters: Record<ExportFormat, Record<string, string[]>> = {
+      png: { [vscode.l10n.t('PNG image')]: ['png'] },
+      npy: { [vscode.l10n.t('NumPy array')]: ['npy'] },
+      json: { JSON: ['json'] },
+    };
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(path.join(path.dirname(run.imageFile), base)),
+      filters: filters[format],
+      title: vscode.l10n.t('Export Attribution'),
+    });
+    if (!uri) return done(false, vscode.l10n.t('Export cancelled.'));
+    try {
+      await vscode.workspace.fs.writeFile(uri, bytes);
+    } catch (e) {
+      return done(false, vscode.l10n.t('Cannot write {0}: {1}', uri.fsPath, (e as Error).message));
+    }
+    return done(true, vscode.l10n.t('Saved {0}', uri.fsPath));
+  }
+
+  dispose(): void {
+    this.cancel();
+    this.panel?.dispose();
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+/** Panel parameter values → engine parameters: null means "use the default". */
+function engineParams(params: ParamValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== '') out[k] = v;
+  return out;
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message.split('\n')[0];
+  return String(e);
+}

@@ -1,0 +1,120 @@
+// The engine's worker thread: one FIFO queue of calls from the extension host, each cancellable.
+// onnxruntime and sharp load here only, never on the extension host's main thread.
+import * as path from 'path';
+import { parentPort } from 'worker_threads';
+import { attribute, inspectModel, listMethods, loadInputs, openModel, predict } from '../../engine';
+import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
+import {
+  CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
+} from './workerProtocol';
+
+interface Job {
+  call: CallMessage;
+  controller: AbortController;
+}
+
+const queue: Job[] = [];
+let running: Job | undefined;
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(msg, transfer);
+}
+
+parentPort?.on('message', (msg: ToWorker) => {
+  if (msg.type === 'cancel') {
+    const i = queue.findIndex((j) => j.call.id === msg.id);
+    if (i >= 0) {
+      queue.splice(i, 1);
+      post({ type: 'error', id: msg.id, name: 'CancelledError', message: 'cancelled' });
+    } else if (running?.call.id === msg.id) {
+      running.controller.abort();
+    }
+    return;
+  }
+  queue.push({ call: msg, controller: new AbortController() });
+  void pump();
+});
+
+async function pump(): Promise<void> {
+  if (running) return;
+  while (queue.length > 0) {
+    const job = queue.shift()!;
+    running = job;
+    try {
+      const value = await handle(job);
+      post({ type: 'result', id: job.call.id, value });
+    } catch (e) {
+      const err = e as Error;
+      const cancelled = err?.name === 'CancelledError' || job.controller.signal.aborted;
+      post({
+        type: 'error',
+        id: job.call.id,
+        name: cancelled ? 'CancelledError' : err?.name ?? 'Error',
+        message: cancelled ? 'cancelled' : err?.message ?? String(e),
+        stack: err?.name === 'AttrLensError' || cancelled ? undefined : err?.stack,
+      });
+    } finally {
+      running = undefined;
+    }
+  }
+}
+
+function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
+  const { call } = job;
+  switch (call.method) {
+    case 'inspect':
+      return inspectModel(call.args.file);
+    case 'methods':
+      return Promise.resolve(listMethods());
+    case 'predict':
+      return runPredict(call.args.model, call.args.input);
+    case 'attribute':
+      return runAttribute(job, call.args);
+  }
+}
+
+async function open(ref: ModelRef): Promise<LoadedModel> {
+  return openModel(ref.file, { threads: ref.runtime.threads, executionProvider: ref.runtime.executionProvider });
+}
+
+async function inputs(model: LoadedModel, input: InputRef): Promise<{ feeds: Record<string, Tensor>; image?: ImagePixels }> {
+  const loaded = await loadInputs(model, input.file, input.options);
+  return { feeds: loaded.feeds, image: loaded.image };
+}
+
+async function runPredict(ref: ModelRef, input: InputRef): Promise<WorkerCalls['predict']['result']> {
+  const model = await open(ref);
+  const { feeds, image } = await inputs(model, input);
+  return { predictions: await predict(model, feeds), image };
+}
+
+async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): Promise<WorkerCalls['attribute']['result']> {
+  const signal = job.controller.signal;
+  const model = await open(args.model);
+  const { feeds, image } = await inputs(model, args.input);
+  // Tensor parameters given as .npy paths resolve beside the model.
+  const request = withBatchSize({ baseDir: path.dirname(args.model.file), ...args.request }, args.batchSize);
+  let lastPartial = 0;
+  const result = await attribute(model, feeds, request, {
+    signal,
+    onProgress: (p) => {
+      const now = Date.now();
+      // Partial maps are throttled; plain counters are cheap and always sent.
+      const sendPartial = p.partial !== undefined && (now - lastPartial >= PARTIAL_INTERVAL_MS || p.done >= p.total);
+      if (sendPartial) lastPartial = now;
+      post({ type: 'progress', id: job.call.id, done: p.done, total: p.total, phase: p.phase, partial: sendPartial ? p.partial : undefined });
+    },
+  });
+  return { result, image };
+}
+
+/** Fills the method's own batching parameter from the batch-size setting when the user left it unset. */
+function withBatchSize(request: AttributeRequest, batchSize?: number): AttributeRequest {
+  if (!batchSize || batchSize <= 0) return request;
+  const info = listMethods().find((m) => m.id === request.method);
+  const params = { ...(request.params ?? {}) };
+  for (const name of ['internalBatchSize', 'perturbationsPerEval']) {
+    if (info?.params.some((p) => p.name === name) && params[name] === undefined) params[name] = batchSize;
+  }
+  return { ...request, params };
+}

