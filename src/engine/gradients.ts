@@ -47,7 +47,7 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
 }
 
 /** Memory a backward run may use for activations; bounds the default batch. */
-export const GRADIENT_BATCH_BUDGET = 384 << 20;
+export const GRADIENT_BATCH_BUDGET = 640 << 20;
 
 /**
  * Samples per backward run when the caller does not say: the forward activations (kept for the

@@ -50,6 +50,15 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
   }
   if (r !== 2 || s[0] !== s[1] || d.some((v) => v !== 1)) return undefined;
   const st = s[0];
+  if (K[0] === 1 && K[1] === 1 && pb.every((p) => p === 0)) {
+    // 1x1 with stride: the transposed 1x1 conv at low resolution, then zeros between samples
+    const wt = b.op('Transpose', [b.reshape(w, [group, M / group, Cg, 1, 1])], { perm: attr.ints([0, 2, 1, 3, 4]) });
+    const z = b.op('Conv', [dy, b.reshape(wt, [C, M / group, 1, 1])], { group: attr.int(group), kernel_shape: attr.ints([1, 1]) });
+    const z6 = b.unsqueeze(z, [3, 5]);
+    const spread = b.pad(z6, [0, 0, 0, 0, 0, 0, 0, 0, 0, st - 1, 0, st - 1]);
+    const full = b.reshape(spread, b.op('Mul', [b.shape(z), b.i64([1, 1, st, st])]));
+    return b.slice(full, [0, 0], xs, [2, 3]);
+  }
   const J = K.map((k) => Math.ceil(k / st));
   const Q = xs.map((x, i) => Math.floor((x - 1 + pb[i]) / st) + 1);
   // Phase (r0, r1) of dX takes taps W[r + st·j]: pad taps to J·st, split them into (j, r), put
