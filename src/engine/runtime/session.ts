@@ -32,7 +32,7 @@ export class Session {
       logSeverityLevel: 4,
       // Several sessions (forward, backward, probes) take turns on few cores; spinning pool
       // threads of an idle session would steal the cores from the busy one.
-      extra: { session: { intra_op: { allow_spinning: process.env.ATTRLENS_SPIN ?? '0' }, inter_op: { allow_spinning: '0' } } },
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     try {
       const s = await ort().InferenceSession.create(bytes, so);
