@@ -30,8 +30,15 @@ export class DiskCache {
     }
   }
 
+  /** Written in the background: a large model must not delay the attribution that built it. */
   putBytes(key: string, bytes: Uint8Array): void {
-    this.write(this.file(key, '.onnx'), bytes);
+    const file = this.file(key, '.onnx');
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    fs.promises
+      .mkdir(this.dir, { recursive: true })
+      .then(() => fs.promises.writeFile(tmp, bytes))
+      .then(() => fs.promises.rename(tmp, file))
+      .catch(() => fs.promises.rm(tmp, { force: true }).catch(() => undefined));
   }
 
   getJson<T>(key: string): T | undefined {

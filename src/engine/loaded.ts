@@ -100,40 +100,35 @@ export class LoadedModel {
     const candidates: Array<[string, () => OnnxModel]> = hasSymbolicBatch(this.model)
       ? [['native', () => this.model]]
       : [['dims', () => makeBatchSymbolic(this.model, false)], ['repaired', () => makeBatchSymbolic(this.model, true)]];
+    // One session per candidate both checks the rewrite and records every tensor's shape at
+    // batch 1 and 2 (the probe the backward-graph builder needs), so a cold start pays once.
     for (const [variant, make] of candidates) {
       const m = make();
+      let s: Session | undefined;
       try {
-        const s = await Session.create(m.toBytes(), this.options, this.label);
-        if (await this.batchAgrees(s)) {
+        const probe = probeModel(m);
+        s = await Session.create(probe.toBytes(), this.options, this.label);
+        const a = this.exampleFeeds(1);
+        const b = this.exampleFeeds(2);
+        const both: Record<string, Tensor> = {};
+        for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
+        const [ra, rb, rab] = [await s.run(a), await s.run(b), await s.run(both)];
+        const outs = this.outputs.map((o) => o.name);
+        if (outputsAgree(outs, ra, rb, rab)) {
           this.forwardModel = m;
           this.maxBatch = Infinity;
           this.batchVariant = variant;
-          this.sessions.set('forward', Promise.resolve(s));
+          const info = shapeInfo(probe, a, ra);
+          info.dims2 = shapeInfo(probe, both, rab).dims;
+          this.rememberShapes(a, info);
           return;
         }
-        await s.release();
       } catch {
         // this rewrite does not load or run: try the next, then stay at batch 1
+      } finally {
+        await s?.release();
       }
     }
-  }
-
-  private async batchAgrees(s: Session): Promise<boolean> {
-    const a = this.exampleFeeds(1);
-    const b = this.exampleFeeds(2);
-    const both: Record<string, Tensor> = {};
-    for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
-    const [ra, rb, rab] = [await s.run(a), await s.run(b), await s.run(both)];
-    for (const k of Object.keys(ra)) {
-      const joint = rab[k];
-      const single = concatRows([ra[k], rb[k]]);
-      if (!joint || joint.dims[0] !== 2 || joint.data.length !== single.data.length) return false;
-      for (let i = 0; i < single.data.length; i++) {
-        const x = Number(single.data[i]), y = Number(joint.data[i]);
-        if (!(Math.abs(x - y) <= 1e-4 * (1 + Math.abs(x))) && !(Number.isNaN(x) && Number.isNaN(y))) return false;
-      }
-    }
-    return true;
   }
 
   /** Deterministic batch-1 feeds for checks: a smooth float pattern, ones for integers. */
@@ -245,7 +240,7 @@ export class LoadedModel {
 
   /** Dtypes and dims of every intermediate tensor for these feeds' shapes (one probe run, cached). */
   shapes(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
-    const key = Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
+    const key = shapeKey(feeds);
     let p = this.shapeCache.get(key);
     if (!p) {
       const diskKey = this.disk && this.contentKey ? `${this.contentKey}|shapes|${key}|${this.maxBatch}` : undefined;
@@ -262,49 +257,32 @@ export class LoadedModel {
     return p;
   }
 
+  private rememberShapes(feeds: Record<string, Tensor>, info: ShapeInfo): void {
+    const key = shapeKey(feeds);
+    this.shapeCache.set(key, Promise.resolve(info));
+    if (this.disk && this.contentKey) this.disk.putJson(`${this.contentKey}|shapes|${key}|${this.maxBatch}`, toStored(info));
+  }
+
   private async probe(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
     // Probe the opset-upgraded graph: backward graphs are built on it, and the upgrade adds
     // tensors (e.g. around pre-13 Softmax) that need shapes too. Its names are deterministic.
-    const m = this.forwardModel.opset('') >= 11 ? upgradeOpset(this.forwardModel.clone()) : this.forwardModel.clone();
-    const names = new Set(m.graph.output.map((o) => o.name ?? ''));
-    for (const n of m.graph.node) for (const o of n.output) if (o && !names.has(o)) {
-      m.graph.output.push({ name: o });
-      names.add(o);
-    }
+    const m = probeModel(this.forwardModel);
     const s = await Session.create(m.toBytes(), this.options, this.label);
     try {
       const one: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) one[k] = sliceRows(t, 0, 1);
-      const info: ShapeInfo = { dims: new Map(), dtype: new Map() };
-      const r1 = await s.run(one);
-      for (const [k, t] of Object.entries(one)) {
-        info.dims.set(k, t.dims);
-        info.dtype.set(k, t.dtype);
-      }
-      for (const [k, t] of Object.entries(r1)) {
-        info.dims.set(k, t.dims);
-        info.dtype.set(k, t.dtype);
-      }
-      for (const t of m.graph.initializer) {
-        if (!info.dims.has(t.name ?? '')) {
-          info.dims.set(t.name ?? '', (t.dims ?? []).map(Number));
-          const dt = ONNX_DTYPE[t.dataType ?? 0];
-          if (dt) info.dtype.set(t.name ?? '', dt);
-        }
-      }
+      const info = shapeInfo(m, one, await s.run(one));
       if (this.maxBatch > 1) {
         const two: Record<string, Tensor> = {};
         for (const [k, t] of Object.entries(one)) two[k] = repeatRows(t, 2);
-        const r2 = await s.run(two);
-        info.dims2 = new Map(info.dims);
-        for (const [k, t] of Object.entries(two)) info.dims2.set(k, t.dims);
-        for (const [k, t] of Object.entries(r2)) info.dims2.set(k, t.dims);
+        info.dims2 = shapeInfo(m, two, await s.run(two)).dims;
       }
       return info;
     } finally {
       await s.release();
     }
   }
+
 
   /** Float tensors that are not parameters: candidate layers for layer and CAM methods. */
   async layers(feeds?: Record<string, Tensor>): Promise<Array<{ name: string; dims: number[]; op: string }>> {
@@ -323,6 +301,53 @@ export class LoadedModel {
 }
 
 const cache = new Map<string, Promise<LoadedModel>>();
+
+const shapeKey = (feeds: Record<string, Tensor>) => Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
+
+/** The opset-upgraded graph (what backward graphs are built on) with every tensor as an output. */
+function probeModel(base: OnnxModel): OnnxModel {
+  const m = base.opset('') >= 11 ? upgradeOpset(base.clone()) : base.clone();
+  const names = new Set(m.graph.output.map((o) => o.name ?? ''));
+  for (const n of m.graph.node) {
+    for (const o of n.output) {
+      if (o && !names.has(o)) {
+        m.graph.output.push({ name: o });
+        names.add(o);
+      }
+    }
+  }
+  return m;
+}
+
+function shapeInfo(m: OnnxModel, feeds: Record<string, Tensor>, res: Record<string, Tensor>): ShapeInfo {
+  const info: ShapeInfo = { dims: new Map(), dtype: new Map() };
+  for (const [k, t] of [...Object.entries(feeds), ...Object.entries(res)]) {
+    info.dims.set(k, t.dims);
+    info.dtype.set(k, t.dtype);
+  }
+  for (const t of m.graph.initializer) {
+    if (info.dims.has(t.name ?? '')) continue;
+    info.dims.set(t.name ?? '', (t.dims ?? []).map(Number));
+    const dt = ONNX_DTYPE[t.dataType ?? 0];
+    if (dt) info.dtype.set(t.name ?? '', dt);
+  }
+  return info;
+}
+
+/** Whether a batch of 2 gives the graph outputs of the two single runs. */
+function outputsAgree(outs: string[], ra: Record<string, Tensor>, rb: Record<string, Tensor>, rab: Record<string, Tensor>): boolean {
+  for (const k of outs) {
+    const joint = rab[k];
+    if (!ra[k] || !rb[k] || !joint) return false;
+    const single = concatRows([ra[k], rb[k]]);
+    if (joint.dims[0] !== 2 || joint.data.length !== single.data.length) return false;
+    for (let i = 0; i < single.data.length; i++) {
+      const x = Number(single.data[i]), y = Number(joint.data[i]);
+      if (!(Math.abs(x - y) <= 1e-4 * (1 + Math.abs(x))) && !(Number.isNaN(x) && Number.isNaN(y))) return false;
+    }
+  }
+  return true;
+}
 
 type StoredShapes = { dims: Array<[string, number[]]>; dtype: Array<[string, DType]>; dims2?: Array<[string, number[]]> };
 const toStored = (s: ShapeInfo): StoredShapes => ({ dims: [...s.dims], dtype: [...s.dtype], dims2: s.dims2 ? [...s.dims2] : undefined });
