@@ -1,3 +1,4 @@
+import { flushDiskCache } from '../engine/cache';
 import { AttrLensError, CancelledError } from '../engine/errors';
 import { inspectModel } from '../engine/inspect';
 import { listMethods } from '../engine/methods/registry';
@@ -123,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => flushDiskCache().then(() => process.exit(code)),
   (e: unknown) => {
     if (e instanceof CancelledError) {
       process.stderr.write('attrlens: cancelled\n');

@@ -34,11 +34,13 @@ export class DiskCache {
   putBytes(key: string, bytes: Uint8Array): void {
     const file = this.file(key, '.onnx');
     const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    fs.promises
+    const p = fs.promises
       .mkdir(this.dir, { recursive: true })
       .then(() => fs.promises.writeFile(tmp, bytes))
       .then(() => fs.promises.rename(tmp, file))
-      .catch(() => fs.promises.rm(tmp, { force: true }).catch(() => undefined));
+      .catch(() => fs.promises.rm(tmp, { force: true }).catch(() => undefined))
+      .finally(() => pending.delete(p));
+    pending.add(p);
   }
 
   getJson<T>(key: string): T | undefined {
@@ -64,6 +66,13 @@ export class DiskCache {
       // a read-only or full disk only costs the speed-up
     }
   }
+}
+
+const pending = new Set<Promise<unknown>>();
+
+/** Waits for background cache writes (a CLI calls this before it exits). */
+export async function flushDiskCache(): Promise<void> {
+  while (pending.size) await Promise.all([...pending]);
 }
 
 export function sha256(bytes: Uint8Array): string {
