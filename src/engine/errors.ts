@@ -1,7 +1,9 @@
 /** An error meant for the user: one line saying what is wrong and what to do. */
 export class AttrLensError extends Error {
   constructor(message: string, readonly code: string = 'EATTRLENS') {
-    super(message);
+    // Names inside messages come from user files and may hold control characters: keep the
+    // message on one line whatever they contain.
+    super(message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
     this.name = 'AttrLensError';
   }
 }
