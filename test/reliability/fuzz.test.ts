@@ -1,7 +1,8 @@
 // Fuzzing: mutated bytes of the conformance models (or the sample model when ../shared is
 // absent) go through parse, load, inspect and attribute in child processes. Every failure must
 // be a clean AttrLensError; a non-AttrLensError, a child dying (native crash) or a mutant
-// running past the time bound is a crash. Seeded: FUZZ_SEED, FUZZ_MUTANTS, FUZZ_FROM override.
+// running past the time bound is a crash. Seeded (default 20261126; FUZZ_SEED=N or =random),
+// FUZZ_MUTANTS and FUZZ_FROM override.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, fork } from 'child_process';
@@ -137,7 +138,8 @@ function count(t: Tally, outcome: Outcome, cur: { i: number; model: string; ops:
 test('fuzz: mutated models never crash or hang parse, load, inspect or attribute', { timeout: 600_000 }, async () => {
   const shared = SMALL.map((n) => path.join(CONF_MODELS, `${n}.onnx`)).filter((f) => fs.existsSync(f));
   const models = shared.length > 0 ? shared : [SAMPLE_MODEL];
-  const seed = envInt('FUZZ_SEED', Math.floor(Math.random() * 2 ** 31));
+  // A fixed default keeps CI reproducible; FUZZ_SEED=random explores new mutants.
+  const seed = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : envInt('FUZZ_SEED', 20261126);
   const total = envInt('FUZZ_MUTANTS', 2000);
   const from = envInt('FUZZ_FROM', 0);
   console.log(`fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_FROM=${from} FUZZ_MUTANTS=${total} reproduces), ${total} mutants of ${models.map((m) => path.basename(m)).join(', ')}${shared.length ? '' : ' (../shared absent: fuzzing the sample model)'}`);
