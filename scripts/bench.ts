@@ -4,7 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildGradient, SEED } from '../src/engine/autodiff/builder';
-import { oneHotSeed } from '../src/engine/gradients';
+import { defaultGradientBatch, oneHotSeed } from '../src/engine/gradients';
+import { spawnSync } from 'child_process';
 import { LoadedModel } from '../src/engine/loaded';
 import { attribute } from '../src/engine/methods/registry';
 import { Session } from '../src/engine/runtime/session';
@@ -77,12 +78,18 @@ async function main(): Promise<void> {
   const grad = async (t: Tensor, n: number, batch: number) => {
     for (let s = 0; s < n; s += batch) await runBwd(repeatRows(x[inName], Math.min(batch, n - s)), Math.min(batch, n - s));
   };
+  const batch = defaultGradientBatch(lm, shapes);
+  // GradCAM's floor is its own backward graph (to the layer only), run directly.
+  const camLayerName = (await attribute(lm, x, { method: 'gradcam', target: 3 })).layer!;
+  const camProg = buildGradient(lm.forwardModel, { output: outName, wrt: [camLayerName], expose: [camLayerName] }, shapes);
+  const camSession = await Session.create(camProg.model.toBytes(), { threads });
+  const runCam = () => camSession.run({ ...x, [SEED]: seedFor(1) }, [`attrlens_grad/${camLayerName}`, camLayerName]);
   const want = (m: string) => !only || only.includes(m);
   const cases: Array<{ name: string; method: string; params?: Record<string, unknown>; floor: () => Promise<unknown>; target?: number }> = [
     { name: 'saliency', method: 'saliency', floor: () => runBwd(x[inName], 1), target: 0.04 },
-    { name: 'gradcam', method: 'gradcam', floor: () => runBwd(x[inName], 1), target: 0.04 },
-    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(x16, 50, 50), target: 1.5 },
-    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(x16, 20, 20), target: 0.7 },
+    { name: 'gradcam', method: 'gradcam', floor: runCam, target: 0.04 },
+    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(x16, 50, batch), target: 1.5 },
+    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(x16, 20, batch), target: 0.7 },
   ];
   for (const c of cases) {
     if (!want(c.name)) continue;
@@ -119,10 +126,20 @@ async function main(): Promise<void> {
     console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} | ${r.target ?? ''} | ${r.ref ?? ''} | ${r.ref ? (r.ref / r.ours).toFixed(1) + '×' : ''} |`);
   }
   console.log(`| cold saliency (load, build, session, run) | ${cold.toFixed(3)} | | | 2 | | |`);
-  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  console.log(`peak RSS of this whole benchmark process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  // IG-50 alone, in a fresh process, for its own peak memory
+  const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--memory-ig', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });
+  console.log(child.stdout.trim() || child.stderr.trim());
 }
 
-main().catch((e) => {
+async function memoryIg(): Promise<void> {
+  const lm = await LoadedModel.open(modelFile, { threads });
+  const x = lm.exampleFeeds(1);
+  await attribute(lm, x, { method: 'integrated-gradients', target: 3, params: { nSteps: 50 } });
+  console.log(`integrated-gradients-50 alone (fresh process: load, build, run): peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; backward batch ${defaultGradientBatch(lm, await lm.shapes(x))}`);
+}
+
+(argv.includes('--memory-ig') ? memoryIg() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });
