@@ -107,13 +107,13 @@ export class LoadedModel {
       let s: Session | undefined;
       try {
         const probe = probeModel(m);
-        s = await Session.create(probe.toBytes(), this.options, this.label);
+        s = await Session.create(probe.toBytes(), this.options, this.label, 'basic');
         const a = this.exampleFeeds(1);
         const b = this.exampleFeeds(2);
         const both: Record<string, Tensor> = {};
         for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
-        const [ra, rb, rab] = [await s.run(a), await s.run(b), await s.run(both)];
         const outs = this.outputs.map((o) => o.name);
+        const [ra, rb, rab] = [await s.run(a), await s.run(b, outs), await s.run(both)];
         if (outputsAgree(outs, ra, rb, rab)) {
           this.forwardModel = m;
           this.maxBatch = Infinity;
@@ -267,7 +267,7 @@ export class LoadedModel {
     // Probe the opset-upgraded graph: backward graphs are built on it, and the upgrade adds
     // tensors (e.g. around pre-13 Softmax) that need shapes too. Its names are deterministic.
     const m = probeModel(this.forwardModel);
-    const s = await Session.create(m.toBytes(), this.options, this.label);
+    const s = await Session.create(m.toBytes(), this.options, this.label, 'basic');
     try {
       const one: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) one[k] = sliceRows(t, 0, 1);

@@ -3,6 +3,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type * as vscode from 'vscode';
+import { ALWAYS_TRUSTED, TrustGate, refusal } from './trustGate';
 import type { FromWorker, ProgressMessage, ToWorker, WorkerCalls, WorkerMethod } from './worker/workerProtocol';
 
 export type WorkerProgress = Omit<ProgressMessage, 'type' | 'id'>;
@@ -41,14 +42,21 @@ export class EngineClient implements vscode.Disposable {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly workerFile: string, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly workerFile: string,
+    private readonly log: (line: string) => void,
+    private readonly trust: TrustGate = ALWAYS_TRUSTED,
+  ) {}
 
-  static forExtension(extensionPath: string, log: (line: string) => void): EngineClient {
-    return new EngineClient(path.join(extensionPath, 'dist', 'worker.js'), log);
+  static forExtension(extensionPath: string, log: (line: string) => void, trust: TrustGate): EngineClient {
+    return new EngineClient(path.join(extensionPath, 'dist', 'worker.js'), log, trust);
   }
 
   call<K extends WorkerMethod>(method: K, args: WorkerCalls[K]['args'], onProgress?: (p: WorkerProgress) => void): EngineCall<WorkerCalls[K]['result']> {
     const id = this.nextId++;
+    // Restricted Mode: refused here, before a worker exists, whatever the caller checked already.
+    const refused = refusal(this.trust);
+    if (refused !== undefined) return { id, promise: Promise.reject(new EngineError(refused, true)), cancel: () => undefined };
     const promise = new Promise<WorkerCalls[K]['result']>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
     });

@@ -1,6 +1,8 @@
 // Activation wires things up only; the work lives in the modules it registers.
+import { BUNDLE_START, nativeModulesOnHost, now } from './activationClock';
 import * as vscode from 'vscode';
-import { attributeImage, attributePrediction, attributeSelection } from './commands/attributeImage';
+import { attributeImage, attributePrediction } from './commands/attributeImage';
+import { attributeSelection } from './commands/attributeSelection';
 import {
   attributeNeuron, attributeToLayer, goToSource, inspectModel, revealModelFile, setActiveModel, useLayerForCam,
 } from './commands/modelCommands';
@@ -11,7 +13,10 @@ import { ModelService } from './models';
 import { AttributionPanel, PANEL_VIEW_TYPE, errorMessage } from './panel/attributionPanel';
 import { RunRecord, RunStore } from './runs';
 import { ModelsView } from './views/modelsView';
+import { workspaceTrust } from './trust';
 import { RunsView } from './views/runsView';
+
+const bundleMs = now() - BUNDLE_START;
 
 /** What activate() returns: read-only access for the integration tests. */
 export interface AttributionLensApi {
@@ -19,9 +24,10 @@ export interface AttributionLensApi {
 }
 
 export function activate(context: vscode.ExtensionContext): AttributionLensApi {
+  const started = now();
   const output = vscode.window.createOutputChannel('Attribution Lens', { log: true });
   const log = (line: string): void => output.appendLine(line);
-  const engine = EngineClient.forExtension(context.extensionPath, log);
+  const engine = EngineClient.forExtension(context.extensionPath, log, workspaceTrust);
   const models = new ModelService(engine, context.workspaceState);
   const runs = new RunStore();
   const panel = new AttributionPanel(context, models, runs, log);
@@ -53,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   };
   command('attributionLens.attributeImage', (uri?: vscode.Uri) => attributeImage(deps, uri));
   command('attributionLens.attributePrediction', () => attributePrediction(deps));
-  command('attributionLens.attributeSelection', () => attributeSelection());
+  command('attributionLens.attributeSelection', () => attributeSelection(deps));
   command('attributionLens.inspectModel', (node?: never) => inspectModel(deps, node));
   command('attributionLens.compareMethods', () => compareMethods(deps));
   command('attributionLens.openPanel', () => openPanel(deps));
@@ -67,6 +73,9 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   command('attributionLens.models.attributeNeuron', (node?: never) => attributeNeuron(deps, node));
   command('attributionLens.runs.open', (id?: never) => openRun(deps, id));
   command('attributionLens.runs.clear', () => runs.clear());
+  const native = nativeModulesOnHost();
+  const activateMs = now() - started;
+  log(`activated in ${(bundleMs + activateMs).toFixed(1)} ms (bundle ${bundleMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms); engine modules on the extension host: ${native.length === 0 ? 'none' : native.join(', ')}`);
   return { runs: () => runs.all() };
 }
 

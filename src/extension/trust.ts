@@ -1,15 +1,20 @@
-// Workspace Trust: in Restricted Mode no model is loaded or run.
+// Workspace Trust: in Restricted Mode no model is loaded or run (the rules live in trustGate.ts).
 import * as vscode from 'vscode';
 import type { WorkspaceTrust } from '../shared/protocol';
+import { TrustGate, trustState as gateState } from './trustGate';
+
+/** This window's trust, asked afresh each time (trust can be granted while the extension runs). */
+export const workspaceTrust: TrustGate = {
+  trusted: () => vscode.workspace.isTrusted,
+  reason: () => vscode.l10n.t('This workspace is in Restricted Mode, so Attribution Lens does not run models from it. Trust the workspace to run attributions.'),
+};
 
 export function isTrusted(): boolean {
-  return vscode.workspace.isTrusted;
+  return workspaceTrust.trusted();
 }
 
 export function trustState(): WorkspaceTrust {
-  return isTrusted()
-    ? { restricted: false }
-    : { restricted: true, reason: vscode.l10n.t('This workspace is in Restricted Mode, so Attribution Lens does not run models from it. Trust the workspace to run attributions.') };
+  return gateState(workspaceTrust);
 }
 
 /** Shows why nothing runs and offers to manage trust; returns true when trusted. */

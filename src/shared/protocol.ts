@@ -2,8 +2,10 @@
 // One discriminated union per direction; requests from the webview carry a `requestId` that the
 // host echoes on every reply. The webview bundle depends on this module (and src/shared) only.
 import type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction } from '../engine/methods/types';
+import type { TextAttributionResult, TextToken, TextWord } from '../engine/text/attributeText';
 
 export type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction };
+export type { TextToken, TextWord };
 
 /** Bumped on any breaking change; the host sends it in `init`. */
 export const PROTOCOL_VERSION = 1;
@@ -78,6 +80,25 @@ export interface AttributionPayload {
   layer?: string;
   /** parameters the method actually ran with (defaults filled in) */
   params: Record<string, unknown>;
+}
+
+/** What the panel shows for a text model: the text and the model, before any run. */
+export interface TextContext {
+  text: string;
+  /** where the text came from (a file name), when it came from an editor */
+  source?: string;
+  model: ModelSummary;
+  /** the methods that can attribute a text model, with their text-specific parameters */
+  methods: MethodInfo[];
+  current: { method: string; params: ParamValues; target?: number };
+}
+
+/** One finished text attribution: the engine's result plus the text it explains. */
+export interface TextAttributionPayload extends Omit<TextAttributionResult, 'params'> {
+  text: string;
+  /** the true class, when known (Captum's `true_class`); the panel shows "—" without it */
+  trueLabel?: string;
+  params: Record<string, ParamValue>;
 }
 
 /** Values a parameter may take on the wire (numbers, flags, text, shapes). */
@@ -178,6 +199,28 @@ export interface ExportDoneMessage {
   message: string;
 }
 
+/**
+ * Asks the panel for the view as drawn (the palette's Export Attribution… → PNG): the webview
+ * answers with an `export` message carrying this requestId and the canvas as `pngDataUrl`.
+ */
+export interface RequestExportMessage {
+  type: 'requestExport';
+  requestId: string;
+  format: 'png';
+}
+
+/** Switches the panel to a text model and its text; `context: null` leaves text mode. */
+export interface TextContextMessage {
+  type: 'textContext';
+  context: TextContext | null;
+}
+
+export interface TextResultMessage {
+  type: 'textResult';
+  requestId: string;
+  result: TextAttributionPayload;
+}
+
 export type ToWebview =
   | InitMessage
   | StateMessage
@@ -188,7 +231,10 @@ export type ToWebview =
   | CompareResultMessage
   | ErrorMessage
   | RunCancelledMessage
-  | ExportDoneMessage;
+  | ExportDoneMessage
+  | RequestExportMessage
+  | TextContextMessage
+  | TextResultMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -251,6 +297,26 @@ export interface OpenSettingsMessage {
   type: 'openSettings';
 }
 
+/**
+ * Attribute the panel's text (text mode). `target` absent = the top prediction. Besides the
+ * method's own parameters, `params` may carry `baselineToken` and, for the perturbation
+ * methods that switch off features, `granularity` ('token' or 'word').
+ */
+export interface RunTextMessage {
+  type: 'runText';
+  requestId: string;
+  method: string;
+  target?: number;
+  params: ParamValues;
+}
+
+/** Export the last text result (tokens with their scores); the host asks where to save. */
+export interface ExportTextMessage {
+  type: 'exportText';
+  requestId: string;
+  format: 'json' | 'csv';
+}
+
 export type FromWebview =
   | ReadyMessage
   | RunAttributionMessage
@@ -259,7 +325,9 @@ export type FromWebview =
   | CompareMessage
   | ExportMessage
   | ChangeMethodMessage
-  | OpenSettingsMessage;
+  | OpenSettingsMessage
+  | RunTextMessage
+  | ExportTextMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of webview messages (the host treats the webview as untrusted input)
@@ -352,6 +420,11 @@ export function isFromWebview(msg: unknown): msg is FromWebview {
     case 'changeMethod':
       return keysAre(m, ['type', 'method'], ['params']) && isMethodId(m.method) &&
         (m.params === undefined || isParamValues(m.params));
+    case 'runText':
+      return keysAre(m, ['type', 'requestId', 'method', 'params'], ['target']) && isRequestId(m.requestId) &&
+        isMethodId(m.method) && (m.target === undefined || isTarget(m.target)) && isParamValues(m.params);
+    case 'exportText':
+      return keysAre(m, ['type', 'requestId', 'format']) && isRequestId(m.requestId) && (m.format === 'json' || m.format === 'csv');
     default:
       return false;
   }

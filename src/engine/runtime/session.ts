@@ -22,10 +22,11 @@ export type Feeds = Record<string, Tensor>;
 export class Session {
   private constructor(private readonly session: ortTypes.InferenceSession, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
 
-  static async create(bytes: Uint8Array, opts: RuntimeOptions = {}, label = 'model'): Promise<Session> {
+  /** `optimize: 'basic'` suits sessions run once or twice (probes): cheaper to create. */
+  static async create(bytes: Uint8Array, opts: RuntimeOptions = {}, label = 'model', optimize: 'all' | 'basic' = 'all'): Promise<Session> {
     const ep = checkProvider(opts.executionProvider ?? 'cpu');
     const so: ortTypes.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: optimize,
       executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
       intraOpNumThreads: opts.threads ?? 0,
       interOpNumThreads: 1,

@@ -37,10 +37,3 @@ export async function attributePrediction(deps: Deps): Promise<void> {
   if (!image) return;
   await attributeImage(deps, image, { pickModel: true });
 }
-
-/** Text models are not wired up yet: say so instead of failing silently. */
-export async function attributeSelection(): Promise<void> {
-  await vscode.window.showInformationMessage(
-    vscode.l10n.t('Attribution Lens: attributing a text selection is not supported yet. Image models work today: right-click an image and choose Attribute Prediction.'),
-  );
-}

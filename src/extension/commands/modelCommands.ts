@@ -24,6 +24,8 @@ export async function inspectModel(deps: Deps, node?: ModelsNode | vscode.Uri): 
   await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
 }
 
+const MAX_LAYER_ROWS = 500;
+
 export function inspectionMarkdown(file: string, ins: ModelInspection): string {
   const io = (list: ModelInspection['inputs']) => list.map((x) => `| \`${x.name}\` | ${describeIO(x)} |`).join('\n');
   const ops = Object.entries(ins.opCounts).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ×${n}`).join(', ');
@@ -46,7 +48,11 @@ export function inspectionMarkdown(file: string, ins: ModelInspection): string {
     '',
     `**Operators:** ${ops}`,
     '',
-    `**Layers:** ${ins.layers.length}`,
+    `**Layers:** ${ins.layers.length}${ins.layers.length > MAX_LAYER_ROWS ? ` (the first ${MAX_LAYER_ROWS} below)` : ''}`,
+    '',
+    '| layer | module | op | shape |',
+    '| --- | --- | --- | --- |',
+    ...ins.layers.slice(0, MAX_LAYER_ROWS).map((l) => `| \`${l.name}\` | ${l.module || '—'} | ${l.op} | [${l.dims.join(', ')}] |`),
     '',
   ].join('\n');
 }

@@ -23,7 +23,8 @@ export async function compareMethods(deps: Deps): Promise<void> {
   const wanted = vscode.workspace.getConfiguration('attributionLens').get<string[]>('compareMethods') ?? [];
   const picks = await vscode.window.showQuickPick(
     methods
-      .filter((m) => !m.layerShaped && m.family !== 'neuron')
+      // maps of the input (CAM maps are upsampled to it); layer and neuron methods need a layer
+      .filter((m) => m.family !== 'layer' && m.family !== 'neuron')
       .map((m) => ({ label: m.id, description: m.captumName, detail: m.description, picked: wanted.includes(m.id), id: m.id })),
     { canPickMany: true, title: vscode.l10n.t('Attribution Lens: methods to compare'), matchOnDescription: true },
   );
@@ -38,13 +39,15 @@ export async function exportAttribution(deps: Deps): Promise<void> {
     return;
   }
   const items: Array<vscode.QuickPickItem & { format: ExportFormat }> = [
+    { label: 'PNG', description: vscode.l10n.t('the view as the panel draws it'), format: 'png' },
     { label: 'NPY', description: vscode.l10n.t('raw attribution values for NumPy'), format: 'npy' },
     { label: 'JSON', description: vscode.l10n.t('values, shape, method, target, parameters and predictions'), format: 'json' },
   ];
-  const pick = await vscode.window.showQuickPick(items, {
-    title: vscode.l10n.t('Export Attribution (PNG: use the Export button in the panel)'),
-  });
-  if (pick) await deps.panel.export(pick.format);
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Export Attribution') });
+  if (!pick) return;
+  // PNG is drawn by the webview: it sends the canvas back and the panel's export takes it from there.
+  if (pick.format === 'png') deps.panel.requestPngExport();
+  else await deps.panel.export(pick.format);
 }
 
 export function openRun(deps: Deps, id: unknown): void {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { MethodInfo } from '../../engine';
 import {
   AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, ParamValues, Prediction,
-  PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview, isFromWebview,
+  PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview,
 } from '../../shared/protocol';
 import { readSettings } from '../config';
 import { CallCancelledError, EngineCall, EngineError } from '../engineClient';
@@ -17,6 +17,8 @@ import { isTrusted, trustState } from '../trust';
 import { toAttributionMap, toModelSummary, toPanelImage, toPayload } from '../wire';
 import type { ModelRef } from '../worker/workerProtocol';
 import { panelHtml, panelOptions } from './panelHtml';
+import { GateContext, classCount, receiveFromWebview } from './webviewGate';
+import { TextSession } from './textSession';
 
 export const PANEL_VIEW_TYPE = 'attributionLens.panel';
 const CONTEXT_KEY = 'attributionLens.panelContext';
@@ -61,6 +63,9 @@ export class AttributionPanel implements vscode.Disposable {
   private pendingNotes: ToWebview[] = [];
   private hostIds = 0;
   private readonly subs: vscode.Disposable[] = [];
+  /** text mode: a text model and a text instead of an image */
+  readonly text: TextSession;
+  private mode: 'image' | 'text' = 'image';
 
   constructor(
     private readonly ext: vscode.ExtensionContext,
@@ -69,6 +74,7 @@ export class AttributionPanel implements vscode.Disposable {
     private readonly log: (line: string) => void,
   ) {
     this.current = { method: readSettings().defaultMethod, params: {} };
+    this.text = new TextSession(models, ext.workspaceState, { post: (m) => this.post(m), showError: (e, id) => this.showError(e, id), log });
     this.subs.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: 'state', trust: trustState() })),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -110,7 +116,9 @@ export class AttributionPanel implements vscode.Disposable {
     this.panel?.dispose();
     this.adopt(panel);
     const saved = this.ext.workspaceState.get<{ modelFile: string; imageFile: string }>(CONTEXT_KEY);
-    if (saved && !this.ctx) void this.load(saved.modelFile, vscode.Uri.file(saved.imageFile));
+    const savedText = this.text.saved();
+    if (savedText && !this.text.active) void this.loadText(savedText.modelFile, savedText.text, savedText.source);
+    else if (saved && !this.ctx) void this.load(saved.modelFile, vscode.Uri.file(saved.imageFile));
   }
 
   private adopt(panel: vscode.WebviewPanel): void {
@@ -128,6 +136,7 @@ export class AttributionPanel implements vscode.Disposable {
       panel.onDidDispose(() => {
         if (this.panel !== panel) return;
         this.cancel();
+        this.text.cancel();
         for (const s of this.panelSubs) s.dispose();
         this.panelSubs = [];
         this.panel = undefined;
@@ -137,6 +146,7 @@ export class AttributionPanel implements vscode.Disposable {
   }
 
   private title(): string {
+    if (this.mode === 'text' && this.text.title) return vscode.l10n.t('Attribution: {0}', this.text.title);
     return this.ctx ? vscode.l10n.t('Attribution: {0}', path.basename(this.ctx.imageFile)) : vscode.l10n.t('Attribution');
   }
 
@@ -155,6 +165,7 @@ export class AttributionPanel implements vscode.Disposable {
       this.post({ type: 'state', trust: trustState() });
       return false;
     }
+    this.leaveText();
     if (this.ctx?.modelFile !== modelFile || this.ctx?.imageFile !== imageFile) this.cancel();
     try {
       const ins = await this.models.inspect(modelFile);
@@ -168,6 +179,8 @@ export class AttributionPanel implements vscode.Disposable {
         this.lastResult = undefined;
         this.current.target = predictions[0]?.index;
       }
+      // the method list first: suggested defaults (occlusion's window) depend on the method's parameters
+      await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
       this.current.params = this.paramsFor(this.current.method);
       await this.ext.workspaceState.update(CONTEXT_KEY, { modelFile, imageFile });
       if (this.panel) this.panel.title = this.title();
@@ -178,6 +191,27 @@ export class AttributionPanel implements vscode.Disposable {
       this.showError(e);
       return false;
     }
+  }
+
+  /** Points the panel at a text model and a text (text mode); `source` is the file it came from. */
+  async loadText(modelFile: string, text: string, source?: string): Promise<boolean> {
+    if (!isTrusted()) {
+      this.post({ type: 'state', trust: trustState() });
+      return false;
+    }
+    this.cancel();
+    this.mode = 'text';
+    const p = this.text.load(modelFile, text, source);
+    this.loading = p;
+    const ok = await p;
+    if (this.panel) this.panel.title = this.title();
+    return ok;
+  }
+
+  private leaveText(): void {
+    if (this.mode !== 'text') return;
+    this.mode = 'image';
+    this.text.leave();
   }
 
   private modelRef(file: string): ModelRef {
@@ -192,11 +226,14 @@ export class AttributionPanel implements vscode.Disposable {
   // Webview messages
 
   private receive(msg: unknown): void {
-    if (!isFromWebview(msg)) {
-      this.log(`ignored a malformed message from the panel: ${JSON.stringify(msg)?.slice(0, 200)}`);
-      return;
-    }
-    void this.handle(msg).catch((e) => this.showError(e));
+    const io = { handle: (m: FromWebview) => this.handle(m), reply: (m: ToWebview) => this.post(m), log: this.log };
+    void receiveFromWebview(msg, () => this.gateContext(), io).catch((e) => this.showError(e));
+  }
+
+  /** What the gate checks messages against: the engine's methods, the image model's outputs. */
+  private async gateContext(): Promise<GateContext> {
+    const methods = await this.models.methods().catch(() => []);
+    return { methods, classes: this.mode === 'text' ? undefined : classCount(this.ctx?.summary.outputs) };
   }
 
   private async handle(msg: FromWebview): Promise<void> {
@@ -207,10 +244,18 @@ export class AttributionPanel implements vscode.Disposable {
         await this.run({ requestId: msg.requestId, method: msg.method, target: msg.target, params: msg.params });
         return;
       case 'retarget':
-        await this.run({ requestId: msg.requestId, target: msg.target });
+        if (this.mode === 'text') await this.text.run({ requestId: msg.requestId, target: msg.target });
+        else await this.run({ requestId: msg.requestId, target: msg.target });
         return;
       case 'cancel':
         if (!msg.requestId || msg.requestId === this.running?.requestId) this.cancel();
+        this.text.cancel();
+        return;
+      case 'runText':
+        await this.text.run({ requestId: msg.requestId, method: msg.method, target: msg.target, params: msg.params });
+        return;
+      case 'exportText':
+        await this.text.export(msg.format, msg.requestId);
         return;
       case 'compare':
         await this.compare({ requestId: msg.requestId, methods: msg.methods, target: msg.target, sharedScale: msg.sharedScale, params: msg.params });
@@ -219,9 +264,7 @@ export class AttributionPanel implements vscode.Disposable {
         await this.export(msg.format, msg.pngDataUrl, msg.requestId);
         return;
       case 'changeMethod':
-        this.current.method = msg.method;
-        if (msg.params) this.paramsByMethod.set(msg.method, msg.params);
-        this.current.params = this.paramsFor(msg.method);
+        await this.changeMethod(msg.method, msg.params);
         return;
       case 'openSettings':
         await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:attribution-lens.attribution-lens');
@@ -229,11 +272,22 @@ export class AttributionPanel implements vscode.Disposable {
     }
   }
 
+  /** The webview picked a method or edited its parameters; values the host fills in (a CAM layer, occlusion's window) go back so the fields show them. */
+  private async changeMethod(method: string, params?: ParamValues): Promise<void> {
+    await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+    this.current.method = method;
+    if (params) this.paramsByMethod.set(method, params);
+    this.current.params = this.paramsFor(method);
+    if (JSON.stringify(sortedEntries(params ?? {})) !== JSON.stringify(sortedEntries(this.current.params))) this.post({ type: 'state', current: this.current });
+  }
+
   private async sendInit(): Promise<void> {
     if (this.loading) await this.loading;
     let methods: MethodInfo[] = [];
     try {
       methods = await this.models.methods();
+      this.methodsCache = methods;
+      if (this.ctx) this.current.params = this.paramsFor(this.current.method);
     } catch (e) {
       this.log(`cannot list methods: ${(e as Error).message}`);
     }
@@ -257,8 +311,9 @@ export class AttributionPanel implements vscode.Disposable {
       this.send(this.running.started);
       if (this.running.lastProgress) this.send(this.running.lastProgress);
     }
+    if (this.mode === 'text') this.text.replay((m) => this.send(m));
     for (const m of this.pendingNotes.splice(0)) this.send(m);
-    if (!ctx && isTrusted()) {
+    if (!ctx && isTrusted() && this.mode !== 'text') {
       this.send({ type: 'error', message: vscode.l10n.t('No image yet: right-click an image in the Explorer and choose Attribute Prediction.') });
     }
   }
@@ -442,6 +497,7 @@ export class AttributionPanel implements vscode.Disposable {
   /** Shows a finished run again (from the Runs view) without re-running it. */
   showRun(run: RunRecord): void {
     this.show();
+    this.leaveText();
     if (this.ctx?.modelFile !== run.modelFile || this.ctx?.imageFile !== run.imageFile) this.cancel();
     this.ctx = { modelFile: run.modelFile, imageFile: run.imageFile, summary: run.summary, image: run.image, predictions: run.predictions };
     this.loading = undefined;
@@ -461,6 +517,16 @@ export class AttributionPanel implements vscode.Disposable {
 
   // -------------------------------------------------------------------------------------------
   // Export
+
+  /** The palette's PNG export: the webview draws the view and answers with an `export` message. */
+  requestPngExport(): boolean {
+    if (!this.lastRecord) return false;
+    this.show();
+    const msg: ToWebview = { type: 'requestExport', requestId: this.nextId(), format: 'png' };
+    if (this.ready) this.send(msg);
+    else this.pendingNotes.push(msg);
+    return true;
+  }
 
   /** Writes the last result where the user chooses (never anywhere else). */
   async export(format: ExportFormat, pngDataUrl?: string, requestId?: string): Promise<boolean> {
@@ -508,9 +574,14 @@ export class AttributionPanel implements vscode.Disposable {
 
   dispose(): void {
     this.cancel();
+    this.text.cancel();
     this.panel?.dispose();
     for (const s of this.subs) s.dispose();
   }
+}
+
+function sortedEntries(p: ParamValues): Array<[string, unknown]> {
+  return Object.entries(p).sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** Panel parameter values → engine parameters: null means "use the default". */

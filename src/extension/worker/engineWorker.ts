@@ -2,7 +2,9 @@
 // onnxruntime and sharp load here only, never on the extension host's main thread.
 import * as path from 'path';
 import { parentPort } from 'worker_threads';
-import { attribute, inspectModel, listMethods, loadInputs, openModel, predict } from '../../engine';
+import {
+  attribute, attributeText, fitLength, inspectModel, listMethods, loadInputs, openModel, predict, requireTextInputs, textFeeds, tokenizerFor,
+} from '../../engine';
 import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
 import {
   CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
@@ -70,6 +72,12 @@ function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
       return runPredict(call.args.model, call.args.input);
     case 'attribute':
       return runAttribute(job, call.args);
+    case 'textModel':
+      return textModel(call.args.model);
+    case 'predictText':
+      return predictText(call.args.model, call.args.text);
+    case 'attributeText':
+      return runAttributeText(job, call.args);
   }
 }
 
@@ -106,6 +114,37 @@ async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): P
     },
   });
   return { result, image };
+}
+
+async function textModel(ref: ModelRef): Promise<WorkerCalls['textModel']['result']> {
+  const model = await open(ref);
+  try {
+    requireTextInputs(model);
+    return { text: true };
+  } catch (e) {
+    if ((e as Error)?.name !== 'AttrLensError') throw e;
+    return { text: false, reason: (e as Error).message };
+  }
+}
+
+async function predictText(ref: ModelRef, text: string): Promise<WorkerCalls['predictText']['result']> {
+  const model = await open(ref);
+  const ti = requireTextInputs(model);
+  const tk = tokenizerFor(model);
+  const enc = tk.encode(text);
+  // the same length rule as attributeTokens: fixed lengths pad or cut, symbolic ones up to the tokenizer's limit
+  const fit = fitLength(enc, ti.seqLen ?? (tk.maxLength && enc.ids.length > tk.maxLength ? tk.maxLength : undefined), tk.padId ?? tk.unkId ?? 0);
+  return { predictions: await predict(model, textFeeds(ti, fit.ids, fit.real)) };
+}
+
+async function runAttributeText(job: Job, args: WorkerCalls['attributeText']['args']): Promise<WorkerCalls['attributeText']['result']> {
+  const model = await open(args.model);
+  const { params } = withBatchSize({ method: args.request.method ?? 'layer-integrated-gradients', params: args.request.params }, args.batchSize);
+  // Text maps are a few numbers per token: progress counters only, no partial maps.
+  return attributeText(model, args.text, { ...args.request, params }, {
+    signal: job.controller.signal,
+    onProgress: (p) => post({ type: 'progress', id: job.call.id, done: p.done, total: p.total, phase: p.phase }),
+  });
 }
 
 /** Fills the method's own batching parameter from the batch-size setting when the user left it unset. */

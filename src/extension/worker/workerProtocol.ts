@@ -1,6 +1,8 @@
 // Messages between the extension host and the engine worker (dist/worker.js).
 // Every call has an id; the worker answers with progress (zero or more) then one result or error.
-import type { AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor } from '../../engine';
+import type {
+  AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
+} from '../../engine';
 import type { LoadInputsOptions } from '../../engine/inputs';
 
 /** Runtime settings that select (and key) an onnxruntime session. */
@@ -39,6 +41,15 @@ export interface WorkerCalls {
   attribute: {
     args: { model: ModelRef; input: InputRef; request: AttributeRequest; batchSize?: number };
     result: { result: AttributionResult; image?: ImagePixels };
+  };
+  /** whether a model takes token ids (the engine's requireTextInputs), and why not */
+  textModel: { args: { model: ModelRef }; result: { text: true } | { text: false; reason: string } };
+  /** top-5 predictions for `text`, fed exactly as attributeText feeds it */
+  predictText: { args: { model: ModelRef; text: string }; result: { predictions: Prediction[] } };
+  /** token and word attributions of `text` (tokenised with the tokenizer beside the model) */
+  attributeText: {
+    args: { model: ModelRef; text: string; request: TextAttributeRequest; batchSize?: number };
+    result: TextAttributionResult;
   };
 }
 export type WorkerMethod = keyof WorkerCalls;

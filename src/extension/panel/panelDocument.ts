@@ -1,0 +1,62 @@
+// The panel's HTML and webview options as plain data (vscode-free, so the CSP is unit-tested):
+// one nonce'd script, styles, fonts and images only from the extension's own resource roots.
+import { randomBytes } from 'crypto';
+
+/** Folders of the extension the webview may load from; nothing else (no workspace files). */
+export const PANEL_RESOURCE_DIRS: readonly string[] = ['dist', 'media'];
+
+/** Webview options; `localResourceRoots` are relative to the extension's folder. */
+export const PANEL_WEBVIEW_OPTIONS = {
+  enableScripts: true,
+  enableCommandUris: false,
+  localResourceRoots: PANEL_RESOURCE_DIRS,
+} as const;
+
+/** 144 random bits, fresh for every render. */
+export function newNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export interface PanelDocumentOptions {
+  /** `webview.cspSource`: the origin VS Code serves the extension's resources from */
+  cspSource: string;
+  /** webview URI of a file of the extension, given its path relative to the extension's folder */
+  resourceUri: (relativePath: string) => string;
+  /** whether dist/webview.css exists (esbuild writes it when the bundle imports CSS) */
+  hasStylesheet: boolean;
+  lang: string;
+  title: string;
+  nonce?: string;
+}
+
+export function panelDocument(o: PanelDocumentOptions): string {
+  const n = o.nonce ?? newNonce();
+  const src = o.cspSource;
+  // Images arrive as data (rgba → canvas); data:/blob: cover canvas exports and the drawn overlays.
+  const csp = [
+    "default-src 'none'",
+    `style-src ${src}`,
+    `img-src ${src} data: blob:`,
+    `font-src ${src}`,
+    `script-src 'nonce-${n}'`,
+  ].join('; ');
+  const css = o.hasStylesheet ? `<link rel="stylesheet" href="${escapeHtml(o.resourceUri('dist/webview.css'))}">` : '';
+  return `<!DOCTYPE html>
+<html lang="${escapeHtml(o.lang)}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+${css}
+<title>${escapeHtml(o.title)}</title>
+</head>
+<body>
+<al-app></al-app>
+<script nonce="${n}" src="${escapeHtml(o.resourceUri('dist/webview.js'))}"></script>
+</body>
+</html>`;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
