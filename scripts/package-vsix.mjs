@@ -96,6 +96,8 @@ copyModule('semver', (rel) => meta(rel) || /^(index\.js|preload\.js|range\.bnf|c
 // 4. Package.
 const vsce = join(nm, '@vscode', 'vsce', 'vsce');
 const args = ['package', '--no-dependencies', '--allow-missing-repository', '--target', target, '--out', out];
+// No repository to point relative README images at (docs/ is not packaged): keep them as they are.
+if (!pkg.repository) args.push('--no-rewrite-relative-links');
 if (!existsSync(join(stage, 'LICENSE')) && !existsSync(join(stage, 'LICENSE.md')) && !existsSync(join(stage, 'LICENSE.txt'))) args.push('--skip-license');
 run(process.execPath, [vsce, ...args], stage);
 const mb = (statSync(out).size / 1024 / 1024).toFixed(1);

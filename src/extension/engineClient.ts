@@ -1,7 +1,7 @@
 // The host side of the engine worker: starts dist/worker.js on first use, matches replies to
 // calls by id, forwards progress, and cancels. A crashed worker fails its calls and restarts lazily.
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import type { Worker } from 'worker_threads';
 import type * as vscode from 'vscode';
 import { ALWAYS_TRUSTED, TrustGate, refusal } from './trustGate';
 import type { FromWorker, ProgressMessage, ToWorker, WorkerCalls, WorkerMethod } from './worker/workerProtocol';
@@ -82,7 +82,9 @@ export class EngineClient implements vscode.Disposable {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.workerFile, { stdout: false, stderr: false });
+    // required on first use, not at activation
+    const { Worker: WorkerThread } = require('worker_threads') as typeof import('worker_threads');
+    const w = new WorkerThread(this.workerFile, { stdout: false, stderr: false });
     w.on('message', (msg: FromWorker) => this.onMessage(msg));
     w.on('error', (e) => {
       this.log(`engine worker error: ${e.stack ?? e.message}`);

@@ -1,7 +1,5 @@
 // The panel's HTML and webview options as plain data (vscode-free, so the CSP is unit-tested):
 // one nonce'd script, styles, fonts and images only from the extension's own resource roots.
-import { randomBytes } from 'crypto';
-
 /** Folders of the extension the webview may load from; nothing else (no workspace files). */
 export const PANEL_RESOURCE_DIRS: readonly string[] = ['dist', 'media'];
 
@@ -14,6 +12,8 @@ export const PANEL_WEBVIEW_OPTIONS = {
 
 /** 144 random bits, fresh for every render. */
 export function newNonce(): string {
+  // required here, not at the top: activation should not pay for loading crypto
+  const { randomBytes } = require('crypto') as typeof import('crypto');
   return randomBytes(18).toString('base64url');
 }
 

@@ -218,7 +218,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     assert.match(await input.inputValue(), /\/images\/red-circle-integrated-gradients-0\.json$/);
     await page.keyboard.press('Enter');
     // written once the panel reports it
-    await frame.getByText(/^Saved .*red-circle-integrated-gradients-0\.json/).first().waitFor({ timeout: 20_000 });
+    await frame.locator('al-export-bar#export .status', { hasText: /^Saved .*red-circle-integrated-gradients-0\.json/ }).waitFor({ timeout: 20_000 });
     assert.ok(existsSync(exported), `${exported} was not written`);
     const doc = JSON.parse(readFileSync(exported, 'utf8')) as { method: string; target: number; dims: number[]; values: number[]; delta: number };
     assert.equal(doc.method, 'integrated-gradients');
@@ -338,6 +338,10 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await quickPick('gradcam', /Attribute the prediction to \/features\/conv2\/Conv_output_0/);
     frame = await panelFrame();
     await frame.getByText(/LayerGradCam for green · [\d.]+ s · layer \/features\/conv2\/Conv_output_0/).first().waitFor({ timeout: 60_000 });
+    // the method picker follows the run the command started (it showed Integrated Gradients before)
+    const picker = frame.locator('al-method-picker#picker');
+    assert.equal(await picker.locator('#method').evaluate((el) => (el as HTMLElement & { value: string }).value), 'gradcam');
+    assert.equal(await picker.locator('label[data-param="layer"] vscode-single-select').evaluate((el) => (el as HTMLElement & { value: string }).value), '/features/conv2/Conv_output_0');
 
     await conv.click({ button: 'right' });
     await clickMenuItem(page, /^Attribute a Neuron of This Layer to the Input…$/);

@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { base64ToFloat32 } from '../../../src/shared/base64';
 import type {
   AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, ParamValues,
-  Prediction, ToWebview, ViewSettings, WorkspaceTrust,
+  Prediction, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
 import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
 import { blankImage, loadPanelImage } from '../image';
@@ -29,6 +29,7 @@ import './notice';
 import './predictions';
 import './run-bar';
 import './view-controls';
+import { freshTextUi, type AlTextView, type TextExportDetail, type TextRunDetail, type TextUiState } from './text-view';
 
 /** What survives the panel being hidden (getState/setState); JSON only. */
 export interface PanelState {
@@ -45,6 +46,8 @@ export interface PanelState {
   result?: AttributionPayload;
   compare?: CompareResultMessage;
   error?: string;
+  /** text mode: a text model's context, its last result and the user's choices */
+  text?: { context: TextContext; result?: TextAttributionPayload; predictions?: Prediction[]; ui: TextUiState };
 }
 
 interface Running {
@@ -98,6 +101,9 @@ export class AlApp extends AlElement {
   private paramErrors: string[] = [];
   /** the parameters object the picker was last given or reported */
   private pickerSource: ParamValues | undefined;
+  private readonly textView = h('al-text-view', { 'attr:id': 'text-view' }) as AlTextView;
+  /** what only image mode shows */
+  private imageParts: Element[] = [];
 
   constructor() {
     super(CSS);
@@ -115,6 +121,15 @@ export class AlApp extends AlElement {
           h('h3', {}, 'Export'), this.exportBar)),
       h('h3', {}, 'Compare methods'), this.compare,
     );
+    this.imageParts = [...this.root.children].filter((el) => el.matches('.main, h3') || el === this.compare);
+    this.root.addEventListener('al-text-run', (e) => this.runText((e as CustomEvent<TextRunDetail>).detail));
+    this.root.addEventListener('al-text-cancel', () => this.cancel());
+    this.root.addEventListener('al-text-export', (e) => this.exportText((e as CustomEvent<TextExportDetail>).detail.format));
+    this.root.addEventListener('al-text-state', (e) => {
+      if (!this.state.text) return;
+      this.state.text.ui = (e as CustomEvent<TextUiState>).detail;
+      this.save();
+    });
     this.heatmap.addEventListener('al-rendered', (e) => { this.legend.info = (e as CustomEvent<RenderedDetail>).detail; });
     this.heatmap.addEventListener('al-render-error', (e) => {
       this.legend.info = undefined;
@@ -157,20 +172,39 @@ export class AlApp extends AlElement {
         const base = this.state.init;
         if (!base) break;
         this.applyInit({ ...base, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)), type: 'init' } as InitMessage);
+        if (m.current) this.followCurrent(m.current);
         break;
       }
       case 'predictions':
-        this.state.predictions = m.predictions;
+        if (this.state.text) this.state.text.predictions = m.predictions;
+        else this.state.predictions = m.predictions;
+        break;
+      case 'textContext': {
+        const prev = this.state.text;
+        const same = prev && m.context && prev.context.text === m.context.text && prev.context.model.name === m.context.model.name;
+        this.state.text = m.context
+          ? { context: m.context, result: same ? prev.result : undefined, predictions: same ? prev.predictions : undefined, ui: prev?.ui ?? freshTextUi() }
+          : undefined;
+        if (m.context && !same) this.state.text!.ui = { ...this.state.text!.ui, target: undefined };
+        break;
+      }
+      case 'textResult':
+        if (this.running?.requestId === m.requestId) this.running = undefined;
+        if (!this.state.text) break;
+        this.state.text.result = m.result;
+        this.state.text.predictions = m.result.predictions;
+        this.state.text.ui = { ...this.state.text.ui, target: m.result.target };
         break;
       case 'runStarted':
         this.running = { requestId: m.requestId, kind: m.kind };
         this.runBar.progress = undefined;
-        if (m.kind === 'single') this.state.target = m.target;
+        if (m.kind === 'single' && !this.state.text) this.state.target = m.target;
         this.showError('');
         break;
       case 'runProgress':
         if (this.running?.requestId !== m.requestId) return;
         this.runBar.progress = { done: m.done, total: m.total, phase: m.method ? `${m.method}: ${m.phase ?? 'running'}` : m.phase };
+        this.textView.progress = this.runBar.progress;
         if (m.partial && this.running.kind === 'single') {
           this.heatmap.map = decodeMap(m.partial);
           this.heatmap.partial = true;
@@ -194,9 +228,13 @@ export class AlApp extends AlElement {
         if (m.requestId && m.requestId === this.exportRequest) this.exportRequest = undefined;
         this.showError(m.message);
         break;
+      case 'requestExport':
+        this.export(m.format, m.requestId);
+        return;
       case 'exportDone':
         if (m.requestId === this.exportRequest) this.exportRequest = undefined;
         this.exportBar.status = m.message;
+        this.textView.exportStatus = m.message;
         if (!m.ok) this.showError(m.message);
         return;
       default:
@@ -221,6 +259,15 @@ export class AlApp extends AlElement {
     if (this.state.compareSelected.length === 0) this.state.compareSelected = methods.slice(0, 3).map((x) => x.id);
     this.state.compareSelected = this.state.compareSelected.filter((id) => methods.some((x) => x.id === id));
     if (!prev || prev.image !== m.image) void this.loadImage();
+  }
+
+  /** The host changed the method (a run started from a command): the picker shows it, with the host's values. */
+  private followCurrent(current: InitMessage['current']): void {
+    const info = this.state.init?.methods.find((x) => x.id === current.method);
+    if (!info) return;
+    this.state.method = current.method;
+    this.state.params[current.method] = { ...defaultParams(info), ...current.params };
+    this.paramErrors = [];
   }
 
   private async loadImage(): Promise<void> {
@@ -323,9 +370,9 @@ export class AlApp extends AlElement {
     this.requestUpdate();
   }
 
-  private export(format: 'png' | 'npy' | 'json'): void {
-    if (!this.state.result) return;
-    const requestId = this.nextId('export');
+  /** `requestId` is the host's when it asked for the view (palette export). */
+  private export(format: 'png' | 'npy' | 'json', requestId = this.nextId('export')): void {
+    if (!this.state.result) return this.showError('Nothing to export yet: run an attribution first.');
     this.exportRequest = requestId;
     this.exportBar.status = `Exporting ${format.toUpperCase()}…`;
     if (format === 'png') this.post({ type: 'export', requestId, format, pngDataUrl: this.heatmap.toDataURL() });
@@ -346,6 +393,19 @@ export class AlApp extends AlElement {
     this.post({ type: 'compare', requestId: this.nextId('compare'), methods: d.selected, target: this.state.target ?? 0, sharedScale: d.sharedScale, params });
   }
 
+  private runText(d: TextRunDetail): void {
+    if (this.trust.restricted || this.running || !this.state.text) return;
+    this.post({ type: 'runText', requestId: this.nextId('text'), method: d.method, params: d.params, ...(d.target === undefined ? {} : { target: d.target }) });
+  }
+
+  private exportText(format: 'json' | 'csv'): void {
+    if (!this.state.text?.result) return;
+    const requestId = this.nextId('export');
+    this.exportRequest = requestId;
+    this.textView.exportStatus = `Exporting ${format.toUpperCase()}…`;
+    this.post({ type: 'exportText', requestId, format });
+  }
+
   private showError(message: string): void {
     this.state.error = message || undefined;
     this.errorEl.message = message;
@@ -361,12 +421,26 @@ export class AlApp extends AlElement {
   protected update(): void {
     const s = this.state;
     const init = s.init;
-    const model = init?.model;
+    const text = s.text;
+    const model = text?.context.model ?? init?.model;
     this.titleEl.textContent = model ? model.name : 'Attribution Lens';
     this.inputEl.textContent = model ? model.inputs.map((i) => `${i.name} [${i.dims.map((d) => d ?? '?').join('×')}]`).join(', ') : 'waiting for the model…';
     const trust = this.trust;
     this.restricted.message = trust.restricted ? `Restricted mode: ${trust.reason}` : '';
     this.errorEl.message = s.error ?? '';
+    for (const el of this.imageParts) (el as HTMLElement).hidden = !!text;
+    // in the page only in text mode, so image mode's elements stay the only ones of their kind
+    if (text && !this.textView.isConnected) this.errorEl.after(this.textView);
+    else if (!text && this.textView.isConnected) this.textView.remove();
+    if (text) {
+      this.textView.context = text.context;
+      this.textView.result = text.result;
+      this.textView.predictions = text.predictions ?? [];
+      if (this.textView.ui !== text.ui) this.textView.ui = text.ui;
+      this.textView.running = !!this.running && this.running.kind === 'single';
+      this.textView.disabled = trust.restricted;
+      return;
+    }
 
     const labels = model?.labels;
     const target = s.target ?? 0;

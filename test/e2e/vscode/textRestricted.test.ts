@@ -1,0 +1,80 @@
+// Text models in Restricted Mode, in a real VS Code (code-server): Attribute Prediction for
+// Selection runs no model; the panel and a notification say why.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer } from './codeServer';
+
+const SHOTS = join(ROOT, 'out', 'screenshots');
+let tmp: string;
+let server: RunningServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+
+before(async () => {
+  checkInstalled();
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const vsix = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
+  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run npm run package (npm run test:e2e does)`);
+  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-text-restricted-'));
+  const workspace = join(tmp, 'text');
+  cpSync(join(ROOT, 'samples', 'text'), workspace, { recursive: true });
+  mkdirSync(SHOTS, { recursive: true });
+  const profile = makeProfile(join(tmp, 'profile'), {
+    'workbench.startupEditor': 'none',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'telemetry.telemetryLevel': 'off',
+    'security.workspace.trust.enabled': true,
+    'security.workspace.trust.startupPrompt': 'always',
+  });
+  installExtension(profile, vsix);
+  server = await startCodeServer(profile, workspace, { workspaceTrust: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function panelFrame(): Promise<Frame> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) if (await f.locator('al-app').count().catch(() => 0)) return f;
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Attribution panel webview did not appear');
+}
+
+test('in Restricted Mode a selected sentence is not run through the text model', async () => {
+  await page.getByRole('button', { name: /No, I don't trust the authors/ }).click({ timeout: 60_000 });
+  const row = page.locator('.explorer-folders-view .monaco-list-row[aria-label="sentences.txt"]');
+  await row.waitFor({ timeout: 60_000 });
+  await row.dblclick();
+  const line = page.locator('.monaco-editor .view-line', { hasText: 'The movie was great.' }).first();
+  await line.waitFor({ timeout: 20_000 });
+  await line.click();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.locator('.statusbar-item', { hasText: /\(20 selected\)/ }).first().waitFor({ timeout: 10_000 });
+  await line.click({ button: 'right', position: { x: 20, y: 5 } });
+  await clickMenuItem(page, /^Attribute Prediction for Selection$/);
+  await page.locator('.notifications-toasts', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 20_000 });
+  const frame = await panelFrame();
+  await frame.getByText(/Restricted Mode, so Attribution Lens does not run models/).first().waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(1000);
+  assert.equal(await frame.locator('al-text-view').count(), 0, 'no text result: the model was not loaded');
+  assert.equal(await frame.locator('al-predictions button').count(), 0, 'no predictions: the model was not run');
+  await page.screenshot({ path: join(SHOTS, 'vscode-text-restricted.png') });
+});
