@@ -70,6 +70,34 @@ export class DiskCache {
 
 const pending = new Set<Promise<unknown>>();
 
+let fingerprint: string | undefined;
+
+/**
+ * Identifies the engine code that derives cached artefacts, so a changed gradient rule never
+ * reuses a backward graph built by the old one: the running bundle's bytes, or (run from
+ * sources) the engine's source files.
+ */
+export function engineFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const h = createHash('sha256');
+  try {
+    if (__filename.endsWith('.js')) h.update(fs.readFileSync(__filename));
+    else {
+      const walk = (dir: string): void => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+          const p = path.join(dir, e.name);
+          if (e.isDirectory()) walk(p);
+          else if (e.name.endsWith('.ts')) h.update(p).update(fs.readFileSync(p));
+        }
+      };
+      walk(__dirname);
+    }
+  } catch {
+    h.update(String(Date.now()));
+  }
+  return (fingerprint = h.digest('hex').slice(0, 16));
+}
+
 /** Waits for background cache writes (a CLI calls this before it exits). */
 export async function flushDiskCache(): Promise<void> {
   while (pending.size) await Promise.all([...pending]);

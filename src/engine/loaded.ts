@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DiskCache } from './cache';
+import { DiskCache, engineFingerprint } from './cache';
 import { AttrLensError, throwIfAborted } from './errors';
 import { firstNaN } from './guard';
 import { BATCH_DIM, hasSymbolicBatch, makeBatchSymbolic } from './onnx/batch';
@@ -156,7 +156,7 @@ export class LoadedModel {
 
   /** Cache key prefix naming this exact model content and batch rewrite. */
   get contentKey(): string | undefined {
-    return this.model.contentHash ? `${this.model.contentHash}|${this.batchVariant}` : undefined;
+    return this.model.contentHash ? `${engineFingerprint()}|${this.model.contentHash}|${this.batchVariant}` : undefined;
   }
 
   /**
