@@ -84,13 +84,13 @@ test('occlusion coarse-to-fine streams a complete coarse map first and ends with
   const r = await attribute(lm, feed([1, 8], [1, 1, 1, 1, 1, 1, 1, 1]), { method: 'occlusion', target: 0, params: { slidingWindowShapes: [1], strides: [1], coarseToFine: true, perturbationsPerEval: 2 } }, {
     onProgress: (p) => {
       if (p.phase) phases.push(p.phase);
-      if (p.partial && !firstPartial && p.phase === 'coarse' && p.done === 4) firstPartial = Array.from(p.partial.data as Float32Array);
+      if (p.partial && !firstPartial && p.phase === 'coarse' && p.done === 2) firstPartial = Array.from(p.partial.data as Float32Array);
     },
   });
   close(values(r), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.ok(phases.indexOf('coarse') < phases.indexOf('fine'));
-  // coarse pass: windows of 2 with stride 2 → every element has a value before any fine step
-  assert.deepEqual(firstPartial, [3, 3, 7, 7, 11, 11, 15, 15]);
+  // coarse pass: tiles of 4 (four strides) → every element has a value before any fine step
+  assert.deepEqual(firstPartial, [10, 10, 10, 10, 26, 26, 26, 26]);
 });
 
 test('feature ablation with a feature mask: one drop per group, unchanged for perturbationsPerEval 1, 2, 3', async () => {

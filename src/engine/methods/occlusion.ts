@@ -63,7 +63,7 @@ export class Occlusion extends Method {
       { name: 'strides', kind: 'shape', default: 1, description: 'window step per dimension (a number or a list), default 1' },
       P.baselines(0),
       P.perturbationsPerEval(),
-      { name: 'coarseToFine', kind: 'boolean', default: false, description: 'first compute a complete coarse map (double window and stride), then refine' },
+      { name: 'coarseToFine', kind: 'boolean', default: false, description: 'first compute a complete coarse map (non-overlapping tiles of four strides), then refine' },
     ],
   };
 
@@ -81,9 +81,10 @@ export class Occlusion extends Method {
     const fine = grid(dims, window, strides);
     const passes: Grid[] = [];
     if (ctx.params.coarseToFine) {
-      const cw = window.map((w, i) => Math.min(dims[i], w * 2));
-      const cs = strides.map((st, i) => Math.min(Math.max(1, dims[i] - cw[i]) || 1, st * 2));
-      passes.push(grid(dims, cw, cs));
+      // Tiles of four strides (at least the window) that cover the input once: about 1/16 of
+      // the fine pass's runs for 2-D maps, so a complete map shows early.
+      const cw = window.map((w, i) => Math.min(dims[i], Math.max(w, strides[i] * 4)));
+      passes.push(grid(dims, cw, cw));
     }
     passes.push(fine);
     const grandTotal = passes.reduce((a, g) => a + g.total, 0);
