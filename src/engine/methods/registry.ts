@@ -1,4 +1,4 @@
-import { AttrLensError, closest } from '../errors';
+import { AttrLensError, closest, throwIfAborted } from '../errors';
 import { LoadedModel } from '../loaded';
 import { discoverLabels } from '../onnx/labels';
 import { Tensor, sizeOf, softmax, topK } from '../tensor';
@@ -110,6 +110,8 @@ export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, 
     },
   };
   const out = await method.run(ctx);
+  // an abort that arrives with the last batch still cancels: the caller has moved on
+  throwIfAborted(opts.signal);
   if (!outputRow) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
   const predictions = predictionsFrom(outputRow, labels);
   return {
