@@ -29,7 +29,9 @@ fi
 CS_BIN="$E2E/cs/node_modules/code-server/out/node/entry.js"
 if [ ! -f "$CS_BIN" ] || ! grep -q "\"version\": \"$CS_VERSION\"" "$E2E/cs/node_modules/code-server/package.json" 2>/dev/null; then
   echo "e2e-setup: installing code-server@$CS_VERSION into .e2e/cs (takes a few minutes)"
-  PATH="$NODE24:$PATH" npm_config_unsafe_perm=true \
-    npm install --prefix "$E2E/cs" --no-save --no-package-lock --no-audit --no-fund "code-server@$CS_VERSION"
+  # Under `npm run`, the outer npm's user agent (node 20) is inherited and code-server's
+  # postinstall reads its Node version from it: drop it so the inner npm (on Node 24) sets its own.
+  env -u npm_config_user_agent -u npm_node_execpath -u NODE PATH="$NODE24:$PATH" npm_config_unsafe_perm=true \
+    "$NODE24/node" "$(readlink -f "$(command -v npm)")" install --prefix "$E2E/cs" --no-save --no-package-lock --no-audit --no-fund "code-server@$CS_VERSION"
 fi
 echo "e2e-setup: ready (node $("$NODE24/node" --version), code-server $CS_VERSION)"
