@@ -10,7 +10,6 @@ import { attr } from '../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../src/engine/onnx/builder';
 import { OnnxModel } from '../src/engine/onnx/model';
 import { ModelProto, encodeModel } from '../src/engine/onnx/proto';
-import { tensorToProto } from '../src/engine/onnx/tensorProto';
 import { softmax } from '../src/engine/tensor';
 
 const OUT = path.join(__dirname, '..', 'samples', 'shapes');
@@ -63,17 +62,9 @@ function buildModel(): OnnxModel {
   model.graph.node.length = 0;
   const b = new GraphBuilder(model);
 
-  const param = (name: string, dims: number[], data: number[]): string => {
-    model.graph.initializer.push(tensorToProto(name, { dtype: 'float32', dims, data: Float32Array.from(data) }));
-    return name;
-  };
+  const param = (name: string, dims: number[], data: number[]): string => b.param(name, dims, data);
   // A node named the way torch.onnx.export names it, so layer grouping sees /features/conv1 etc.
-  const layer = (scope: string, op: string, inputs: string[], attrs = {}, output?: string): string => {
-    const out = output ?? `${scope}/${op}_output_0`;
-    b.add(op, inputs, attrs, [out]);
-    model.graph.node[model.graph.node.length - 1].name = `${scope}/${op}`;
-    return out;
-  };
+  const layer = (scope: string, op: string, inputs: string[], attrs = {}, output?: string): string => b.exported(scope, op, inputs, attrs, output);
 
   // conv1: 3 -> 4, 3x3 box filter of the colour-opponent response (smooths pixel noise). (1,4,64,64)
   const w1: number[] = [];

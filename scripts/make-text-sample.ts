@@ -91,17 +91,9 @@ function buildModel(vocab: string[]): OnnxModel {
   b.addInput('attention_mask', 7, [1, SEQ]);
   b.addOutput('logits', 1, [1, LABELS.length]);
 
-  const param = (name: string, dims: number[], data: number[]): string => {
-    model.graph.initializer.push(tensorToProto(name, { dtype: 'float32', dims, data: Float32Array.from(data) }));
-    return name;
-  };
+  const param = (name: string, dims: number[], data: number[]): string => b.param(name, dims, data);
   // Nodes named the way torch.onnx.export names a Hugging Face encoder's.
-  const layer = (scope: string, op: string, inputs: string[], attrs = {}, output?: string): string => {
-    const out = output ?? `${scope}/${op}_output_0`;
-    b.add(op, inputs, attrs, [out]);
-    model.graph.node[model.graph.node.length - 1].name = `${scope}/${op}`;
-    return out;
-  };
+  const layer = (scope: string, op: string, inputs: string[], attrs = {}, output?: string): string => b.exported(scope, op, inputs, attrs, output);
   const matrix = (rows: number, cols: number, set: Array<[number, number, number]>): number[] => {
     const m = new Array<number>(rows * cols).fill(0);
     for (const [r, c, v] of set) m[r * cols + c] = v;

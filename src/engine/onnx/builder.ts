@@ -67,6 +67,21 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A float32 initializer under a given name (parameters keep their framework names). */
+  param(name: string, dims: number[], data: ArrayLike<number>): string {
+    this.used.add(name);
+    this.model.graph.initializer.push(tensorToProto(name, { dtype: 'float32', dims, data: Float32Array.from(data) }));
+    return name;
+  }
+
+  /** A node named as torch.onnx.export names it: `${scope}/${op}`, output `${scope}/${op}_output_0`. */
+  exported(scope: string, op: string, inputs: string[], attrs: Attrs = {}, output?: string): string {
+    const out = output ?? `${scope}/${op}_output_0`;
+    this.add(op, inputs, attrs, [out]);
+    this.model.graph.node[this.model.graph.node.length - 1].name = `${scope}/${op}`;
+    return out;
+  }
+
   i64(values: number[], dims: number[] = [values.length]): string {
     return this.constant({ dtype: 'int64', dims, data: BigInt64Array.from(values.map((v) => BigInt(v))) }, 'i64');
   }
