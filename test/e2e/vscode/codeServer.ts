@@ -130,3 +130,58 @@ export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
   }
   throw new Error(`the context menu entry ${label} did not take the click`);
 }
+
+export interface Workbench {
+  tmp: string;
+  workspace: string;
+  page: Page;
+  /** screenshot (best effort), close the browser, stop code-server, remove the temp folder */
+  close(lastShot: string): Promise<void>;
+}
+
+/**
+ * A fresh profile with the packaged .vsix, code-server on a temp copy of a sample folder, and
+ * Chromium on its workbench: what every restricted-mode test starts from.
+ */
+export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix: string): Promise<Workbench> {
+  const { cpSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { chromium } = await import('playwright-core');
+  checkInstalled();
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const vsix = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
+  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run npm run package (npm run test:e2e does)`);
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const workspace = join(tmp, sample);
+  cpSync(join(ROOT, 'samples', sample), workspace, { recursive: true });
+  const shots = join(ROOT, 'out', 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const profile = makeProfile(join(tmp, 'profile'), {
+    'workbench.startupEditor': 'none',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'telemetry.telemetryLevel': 'off',
+    'security.workspace.trust.enabled': true,
+    'security.workspace.trust.startupPrompt': 'always',
+  });
+  installExtension(profile, vsix);
+  const server = await startCodeServer(profile, workspace, { workspaceTrust: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  return {
+    tmp,
+    workspace,
+    page,
+    async close(lastShot) {
+      if (!page.isClosed()) await page.screenshot({ path: join(shots, lastShot) }).catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      await server.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,51 +1,22 @@
 // Text models in Restricted Mode, in a real VS Code (code-server): Attribute Prediction for
 // Selection runs no model; the panel and a notification say why.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer } from './codeServer';
+import { type Frame, type Page } from 'playwright-core';
+import { ROOT, clickMenuItem, openRestrictedWorkbench, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
-let tmp: string;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  checkInstalled();
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  const vsix = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
-  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run npm run package (npm run test:e2e does)`);
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-text-restricted-'));
-  const workspace = join(tmp, 'text');
-  cpSync(join(ROOT, 'samples', 'text'), workspace, { recursive: true });
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'security.workspace.trust.enabled': true,
-    'security.workspace.trust.startupPrompt': 'always',
-  });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace, { workspaceTrust: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  wb = await openRestrictedWorkbench('text', 'attrlens-e2e-text-restricted-');
+  page = wb.page;
 });
 
 after(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-text-restricted-last.png');
 });
 
 async function panelFrame(): Promise<Frame> {
