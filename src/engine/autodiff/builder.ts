@@ -1,9 +1,9 @@
 import { AttrLensError } from '../errors';
 import type { ShapeInfo } from '../loaded';
 import { BATCH_DIM } from '../onnx/batch';
-import { GraphBuilder } from '../onnx/builder';
+import { GraphBuilder, valueInfo } from '../onnx/builder';
 import { OnnxModel, topoOrder } from '../onnx/model';
-import { NodeProto } from '../onnx/proto';
+import { GraphProto, NodeProto } from '../onnx/proto';
 import { upgradeOpset } from '../onnx/upgrade';
 import { ONNX_CODE } from '../tensor';
 import { baseRules, supportedOps } from './registry';
@@ -109,11 +109,20 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
   // Seed and reverse sweep.
   b.addInput(SEED, ONNX_CODE[shapes.dtype.get(req.output) ?? 'float32'], symbolicDims(req.output));
   const contributions = new Map<string, string[]>([[req.output, [SEED]]]);
+  // Gradients carry their forward tensor's shape (batch symbolic) as value_info: onnxruntime's
+  // layout transformer needs provably equal shapes to keep Mul/Sum in its blocked layout.
+  const annotated = new Set<string>();
+  const annotate = (gradTensor: string, like: string) => {
+    if (annotated.has(gradTensor) || !shapes.dims.has(like)) return;
+    annotated.add(gradTensor);
+    g.valueInfo.push(valueInfo(gradTensor, ONNX_CODE[shapes.dtype.get(like) ?? 'float32'], symbolicDims(like)));
+  };
   const total = (t: string): string | undefined => {
     const c = contributions.get(t);
     if (!c || c.length === 0) return undefined;
     if (c.length === 1) return c[0];
-    const s = b.op('Sum', c);
+    const s = sumContributions(g, b, c);
+    annotate(s, t);
     contributions.set(t, [s]);
     return s;
   };
@@ -127,6 +136,7 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
     const grads = rule.grad(ctx);
     grads.forEach((gi, i) => {
       if (!gi || !needs[i]) return;
+      annotate(gi, n.input[i]);
       const list = contributions.get(n.input[i]) ?? [];
       list.push(gi);
       contributions.set(n.input[i], list);
@@ -149,6 +159,25 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
     }
   }
   return { model: m, seed: SEED, grads, output: req.output };
+}
+
+/**
+ * Sum of gradient contributions. When every one is a DepthToSpace of the same geometry (strided
+ * convolutions' polyphase gradients, e.g. a ResNet block's 3x3 and 1x1 shortcut), it sums the
+ * phase tensors and interleaves once.
+ */
+function sumContributions(g: GraphProto, b: GraphBuilder, c: string[]): string {
+  const producers = c.map((t) => g.node.find((n) => n.output[0] === t));
+  const first = producers[0];
+  const key = (n: NodeProto | undefined) => (n?.opType === 'DepthToSpace' ? JSON.stringify(n.attribute ?? []) : undefined);
+  const unused = (t: string) => !g.node.some((n) => n.input.includes(t)) && !g.output.some((o) => o.name === t);
+  if (first && key(first) !== undefined && producers.every((n) => key(n) === key(first)) && c.every(unused)) {
+    const phases = b.op('Sum', producers.map((n) => n!.input[0]));
+    g.node = g.node.filter((n) => !producers.includes(n));
+    const attrs = Object.fromEntries((first.attribute ?? []).map((a) => [a.name ?? '', a]));
+    return b.op('DepthToSpace', [phases], attrs);
+  }
+  return b.op('Sum', c);
 }
 
 function makeContext(

@@ -1,4 +1,4 @@
-import { attrFloat } from '../../onnx/attributes';
+import { attr, attrFloat } from '../../onnx/attributes';
 import { GradRule, RuleContext } from '../types';
 
 // Pointwise non-linearities: dX = dY * f'(X), written with standard ops.
@@ -8,8 +8,22 @@ const only = (g: string) => [g];
 
 export const activationRules: Record<string, GradRule> = {
   Relu: {
-    // strict X > 0, as PyTorch
-    grad: (ctx) => only(ctx.b.op('Where', [ctx.b.op('Greater', [x0(ctx), ctx.b.f32(0)]), ctx.dY0(), ctx.b.f32(0)])),
+    // strict X > 0 as PyTorch, read from Y (Y > 0 iff X > 0) so that Conv+Relu still fuse
+    grad: (ctx) => {
+      const { b } = ctx;
+      const y = y0(ctx);
+      const ys = ctx.shape(y);
+      if (ys.length === 4 && ctx.dtype(y) === 'float32') {
+        // On image tensors the mask is clip(2^127·Y, 0, 1), a depthwise 1x1 Conv with a fused Clip,
+        // so that onnxruntime keeps the backward in its blocked (NCHWc) layout instead of reordering
+        // around Greater/Where. It equals 1[Y > 0] except for denormal Y below 2^-127.
+        const C = ys[1];
+        const scale = b.constant({ dtype: 'float32', dims: [C, 1, 1, 1], data: new Float32Array(C).fill(2 ** 127) }, 'relu_mask_scale');
+        const mask = b.op('Clip', [b.op('Conv', [y, scale], { group: attr.int(C), kernel_shape: attr.ints([1, 1]) }), b.f32(0), b.f32(1)]);
+        return only(b.op('Mul', [ctx.dY0(), mask]));
+      }
+      return only(b.op('Where', [b.op('Greater', [y, b.f32(0)]), ctx.dY0(), b.f32(0)]));
+    },
   },
   LeakyRelu: {
     grad: (ctx) => {

@@ -50,33 +50,62 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
   }
   if (r !== 2 || s[0] !== s[1] || d.some((v) => v !== 1)) return undefined;
   const st = s[0];
-  if (K[0] === 1 && K[1] === 1 && pb.every((p) => p === 0)) {
-    // 1x1 with stride: the transposed 1x1 conv at low resolution, then zeros between samples
+  const Qn = xs.map((x) => Math.ceil(x / st));
+  const fromPhases = (z: string): string => {
+    const u = b.op('DepthToSpace', [z], { blocksize: attr.int(st), mode: attr.str('CRD') });
+    return xs.some((x, i) => Qn[i] * st !== x) ? b.slice(u, [0, 0], xs, [2, 3]) : u;
+  };
+  if (K.every((k) => k === 1) && pb.every((p) => p === 0)) {
+    // 1x1 with stride: the transposed 1x1 conv at low resolution is phase (0, 0); the other phases are zero
     const wt = b.op('Transpose', [b.reshape(w, [group, M / group, Cg, 1, 1])], { perm: attr.ints([0, 2, 1, 3, 4]) });
-    const z = b.op('Conv', [dy, b.reshape(wt, [C, M / group, 1, 1])], { group: attr.int(group), kernel_shape: attr.ints([1, 1]) });
-    const z6 = b.unsqueeze(z, [3, 5]);
-    const spread = b.pad(z6, [0, 0, 0, 0, 0, 0, 0, 0, 0, st - 1, 0, st - 1]);
-    const full = b.reshape(spread, b.op('Mul', [b.shape(z), b.i64([1, 1, st, st])]));
-    return b.slice(full, [0, 0], xs, [2, 3]);
+    let z = b.op('Conv', [dy, b.reshape(wt, [C, M / group, 1, 1])], { group: attr.int(group), kernel_shape: attr.ints([1, 1]) });
+    // end pads can make dY longer than ceil(x / st); those rows never reach dX
+    if (ys.some((y, i) => y > Qn[i])) z = b.slice(z, [0, 0], Qn, [2, 3]);
+    const spread = b.pad(b.unsqueeze(z, [2]), [0, 0, 0, 0, 0, 0, 0, st * st - 1, 0, 0]);
+    return fromPhases(b.reshape(spread, [0, C * st * st, Qn[0], Qn[1]]));
   }
-  const J = K.map((k) => Math.ceil(k / st));
-  const Q = xs.map((x, i) => Math.floor((x - 1 + pb[i]) / st) + 1);
-  // Phase (r0, r1) of dX takes taps W[r + st·j]: pad taps to J·st, split them into (j, r), put
-  // phases with the channels as DepthToSpace (CRD) expects, flip the j taps.
-  const wp = b.op('Pad', [w, b.i64([0, 0, 0, 0, 0, 0, J[0] * st - K[0], J[1] * st - K[1]])], { mode: attr.str('constant') });
-  const w7 = b.reshape(wp, [group, M / group, Cg, J[0], st, J[1], st]);
-  const wt = b.op('Transpose', [w7], { perm: attr.ints([0, 2, 4, 6, 1, 3, 5]) });
-  const wb = flip(b.reshape(wt, [C * st * st, M / group, J[0], J[1]]));
-  const endPad = Q.map((q, i) => q - ys[i]);
+  // Polyphase: dX[st·q + r] = sum_j W[st·j + rho_r] · dY[q + c_r - j] with rho_r = (r + pb) mod st and
+  // c_r = floor((r + pb) / st). All st² phases share one Conv (kernel T, begin pad P); a Gather picks
+  // each phase's taps from the weight (index kk = a zero tap), so onnxruntime folds it at session start.
+  const axes = [0, 1].map((a) => {
+    const phases = Array.from({ length: st }, (_, rr) => {
+      const rho = (rr + pb[a]) % st;
+      const c = Math.floor((rr + pb[a]) / st);
+      const J = rho < K[a] ? Math.ceil((K[a] - rho) / st) : 0;
+      return { rho, c, J };
+    });
+    const live = phases.filter((p) => p.J > 0);
+    const P = Math.max(...live.map((p) => p.J - 1 - p.c));
+    const T = Math.max(...live.map((p) => P + p.c)) + 1;
+    return { phases, P, T };
+  });
+  if (axes.some((ax) => ax.P < 0)) return undefined;
+  const [A0, A1] = axes;
+  const kk = K[0] * K[1];
+  const idx: number[] = [];
+  for (let r0 = 0; r0 < st; r0++)
+    for (let r1 = 0; r1 < st; r1++)
+      for (let t0 = 0; t0 < A0.T; t0++)
+        for (let t1 = 0; t1 < A1.T; t1++) {
+          const p0 = A0.phases[r0], p1 = A1.phases[r1];
+          const j0 = A0.P + p0.c - t0, j1 = A1.P + p1.c - t1;
+          const ok = j0 >= 0 && j0 < p0.J && j1 >= 0 && j1 < p1.J;
+          idx.push(ok ? (st * j0 + p0.rho) * K[1] + st * j1 + p1.rho : kk);
+        }
+  const wz = b.op('Pad', [b.reshape(w, [group, M / group, Cg, kk]), b.i64([0, 0, 0, 0, 0, 0, 0, 1])], { mode: attr.str('constant') });
+  const taps = b.op('Gather', [wz, b.i64(idx)], { axis: attr.int(3) });
+  const w7 = b.reshape(taps, [group, M / group, Cg, st, st, A0.T, A1.T]);
+  const wt = b.op('Transpose', [w7], { perm: attr.ints([0, 2, 3, 4, 1, 5, 6]) });
+  const wb = b.reshape(wt, [C * st * st, M / group, A0.T, A1.T]);
+  const pe = axes.map((ax, i) => Qn[i] - ys[i] - ax.P + ax.T - 1);
   let z = b.op('Conv', [dy, wb], {
     group: attr.int(group),
-    kernel_shape: attr.ints(J),
-    pads: attr.ints([J[0] - 1, J[1] - 1, Math.max(0, endPad[0]), Math.max(0, endPad[1])]),
+    kernel_shape: attr.ints([A0.T, A1.T]),
+    pads: attr.ints([A0.P, A1.P, Math.max(0, pe[0]), Math.max(0, pe[1])]),
     strides: attr.ints([1, 1]),
   });
-  if (endPad.some((e) => e < 0)) z = b.slice(z, [0, 0], Q, [2, 3]);
-  const u = b.op('DepthToSpace', [z], { blocksize: attr.int(st), mode: attr.str('CRD') });
-  return b.slice(u, pb, pb.map((p, i) => p + xs[i]), [2, 3]);
+  if (pe.some((e) => e < 0)) z = b.slice(z, [0, 0], Qn, [2, 3]);
+  return fromPhases(z);
 }
 
 export const convRules: Record<string, GradRule> = {

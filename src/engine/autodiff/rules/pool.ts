@@ -4,12 +4,15 @@ import { GradRule, RuleContext } from '../types';
 import { cropTo } from './conv';
 import { transposeFit, windowOf } from './convUtil';
 
-/** Flat argmax indices of a MaxPool node: its optional second output, added when absent. */
+/** Flat argmax indices of a MaxPool node: its own second output, or that of a second MaxPool. */
 export function maxPoolIndices(ctx: RuleContext): string {
   const n = ctx.node;
-  if (!n.output[1]) n.output[1] = ctx.b.fresh('MaxPool_indices');
   if (attrInt(n, 'storage_order', 0) !== 0) throw new AttrLensError(`node '${n.name}': MaxPool with storage_order=1 is not supported on the gradient path`);
-  return n.output[1];
+  if (n.output[1]) return n.output[1];
+  // A second MaxPool for the indices: with two outputs onnxruntime would run the forward one
+  // in plain NCHW and the forward network around it could not stay in its blocked layout.
+  const attrs = Object.fromEntries((n.attribute ?? []).map((a) => [a.name ?? '', a]));
+  return ctx.b.add('MaxPool', [n.input[0]], attrs, 2)[1];
 }
 
 /** Scatters `values` (shaped like the pool output) into zeros shaped like `x` at flat `indices`, adding. */
@@ -94,7 +97,16 @@ export const poolRules: Record<string, GradRule> = {
   GlobalAveragePool: {
     grad: (ctx) => {
       const { b, node } = ctx;
-      const n = ctx.shape(node.input[0]).slice(2).reduce((a, c) => a * c, 1);
+      const xs = ctx.shape(node.input[0]);
+      const sp = xs.slice(2);
+      const n = sp.reduce((a, c) => a * c, 1);
+      if (sp.length === 2 && n <= 64 && ctx.dtype(node.input[0]) === 'float32') {
+        // Small maps: a depthwise Conv spreads dY/n over the map (C·n² MACs), which keeps the
+        // backward in onnxruntime's blocked layout from its first step; Expand would not.
+        const C = xs[1];
+        const w = b.f32(new Array(C * n).fill(1 / n), [C, 1, ...sp]);
+        return [b.op('Conv', [ctx.dY0(), w], { group: attr.int(C), kernel_shape: attr.ints(sp), pads: attr.ints([sp[0] - 1, sp[1] - 1, sp[0] - 1, sp[1] - 1]) })];
+      }
       return [b.op('Expand', [b.op('Div', [ctx.dY0(), b.f32(n)]), b.shape(node.input[0])])];
     },
   },
