@@ -138,3 +138,12 @@ test('ReduceMax and ReduceMin share the gradient evenly between tied elements (a
   const gmin = await fixedGradients(min, { x: { ...x, data: Float32Array.from([1, 0, 3, 1, 0, 2]) } }, { dtype: 'float32', dims: [1, 3], data: Float32Array.from([6, 8, 1]) });
   assert.deepEqual(Array.from(gmin.x.data as Float32Array, (v) => v + 0), [3, 4, 0, 3, 4, 1]);
 });
+
+test('Relu on image tensors passes dY exactly where Y > 0, however small Y is, and nothing at Y = 0', async () => {
+  const vals = [1e-30, 0, -1e-30, 3e38, -5, 2 ** -126, 7, -0];
+  const x: Tensor = { dtype: 'float32', dims: [1, 2, 2, 2], data: Float32Array.from(vals) };
+  const seed: Tensor = { dtype: 'float32', dims: [1, 2, 2, 2], data: Float32Array.from([3, 5, 7, 11, 13, 17, 19, 23]) };
+  const c: FdCase = { name: 'relu mask', fixed: true, inputs: { x: { dims: [1, 2, 2, 2] } }, build: (b, i) => b.op('Relu', [i.x]) };
+  const g = await fixedGradients(c, { x }, seed);
+  assert.deepEqual(Array.from(g.x.data as Float32Array, (v) => v + 0), vals.map((v, i) => (v > 0 ? (seed.data as Float32Array)[i] : 0)));
+});

@@ -12,6 +12,7 @@ const unary = (name: string, op: string, spec: { lo?: number; hi?: number; avoid
 // Inputs stay 0.05 away from every kink (h = 1e-2 moves them by at most 0.01).
 export const activationCases: FdCase[] = [
   unary('Relu', 'Relu', { avoid: [0] }),
+  { name: 'Relu on an image tensor (mask as depthwise Conv+Clip)', inputs: { x: { dims: [1, 3, 4, 5], avoid: [0] } }, build: (b, x) => b.op('Relu', [x.x]) },
   unary('LeakyRelu alpha 0.2', 'LeakyRelu', { avoid: [0] }, { alpha: attr.float(0.2) }),
   unary('Elu alpha 0.7', 'Elu', { lo: -2, hi: 2, avoid: [0] }, { alpha: attr.float(0.7) }),
   unary('Selu', 'Selu', { lo: -2, hi: 2, avoid: [0] }),

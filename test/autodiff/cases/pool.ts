@@ -19,6 +19,7 @@ export const poolCases: FdCase[] = [
   pool('AveragePool', '2x2 stride 2 ceil_mode', [1, 2, 7, 5], { ...k([2, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) }),
   pool('AveragePool', '3x2 ceil_mode pads [0,1,1,0] count_include_pad 1', [1, 1, 8, 7], { ...k([3, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1), pads: attr.ints([0, 1, 1, 0]), count_include_pad: attr.int(1) }),
   pool('AveragePool', '1-D kernel 3 SAME_LOWER', [1, 2, 8], { ...k([3]), strides: attr.ints([2]), auto_pad: attr.str('SAME_LOWER') }),
-  pool('GlobalAveragePool', '', [1, 3, 4, 5], {}),
+  pool('GlobalAveragePool', '(small map: spread by Conv)', [1, 3, 4, 5], {}),
+  pool('GlobalAveragePool', '(large map: Expand)', [1, 2, 9, 8], {}),
   pool('GlobalMaxPool', '', [1, 3, 4, 5], {}, true),
 ];
