@@ -24,6 +24,8 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** largest batch per run; default: the model's own limit */
   batchSize?: number;
+  /** feeds given once (dimension 0 is 1 and stays 1): the graph broadcasts them itself */
+  shared?: readonly string[];
 }
 
 /** Probe result: every intermediate tensor's dtype and dims for one input shape. */
@@ -192,7 +194,7 @@ export class LoadedModel {
    * Feeds with dimension 0 equal to 1 are shared by every sample.
    */
   async runChunked(session: Session, feeds: Record<string, Tensor>, outputs: readonly string[] | undefined, opts: RunOptions = {}): Promise<Record<string, Tensor>> {
-    const total = Math.max(...Object.values(feeds).map((t) => t.dims[0] ?? 1));
+    const total = Math.max(...Object.entries(feeds).filter(([k]) => !opts.shared?.includes(k)).map(([, t]) => t.dims[0] ?? 1));
     const limit = Math.max(1, Math.min(this.maxBatch, opts.batchSize ?? Infinity));
     const parts: Array<Record<string, Tensor>> = [];
     for (let start = 0; start < total; start += limit) {
@@ -200,7 +202,7 @@ export class LoadedModel {
       const end = Math.min(total, start + limit);
       const chunk: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) {
-        chunk[k] = t.dims[0] === total ? sliceRows(t, start, end) : t.dims[0] === 1 && total > 1 ? repeatRows(t, end - start) : t;
+        chunk[k] = opts.shared?.includes(k) ? t : t.dims[0] === total ? sliceRows(t, start, end) : t.dims[0] === 1 && total > 1 ? repeatRows(t, end - start) : t;
       }
       parts.push(await session.run(chunk, outputs, opts.signal));
       opts.onProgress?.({ done: end, total });

@@ -1,29 +1,25 @@
 import { Tensor } from '../tensor';
 import { Approximation, integrationPoints } from './approximation';
-import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, stackRows, targetScores } from './base';
+import { oneHotSeed } from '../gradients';
+import { runReducedGradients } from '../reducedGradients';
+import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, requireFloatInput, stackRows, targetScores } from './base';
 import { MethodInfo } from './types';
 
 /**
  * Path integral of gradients from the baseline to the input, weighted per point.
  * Returns sum_k w_k * grad(b + a_k (x - b)) accumulated in float64 (not yet times x - b).
+ * The graph forms the points and sums the weighted gradients, chunk by chunk.
  */
 export async function pathGradients(ctx: MethodContext, x: Float32Array, base: Float32Array, nSteps: number, approx: Approximation, batchSize?: number): Promise<Float64Array> {
   const { alphas, weights } = integrationPoints(approx, nSteps);
   const dims = inputTensor(ctx).dims;
-  // (nSteps, ...input dims): every point of the path in one batch, chunked by internalBatchSize
-  const scaled = stackRows(dims, nSteps, (k, row) => {
-    const a = alphas[k];
-    for (let i = 0; i < row.length; i++) row[i] = base[i] + a * (x[i] - base[i]);
+  const row = (data: Float32Array): Tensor => ({ dtype: 'float32', dims, data });
+  const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output }, { path: { x: row(x), base: row(base), alphas }, weights, sums: ['sum'] }, (n, d) => oneHotSeed(d, n, ctx.target), {
+    signal: ctx.signal,
+    batchSize,
+    onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: 'integrating' }),
   });
-  const grads = (await gradientsAt(ctx, scaled, { batchSize, phase: 'integrating' })).grads[ctx.input].data as Float32Array;
-  const per = x.length;
-  const acc = new Float64Array(per);
-  for (let k = 0; k < nSteps; k++) {
-    const w = weights[k];
-    const off = k * per;
-    for (let i = 0; i < per; i++) acc[i] += w * grads[off + i];
-  }
-  return acc;
+  return r.sum!;
 }
 
 /** Sundararajan et al. 2017, https://arxiv.org/abs/1703.01365 */

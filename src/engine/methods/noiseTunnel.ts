@@ -1,17 +1,19 @@
 import { AttrLensError, closest } from '../errors';
 import { Tensor, sizeOf } from '../tensor';
-import { Method, MethodContext, MethodOutput, P, broadcastTo, gradientsAt, inputTensor, requireFloatInput, rngOf, stackRows, tensorParam, throwIfCancelled } from './base';
+import { oneHotSeed } from '../gradients';
+import { runReducedGradients, Transform } from '../reducedGradients';
+import { Method, MethodContext, MethodOutput, P, broadcastTo, inputTensor, requireFloatInput, rngOf, stackRows, tensorParam, throwIfCancelled } from './base';
 import { resolveParams } from './params';
 import { Rng } from './rng';
 import { MethodInfo } from './types';
 import { RuleSetName } from '../autodiff/ruleSets';
 
-/** Wrapped methods that are one gradient per sample: all noisy samples go through one batched run. */
-const ONE_GRADIENT: Record<string, { ruleSet?: RuleSetName; post: (g: Float32Array, x: Float32Array, params: Record<string, unknown>) => void }> = {
-  saliency: { post: (g, _x, p) => void (p.abs && g.forEach((v, i) => (g[i] = Math.abs(v)))) },
-  'input-x-gradient': { post: (g, x) => void g.forEach((v, i) => (g[i] = v * x[i])) },
-  'guided-backprop': { ruleSet: 'guided-backprop', post: () => undefined },
-  deconvolution: { ruleSet: 'deconvolution', post: () => undefined },
+/** Wrapped methods that are one gradient per sample: the graph transforms and sums the samples' gradients. */
+const ONE_GRADIENT: Record<string, { ruleSet?: RuleSetName; transform: (params: Record<string, unknown>) => Transform }> = {
+  saliency: { transform: (p) => (p.abs ? 'abs' : 'none') },
+  'input-x-gradient': { transform: () => 'times-input' },
+  'guided-backprop': { ruleSet: 'guided-backprop', transform: () => 'none' },
+  deconvolution: { ruleSet: 'deconvolution', transform: () => 'none' },
 };
 
 /** `count` copies of the input plus N(0, stdev²) noise, drawn in sample order: (count, ...input dims). */
@@ -41,15 +43,16 @@ function baseParamsOf(v: unknown): Record<string, unknown> {
 /** Mean, mean of squares or variance over samples, per attribution tensor. */
 class Moments {
   private sum = new Map<string, { dims: number[]; s: Float64Array; sq: Float64Array }>();
+  /** `type` decides which sums are kept: the mean alone needs no squares. */
+  constructor(private readonly type: string) {}
   add(attrs: Record<string, Tensor>): void {
     for (const [k, t] of Object.entries(attrs)) {
       const d = t.data as Float32Array;
       let m = this.sum.get(k);
-      if (!m) this.sum.set(k, (m = { dims: t.dims, s: new Float64Array(d.length), sq: new Float64Array(d.length) }));
-      for (let i = 0; i < d.length; i++) {
-        m.s[i] += d[i];
-        m.sq[i] += d[i] * d[i];
-      }
+      if (!m) this.sum.set(k, (m = { dims: t.dims, s: new Float64Array(d.length), sq: new Float64Array(this.type === 'smoothgrad' ? 0 : d.length) }));
+      const { s, sq } = m;
+      if (this.type !== 'smoothgrad_sq') for (let i = 0; i < d.length; i++) s[i] += d[i];
+      if (this.type !== 'smoothgrad') for (let i = 0; i < d.length; i++) sq[i] += d[i] * d[i];
     }
   }
   result(type: string, n: number): Record<string, Tensor> {
@@ -57,8 +60,8 @@ class Moments {
     for (const [k, m] of this.sum) {
       const r = new Float32Array(m.s.length);
       for (let i = 0; i < r.length; i++) {
-        const mean = m.s[i] / n, sq = m.sq[i] / n;
-        r[i] = type === 'smoothgrad' ? mean : type === 'smoothgrad_sq' ? sq : sq - mean * mean;
+        const mean = type === 'smoothgrad_sq' ? 0 : m.s[i] / n;
+        r[i] = type === 'smoothgrad' ? mean : type === 'smoothgrad_sq' ? m.sq[i] / n : m.sq[i] / n - mean * mean;
       }
       out[k] = { dtype: 'float32', dims: m.dims, data: r };
     }
@@ -125,19 +128,21 @@ export class NoiseTunnel extends Method {
     const rng = rngOf(ctx);
     const x = inputTensor(ctx);
     const rows = noisyInputs(x, n, ctx.params.stdevs as number, rng);
-    const moments = new Moments();
+    const moments = new Moments(type);
     const fast = ONE_GRADIENT[base.info.id];
     if (fast) {
-      const g = (await gradientsAt(ctx, rows, { ruleSet: fast.ruleSet, batchSize: ctx.params.ntSamplesBatchSize as number | undefined, phase: 'noise samples' })).grads[ctx.input];
-      const gd = g.data as Float32Array;
-      const xd = rows.data as Float32Array;
-      const per = sizeOf(x.dims.slice(1));
-      for (let s = 0; s < n; s++) {
-        const gs = gd.subarray(s * per, (s + 1) * per);
-        fast.post(gs, xd.subarray(s * per, (s + 1) * per), baseParams);
-        moments.add({ [ctx.input]: { dtype: 'float32', dims: x.dims, data: gs } });
+      const sums: Array<'sum' | 'sumsq'> = type === 'smoothgrad' ? ['sum'] : type === 'smoothgrad_sq' ? ['sumsq'] : ['sum', 'sumsq'];
+      const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output, ruleSet: fast.ruleSet }, { rows, transform: fast.transform(baseParams), sums }, (k, d) => oneHotSeed(d, k, ctx.target), {
+        signal: ctx.signal,
+        batchSize: ctx.params.ntSamplesBatchSize as number | undefined,
+        onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: 'noise samples' }),
+      });
+      const out = new Float32Array(sizeOf(x.dims));
+      for (let i = 0; i < out.length; i++) {
+        const mean = r.sum ? r.sum[i] / n : 0, sq = r.sumsq ? r.sumsq[i] / n : 0;
+        out[i] = type === 'smoothgrad' ? mean : type === 'smoothgrad_sq' ? sq : sq - mean * mean;
       }
-      return { attributions: moments.result(type, n) };
+      return { attributions: { [ctx.input]: { dtype: 'float32', dims: x.dims, data: out } } };
     }
     const drawn = ctx.params.drawBaselineFromDistrib ? baselineDraws(ctx, baseParams, n, rng) : undefined;
     const per = sizeOf(x.dims.slice(1));
