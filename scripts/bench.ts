@@ -22,6 +22,13 @@ const only = opt('only')?.split(',');
 const reference = opt('reference') ? (JSON.parse(fs.readFileSync(opt('reference')!, 'utf8')) as Record<string, number>) : undefined;
 const threads = Number(opt('threads', '2'));
 
+/** Peak RSS in MB: VmHWM belongs to this process's own memory map, whereas getrusage's maxrss
+ * of a spawned child starts from its parent's size at fork time. */
+function peakRssMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.existsSync('/proc/self/status') ? fs.readFileSync('/proc/self/status', 'utf8') : '');
+  return (m ? Number(m[1]) : process.resourceUsage().maxRSS) / 1024;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(fn: () => Promise<unknown>, n = repeat): Promise<number> {
   const ts: number[] = [];
@@ -65,17 +72,25 @@ async function main(): Promise<void> {
   const runFwd = (t: Tensor) => fwd.run({ ...x, [inName]: t }, [outName]);
   const runBwd = (t: Tensor, n: number) => gradSession.run({ ...x, [inName]: t, [SEED]: seedFor(n) }, [`attrlens_grad/${inName}`]);
 
-  const fwd1 = await time(() => runFwd(x[inName]), 10);
-  const bwd1 = await time(() => runBwd(x[inName], 1), 10);
-  const x16 = repeatRows(x[inName], 16);
-  const fwd16 = await time(() => runFwd(x16));
-  const bwd16 = await time(() => runBwd(x16, 16));
+  // forward and forward+backward runs alternate, so drift in the machine's speed hits both alike
+  const paired = async (n: number, rounds: number): Promise<[number, number]> => {
+    const xb = repeatRows(x[inName], n);
+    const f: number[] = [], fb: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      f.push(await time(() => runFwd(xb), 1));
+      fb.push(await time(() => runBwd(xb, n), 1));
+    }
+    return [median(f), median(fb)];
+  };
+  await paired(16, 1);
+  const [fwd1, bwd1] = await paired(1, 21);
+  const [fwd16, bwd16] = await paired(16, 11);
   console.log(`model ${path.basename(modelFile)}; threads ${threads}; ${new Date().toISOString()}`);
   console.log(`builder: backward graph built in ${(buildSec * 1000).toFixed(1)} ms; ${(shared / 1e6).toFixed(1)} of ${(weights / 1e6).toFixed(1)} MB of weights shared, not copied`);
   console.log(`forward batch 1 ${(fwd1 * 1000).toFixed(1)} ms; forward+backward ${(bwd1 * 1000).toFixed(1)} ms (backward/forward ${((bwd1 - fwd1) / fwd1).toFixed(2)}×)`);
   console.log(`forward batch 16 ${(fwd16 * 1000).toFixed(1)} ms; forward+backward ${(bwd16 * 1000).toFixed(1)} ms (backward/forward ${((bwd16 - fwd16) / fwd16).toFixed(2)}×)`);
 
-  const grad = async (t: Tensor, n: number, batch: number) => {
+  const grad = async (n: number, batch: number) => {
     for (let s = 0; s < n; s += batch) await runBwd(repeatRows(x[inName], Math.min(batch, n - s)), Math.min(batch, n - s));
   };
   const batch = defaultGradientBatch(lm, shapes);
@@ -88,8 +103,8 @@ async function main(): Promise<void> {
   const cases: Array<{ name: string; method: string; params?: Record<string, unknown>; floor: () => Promise<unknown>; target?: number }> = [
     { name: 'saliency', method: 'saliency', floor: () => runBwd(x[inName], 1), target: 0.04 },
     { name: 'gradcam', method: 'gradcam', floor: runCam, target: 0.04 },
-    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(x16, 50, batch), target: 1.5 },
-    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(x16, 20, batch), target: 0.7 },
+    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(50, batch), target: 1.5 },
+    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(20, batch), target: 0.7 },
   ];
   for (const c of cases) {
     if (!want(c.name)) continue;
@@ -126,7 +141,7 @@ async function main(): Promise<void> {
     console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} | ${r.target ?? ''} | ${r.ref ?? ''} | ${r.ref ? (r.ref / r.ours).toFixed(1) + '×' : ''} |`);
   }
   console.log(`| cold saliency (load, build, session, run) | ${cold.toFixed(3)} | | | 2 | | |`);
-  console.log(`peak RSS of this whole benchmark process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  console.log(`peak RSS of this whole benchmark process ${peakRssMb().toFixed(0)} MB`);
   // IG-50 alone, in a fresh process, for its own peak memory
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--memory-ig', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });
   console.log(child.stdout.trim() || child.stderr.trim());
@@ -136,7 +151,7 @@ async function memoryIg(): Promise<void> {
   const lm = await LoadedModel.open(modelFile, { threads });
   const x = lm.exampleFeeds(1);
   await attribute(lm, x, { method: 'integrated-gradients', target: 3, params: { nSteps: 50 } });
-  console.log(`integrated-gradients-50 alone (fresh process: load, build, run): peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; backward batch ${defaultGradientBatch(lm, await lm.shapes(x))}`);
+  console.log(`integrated-gradients-50 alone (fresh process: load, build, run): peak RSS ${peakRssMb().toFixed(0)} MB; backward batch ${defaultGradientBatch(lm, await lm.shapes(x))}`);
 }
 
 (argv.includes('--memory-ig') ? memoryIg() : main()).catch((e) => {
