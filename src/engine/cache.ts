@@ -31,7 +31,7 @@ export class DiskCache {
   }
 
   /** Written in the background: a large model must not delay the attribution that built it. */
-  putBytes(key: string, bytes: Uint8Array): void {
+  putBytes(key: string, bytes: Uint8Array): Promise<void> {
     const file = this.file(key, '.onnx');
     const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
     const p = fs.promises
@@ -41,6 +41,7 @@ export class DiskCache {
       .catch(() => fs.promises.rm(tmp, { force: true }).catch(() => undefined))
       .finally(() => pending.delete(p));
     pending.add(p);
+    return p;
   }
 
   getJson<T>(key: string): T | undefined {

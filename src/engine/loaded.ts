@@ -5,7 +5,9 @@ import { AttrLensError, throwIfAborted } from './errors';
 import { firstNaN } from './guard';
 import { BATCH_DIM, hasSymbolicBatch, makeBatchSymbolic } from './onnx/batch';
 import { OnnxModel, TensorShape } from './onnx/model';
+import { NodeProto } from './onnx/proto';
 import { upgradeOpset } from './onnx/upgrade';
+import { leaseScratch } from './onnx/wire';
 import { RuntimeOptions, Session } from './runtime/session';
 import { DType, ONNX_DTYPE, Tensor, concatRows, isFloatCode, repeatRows, sizeOf, sliceRows } from './tensor';
 
@@ -109,19 +111,26 @@ export class LoadedModel {
       let s: Session | undefined;
       try {
         const probe = probeModel(m);
-        s = await Session.create(probe.toBytes(), this.options, this.label, 'basic');
+        const lease = leaseScratch();
+        try {
+          s = await Session.create(probe.toBytes(lease.alloc), this.options, this.label, 'basic');
+        } finally {
+          lease.release();
+        }
         const a = this.exampleFeeds(1);
         const b = this.exampleFeeds(2);
         const both: Record<string, Tensor> = {};
         for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
         const outs = this.outputs.map((o) => o.name);
-        const [ra, rb, rab] = [await s.run(a), await s.run(b, outs), await s.run(both)];
+        const fetch = probeOutputs(probe, m);
+        const [ra, rb, rab] = [await s.run(a, fetch), await s.run(b, outs), await s.run(both, fetch)];
         if (outputsAgree(outs, ra, rb, rab)) {
           this.forwardModel = m;
           this.maxBatch = Infinity;
           this.batchVariant = variant;
-          const info = shapeInfo(probe, a, ra);
-          info.dims2 = shapeInfo(probe, both, rab).dims;
+          const types = s.outputTypes();
+          const info = shapeInfo(probe, a, ra, types);
+          info.dims2 = shapeInfo(probe, both, rab, types).dims;
           this.rememberShapes(a, info);
           return;
         }
@@ -170,13 +179,22 @@ export class LoadedModel {
     if (!s) {
       s = (async () => {
         const diskKey = persist && this.disk && this.contentKey ? `${this.contentKey}|${key}` : undefined;
-        let bytes = diskKey ? this.disk!.getBytes(diskKey) : undefined;
-        if (!bytes) {
+        const stored = diskKey ? this.disk!.getBytes(diskKey) : undefined;
+        if (stored) return Session.create(stored, this.options, this.label);
+        const lease = leaseScratch();
+        let handedOff = false;
+        try {
           const m = build();
-          bytes = Buffer.from(m instanceof OnnxModel ? m.toBytes() : m);
-          if (diskKey) this.disk!.putBytes(diskKey, bytes);
+          const bytes = m instanceof OnnxModel ? m.toBytes(lease.alloc) : m;
+          if (diskKey) {
+            // the background write holds the buffer until it is done
+            handedOff = true;
+            void this.disk!.putBytes(diskKey, bytes).finally(lease.release);
+          }
+          return await Session.create(bytes, this.options, this.label);
+        } finally {
+          if (!handedOff) lease.release();
         }
-        return Session.create(bytes, this.options, this.label);
       })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
@@ -269,15 +287,23 @@ export class LoadedModel {
     // Probe the opset-upgraded graph: backward graphs are built on it, and the upgrade adds
     // tensors (e.g. around pre-13 Softmax) that need shapes too. Its names are deterministic.
     const m = probeModel(this.forwardModel);
-    const s = await Session.create(m.toBytes(), this.options, this.label, 'basic');
+    const lease = leaseScratch();
+    let s: Session;
+    try {
+      s = await Session.create(m.toBytes(lease.alloc), this.options, this.label, 'basic');
+    } finally {
+      lease.release();
+    }
     try {
       const one: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) one[k] = sliceRows(t, 0, 1);
-      const info = shapeInfo(m, one, await s.run(one));
+      const fetch = probeOutputs(m, this.forwardModel);
+      const types = s.outputTypes();
+      const info = shapeInfo(m, one, await s.run(one, fetch), types);
       if (this.maxBatch > 1) {
         const two: Record<string, Tensor> = {};
         for (const [k, t] of Object.entries(one)) two[k] = repeatRows(t, 2);
-        info.dims2 = shapeInfo(m, two, await s.run(two)).dims;
+        info.dims2 = shapeInfo(m, two, await s.run(two, fetch), types).dims;
       }
       return info;
     } finally {
@@ -306,24 +332,47 @@ const cache = new Map<string, Promise<LoadedModel>>();
 
 const shapeKey = (feeds: Record<string, Tensor>) => Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
 
-/** The opset-upgraded graph (what backward graphs are built on) with every tensor as an output. */
-function probeModel(base: OnnxModel): OnnxModel {
+const SHAPE_OF = 'attrlens_shape/';
+
+/**
+ * The opset-upgraded graph (what backward graphs are built on) with every tensor's shape as an
+ * output: runs fetch a Shape per tensor instead of its values, and the tensors themselves are
+ * outputs only so that the session reports their element types.
+ */
+export function probeModel(base: OnnxModel): OnnxModel {
   const m = base.opset('') >= 11 ? upgradeOpset(base.clone()) : base.clone();
   const names = new Set(m.graph.output.map((o) => o.name ?? ''));
+  const shapeNodes: NodeProto[] = [];
   for (const n of m.graph.node) {
     for (const o of n.output) {
       if (o && !names.has(o)) {
         m.graph.output.push({ name: o });
         names.add(o);
+        shapeNodes.push({ opType: 'Shape', input: [o], output: [SHAPE_OF + o], name: SHAPE_OF + o });
+        m.graph.output.push({ name: SHAPE_OF + o });
       }
     }
   }
+  m.graph.node.push(...shapeNodes);
   return m;
 }
 
-function shapeInfo(m: OnnxModel, feeds: Record<string, Tensor>, res: Record<string, Tensor>): ShapeInfo {
+/** What a probe run fetches: the graph's own outputs and every other tensor's shape. */
+function probeOutputs(m: OnnxModel, base: OnnxModel): string[] {
+  const own = base.graph.output.map((o) => o.name ?? '');
+  return [...own, ...m.graph.output.map((o) => o.name ?? '').filter((n) => n.startsWith(SHAPE_OF))];
+}
+
+function shapeInfo(m: OnnxModel, feeds: Record<string, Tensor>, res: Record<string, Tensor>, types: Map<string, string>): ShapeInfo {
   const info: ShapeInfo = { dims: new Map(), dtype: new Map() };
   for (const [k, t] of [...Object.entries(feeds), ...Object.entries(res)]) {
+    if (k.startsWith(SHAPE_OF)) {
+      const name = k.slice(SHAPE_OF.length);
+      info.dims.set(name, Array.from(t.data as BigInt64Array, Number));
+      const dt = types.get(name);
+      if (dt && DTYPES.has(dt)) info.dtype.set(name, dt as DType);
+      continue;
+    }
     info.dims.set(k, t.dims);
     info.dtype.set(k, t.dtype);
   }
@@ -335,6 +384,8 @@ function shapeInfo(m: OnnxModel, feeds: Record<string, Tensor>, res: Record<stri
   }
   return info;
 }
+
+const DTYPES = new Set<string>(['float32', 'float64', 'int64', 'int32', 'uint8', 'int8', 'bool', 'float16']);
 
 /** Whether a batch of 2 gives the graph outputs of the two single runs. */
 function outputsAgree(outs: string[], ra: Record<string, Tensor>, rb: Record<string, Tensor>, rab: Record<string, Tensor>): boolean {

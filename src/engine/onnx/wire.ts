@@ -87,13 +87,13 @@ function writeVarint(buf: Uint8Array, pos: number, v: number): number {
  * holds only the initializers; protobuf merges the two. Known initializers are copied as they
  * were read; others go through `encode`.
  */
-export function assembleModel(header: Uint8Array, inits: TensorProto[], encode: (t: TensorProto) => Uint8Array): Uint8Array {
+export function assembleModel(header: Uint8Array, inits: TensorProto[], encode: (t: TensorProto) => Uint8Array, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Uint8Array {
   if (inits.length === 0) return header;
   const parts = inits.map((t) => encodedInitializers.get(t) ?? encode(t));
   let inner = 0;
   for (const p of parts) inner += 1 + varintSize(p.length) + p.length;
   const total = header.length + 1 + varintSize(inner) + inner;
-  const out = Buffer.allocUnsafe(total);
+  const out = alloc(total);
   out.set(header, 0);
   let pos = header.length;
   out[pos++] = (7 << 3) | 2;
@@ -105,4 +105,33 @@ export function assembleModel(header: Uint8Array, inits: TensorProto[], encode: 
     pos += p.length;
   }
   return out;
+}
+
+/**
+ * One reusable buffer for model bytes that onnxruntime reads once (it copies what it keeps
+ * while the session is created). Fresh memory is slow to touch on small VMs (~4 ms/MB here), and
+ * a cold start serialises the 45 MB of weights twice (probe, backward graph); the second one
+ * reuses the first one's pages. A holder (e.g. a background disk write) keeps it from reuse.
+ */
+let scratch: Buffer | undefined;
+let scratchHeld = false;
+
+export interface ScratchLease {
+  alloc: (size: number) => Buffer;
+  release: () => void;
+}
+
+export function leaseScratch(): ScratchLease {
+  let mine = false;
+  return {
+    alloc(size) {
+      if (scratchHeld) return Buffer.allocUnsafe(size);
+      if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+      scratchHeld = mine = true;
+      return scratch.subarray(0, size);
+    },
+    release() {
+      if (mine) scratchHeld = mine = false;
+    },
+  };
 }

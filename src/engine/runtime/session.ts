@@ -22,6 +22,13 @@ export type Feeds = Record<string, Tensor>;
 export class Session {
   private constructor(private readonly session: ortTypes.InferenceSession, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
 
+  /** Element type onnxruntime inferred for each graph output (known before any run). */
+  outputTypes(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const o of this.session.outputMetadata ?? []) if (o.isTensor) m.set(o.name, String(o.type));
+    return m;
+  }
+
   /** `optimize: 'basic'` suits sessions run once or twice (probes): cheaper to create. */
   static async create(bytes: Uint8Array, opts: RuntimeOptions = {}, label = 'model', optimize: 'all' | 'basic' = 'all'): Promise<Session> {
     const ep = checkProvider(opts.executionProvider ?? 'cpu');

@@ -37,9 +37,13 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
     const begin = K.map((k, i) => d[i] * (k - 1) - pb[i]);
     const end = K.map((k, i) => xs[i] - ys[i] - begin[i] + d[i] * (k - 1));
     if ([...begin, ...end].some((v) => v < 0)) return undefined;
-    // [M, C/g, K] → [g, M/g, C/g, K] → [g, C/g, M/g, K] → [C, M/g, K], flipped
-    const wt = b.op('Transpose', [b.reshape(w, [group, M / group, Cg, ...K])], { perm: attr.ints([0, 2, 1, ...K.map((_, i) => i + 3)]) });
-    const wb = flip(b.reshape(wt, [C, M / group, ...K]));
+    // [M, C/g, K] → [g, M/g, C/g, K] → [g, C/g, M/g, K] → [C, M/g, K], flipped; onnxruntime
+    // folds each step into a new copy of the weights at session start, so group 1 takes one Transpose
+    const wt =
+      group === 1
+        ? b.op('Transpose', [w], { perm: attr.ints([1, 0, ...K.map((_, i) => i + 2)]) })
+        : b.reshape(b.op('Transpose', [b.reshape(w, [group, M / group, Cg, ...K])], { perm: attr.ints([0, 2, 1, ...K.map((_, i) => i + 3)]) }), [C, M / group, ...K]);
+    const wb = flip(wt);
     return b.op('Conv', [dy, wb], {
       dilations: attr.ints(d),
       group: attr.int(group),
