@@ -30,10 +30,13 @@ export async function evalPerturbed(
   const perEval = opts.perEval ?? perturbationsPerEval(ctx);
   const Ctor = x.data.constructor as new (n: number) => Row;
   let lastPartial = 0;
+  // One batch buffer for all runs: fresh memory is slow to touch, and a run is done with its
+  // input once it resolves.
+  const batch = new Ctor(per * Math.min(perEval, count));
   for (let start = 0; start < count; start += perEval) {
     throwIfCancelled(ctx);
     const n = Math.min(perEval, count - start);
-    const data = new Ctor(per * n);
+    const data = batch.subarray(0, per * n) as Row;
     for (let k = 0; k < n; k++) {
       const row = data.subarray(k * per, (k + 1) * per) as Row;
       (row as Float32Array).set(x.data as Float32Array);
