@@ -8,6 +8,7 @@ import { OnnxModel, TensorShape } from './onnx/model';
 import { NodeProto } from './onnx/proto';
 import { upgradeOpset } from './onnx/upgrade';
 import { leaseScratch } from './onnx/wire';
+import { valueInfo } from './onnx/builder';
 import { RuntimeOptions, Session } from './runtime/session';
 import { DType, ONNX_DTYPE, Tensor, concatRows, isFloatCode, repeatRows, sizeOf, sliceRows } from './tensor';
 
@@ -109,28 +110,25 @@ export class LoadedModel {
     for (const [variant, make] of candidates) {
       const m = make();
       let s: Session | undefined;
+      const lease = leaseScratch();
       try {
         const probe = probeModel(m);
-        const lease = leaseScratch();
-        try {
-          s = await Session.create(probe.toBytes(lease.alloc), this.options, this.label, 'basic');
-        } finally {
-          lease.release();
-        }
+        const weights = detachWeights(probe, lease.alloc);
+        s = await Session.create(probe.toBytes(), this.options, this.label, 'basic');
         const a = this.exampleFeeds(1);
         const b = this.exampleFeeds(2);
         const both: Record<string, Tensor> = {};
         for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
         const outs = this.outputs.map((o) => o.name);
         const fetch = probeOutputs(probe, m);
-        const [ra, rb, rab] = [await s.run(a, fetch), await s.run(b, outs), await s.run(both, fetch)];
+        const [ra, rb, rab] = [await s.run({ ...a, ...weights }, fetch), await s.run({ ...b, ...weights }, outs), await s.run({ ...both, ...weights }, fetch)];
         if (outputsAgree(outs, ra, rb, rab)) {
           this.forwardModel = m;
           this.maxBatch = Infinity;
           this.batchVariant = variant;
           const types = s.outputTypes();
-          const info = shapeInfo(probe, a, ra, types);
-          info.dims2 = shapeInfo(probe, both, rab, types).dims;
+          const info = shapeInfo(probe, { ...a, ...weights }, ra, types);
+          info.dims2 = shapeInfo(probe, { ...both, ...weights }, rab, types).dims;
           this.rememberShapes(a, info);
           return;
         }
@@ -138,6 +136,7 @@ export class LoadedModel {
         // this rewrite does not load or run: try the next, then stay at batch 1
       } finally {
         await s?.release();
+        lease.release();
       }
     }
   }
@@ -288,26 +287,24 @@ export class LoadedModel {
     // tensors (e.g. around pre-13 Softmax) that need shapes too. Its names are deterministic.
     const m = probeModel(this.forwardModel);
     const lease = leaseScratch();
-    let s: Session;
+    let s: Session | undefined;
     try {
-      s = await Session.create(m.toBytes(lease.alloc), this.options, this.label, 'basic');
-    } finally {
-      lease.release();
-    }
-    try {
+      const weights = detachWeights(m, lease.alloc);
+      s = await Session.create(m.toBytes(), this.options, this.label, 'basic');
       const one: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) one[k] = sliceRows(t, 0, 1);
       const fetch = probeOutputs(m, this.forwardModel);
       const types = s.outputTypes();
-      const info = shapeInfo(m, one, await s.run(one, fetch), types);
+      const info = shapeInfo(m, { ...one, ...weights }, await s.run({ ...one, ...weights }, fetch), types);
       if (this.maxBatch > 1) {
         const two: Record<string, Tensor> = {};
         for (const [k, t] of Object.entries(one)) two[k] = repeatRows(t, 2);
-        info.dims2 = shapeInfo(m, two, await s.run(two, fetch), types).dims;
+        info.dims2 = shapeInfo(m, { ...two, ...weights }, await s.run({ ...two, ...weights }, fetch), types).dims;
       }
       return info;
     } finally {
-      await s.release();
+      await s?.release();
+      lease.release();
     }
   }
 
@@ -355,6 +352,39 @@ export function probeModel(base: OnnxModel): OnnxModel {
   }
   m.graph.node.push(...shapeNodes);
   return m;
+}
+
+/**
+ * Moves the large float32 initializers of a probe model to graph inputs and returns them as
+ * feeds: views of the model's own bytes where aligned, copies into `alloc`'s buffer elsewhere.
+ * A probe session then holds no weights of its own: it is cheap to create, and a cold start
+ * does not copy the weights once more for a session it runs three times.
+ */
+function detachWeights(m: OnnxModel, alloc: (size: number) => Buffer): Record<string, Tensor> {
+  const g = m.graph;
+  const big = g.initializer.filter((t) => t.dataType === 1 && !t.externalData?.length && t.rawData && t.rawData.byteLength >= 4096 && t.rawData.byteLength === 4 * sizeOf((t.dims ?? []).map(Number)));
+  const unaligned = big.filter((t) => t.rawData!.byteOffset % 4 !== 0).reduce((a, t) => a + t.rawData!.byteLength, 0);
+  // sized for the whole model, so that the model bytes serialised next reuse the same pages
+  const pool = unaligned ? alloc(Math.max(unaligned, g.initializer.reduce((a, t) => a + (t.rawData?.byteLength ?? 0), 0))) : undefined;
+  let at = 0;
+  const feeds: Record<string, Tensor> = {};
+  const declared = new Set(g.input.map((i) => i.name));
+  for (const t of big) {
+    const raw = t.rawData!;
+    const dims = (t.dims ?? []).map(Number);
+    let data: Float32Array;
+    if (raw.byteOffset % 4 === 0) data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    else {
+      pool!.set(raw, at);
+      data = new Float32Array(pool!.buffer, pool!.byteOffset + at, raw.byteLength / 4);
+      at += raw.byteLength;
+    }
+    feeds[t.name ?? ''] = { dtype: 'float32', dims, data };
+    if (!declared.has(t.name ?? '')) g.input.push(valueInfo(t.name ?? '', 1, dims));
+  }
+  const moved = new Set(big);
+  g.initializer = g.initializer.filter((t) => !moved.has(t));
+  return feeds;
 }
 
 /** What a probe run fetches: the graph's own outputs and every other tensor's shape. */

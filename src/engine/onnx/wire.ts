@@ -126,7 +126,9 @@ export function leaseScratch(): ScratchLease {
   return {
     alloc(size) {
       if (scratchHeld) return Buffer.allocUnsafe(size);
-      if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+      // room to grow: the next model (e.g. a backward graph) is the same weights and a bit more;
+      // pages never written are never touched
+      if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
       scratchHeld = mine = true;
       return scratch.subarray(0, size);
     },
