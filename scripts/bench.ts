@@ -127,7 +127,8 @@ async function main(): Promise<void> {
       },
     });
     const ours = await time(() => attribute(lm, x, { method: 'occlusion', target: 3, params }), Math.min(repeat, 3));
-    const n = 27 * 27 + 1;
+    // Captum's grid: ceil((224 - 15) / 8) + 1 = 28 positions per side, plus the unperturbed input
+    const n = (Math.ceil((224 - 15) / 8) + 1) ** 2 + 1;
     const floor = await time(async () => {
       for (let s = 0; s < n; s += 16) await runFwd(repeatRows(x[inName], Math.min(16, n - s)));
     }, Math.min(repeat, 3));
