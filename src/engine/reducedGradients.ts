@@ -4,7 +4,7 @@ import { LoadedModel, RunOptions } from './loaded';
 import { BATCH_DIM } from './onnx/batch';
 import { GraphBuilder, valueInfo } from './onnx/builder';
 import { OnnxModel } from './onnx/model';
-import { Tensor, sizeOf } from './tensor';
+import { Tensor, concatRows, sizeOf, sliceRows } from './tensor';
 
 /**
  * Many gradient rows folded inside the graph: the rows are fed, or formed in the graph as points
@@ -15,6 +15,8 @@ import { Tensor, sizeOf } from './tensor';
 export interface RowPlan {
   /** the rows themselves, (N, ...input) */
   rows?: Tensor;
+  /** or rows written chunk by chunk into one reused buffer: row i of `count` by `fill(i, row)` */
+  generate?: { count: number; fill: (i: number, row: Float32Array) => void };
   /** rows on a straight path: x and base (1, ...input) fed once, one alpha per row */
   path?: { x: Tensor; base: Tensor; alphas: ArrayLike<number> };
   /** per-row weights of the sums (default 1) */
@@ -100,8 +102,10 @@ export async function runReducedGradients(
   seed: (rows: number, outputDims: number[]) => Tensor,
   opts: RunOptions = {},
 ): Promise<ReducedGradients> {
-  const sample = plan.path ? plan.path.x : plan.rows!;
-  const rows = plan.path ? plan.path.alphas.length : plan.rows!.dims[0];
+  const generated: Tensor | undefined = plan.generate && { dtype: 'float32', dims: [1, ...feeds[input].dims.slice(1)], data: new Float32Array(sizeOf(feeds[input].dims.slice(1))) };
+  if (plan.generate) plan.generate.fill(0, generated!.data as Float32Array);
+  const sample = plan.path ? plan.path.x : plan.rows ?? generated!;
+  const rows = plan.path ? plan.path.alphas.length : plan.generate ? plan.generate.count : plan.rows!.dims[0];
   const one = (t: Tensor): Tensor => ({ ...t, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, sizeOf(t.dims.slice(1))) as Tensor['data'] });
   const probeFeeds: Record<string, Tensor> = { [input]: one(sample) };
   for (const [k, t] of Object.entries(feeds)) if (k !== input) probeFeeds[k] = one(t);
@@ -118,15 +122,31 @@ export async function runReducedGradients(
     runFeeds[X] = one(plan.path.x);
     runFeeds[BASE] = one(plan.path.base);
     runFeeds[ALPHA] = f32(plan.path.alphas);
-  } else runFeeds[input] = plan.rows!;
+  } else if (plan.rows) runFeeds[input] = plan.rows;
   if (plan.weights) runFeeds[WEIGHT] = f32(plan.weights);
   runFeeds[SEED] = seed(rows, shapes.dims.get(req.output)!);
   const outputs = [req.output, ...(spec.sums.includes('sum') ? [SUM] : []), ...(spec.sums.includes('sumsq') ? [SUMSQ] : [])];
   const batchSize = opts.batchSize ?? defaultGradientBatch(lm, shapes);
-  const res = await lm.runChunked(session, runFeeds, outputs, { ...opts, batchSize, shared: plan.path ? [X, BASE] : [] });
-  return {
-    output: res[req.output],
-    sum: res[SUM] && sumChunks(res[SUM]),
-    sumsq: res[SUMSQ] && sumChunks(res[SUMSQ]),
-  };
+  if (!plan.generate) {
+    const res = await lm.runChunked(session, runFeeds, outputs, { ...opts, batchSize, shared: plan.path ? [X, BASE] : [] });
+    return { output: res[req.output], sum: res[SUM] && sumChunks(res[SUM]), sumsq: res[SUMSQ] && sumChunks(res[SUMSQ]) };
+  }
+  // generated rows: one chunk buffer, filled and run chunk by chunk
+  const per = sizeOf(inputDims.slice(1));
+  const chunk = Math.max(1, Math.min(rows, batchSize, lm.maxBatch));
+  const buffer = new Float32Array(per * chunk);
+  const parts: Array<Record<string, Tensor>> = [];
+  for (let start = 0; start < rows; start += chunk) {
+    const n = Math.min(chunk, rows - start);
+    const data = buffer.subarray(0, per * n);
+    if (start === 0) data.set(generated!.data as Float32Array);
+    for (let k = start === 0 ? 1 : 0; k < n; k++) plan.generate.fill(start + k, data.subarray(k * per, (k + 1) * per));
+    const part: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(runFeeds)) part[k] = t.dims[0] === rows ? sliceRows(t, start, start + n) : t;
+    part[input] = { dtype: 'float32', dims: [n, ...inputDims.slice(1)], data };
+    parts.push(await lm.runChunked(session, part, outputs, { signal: opts.signal, batchSize: n }));
+    opts.onProgress?.({ done: start + n, total: rows });
+  }
+  const cat = (k: string) => concatRows(parts.map((p) => p[k]));
+  return { output: cat(req.output), sum: parts[0][SUM] && sumChunks(cat(SUM)), sumsq: parts[0][SUMSQ] && sumChunks(cat(SUMSQ)) };
 }

@@ -18,10 +18,18 @@ const ONE_GRADIENT: Record<string, { ruleSet?: RuleSetName; transform: (params: 
 
 /** `count` copies of the input plus N(0, stdev²) noise, drawn in sample order: (count, ...input dims). */
 export function noisyInputs(x: Tensor, count: number, stdev: number, rng: Rng): Tensor {
+  return stackRows(x.dims, count, noisyRows(x, count, stdev, rng).fill);
+}
+
+/** The same rows, written one at a time (in sample order) into buffers the caller reuses. */
+export function noisyRows(x: Tensor, count: number, stdev: number, rng: Rng): { count: number; fill: (i: number, row: Float32Array) => void } {
   const src = x.data as Float32Array;
-  return stackRows(x.dims, count, (_, row) => {
-    for (let i = 0; i < row.length; i++) row[i] = src[i] + stdev * rng.normal();
-  });
+  return {
+    count,
+    fill: (_, row) => {
+      for (let i = 0; i < row.length; i++) row[i] = src[i] + stdev * rng.normal();
+    },
+  };
 }
 
 /** Parses the wrapped method's parameters: a JSON object (text) or an object. */
@@ -127,12 +135,11 @@ export class NoiseTunnel extends Method {
     const type = ctx.params.ntType as string;
     const rng = rngOf(ctx);
     const x = inputTensor(ctx);
-    const rows = noisyInputs(x, n, ctx.params.stdevs as number, rng);
     const moments = new Moments(type);
     const fast = ONE_GRADIENT[base.info.id];
     if (fast) {
       const sums: Array<'sum' | 'sumsq'> = type === 'smoothgrad' ? ['sum'] : type === 'smoothgrad_sq' ? ['sumsq'] : ['sum', 'sumsq'];
-      const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output, ruleSet: fast.ruleSet }, { rows, transform: fast.transform(baseParams), sums }, (k, d) => oneHotSeed(d, k, ctx.target), {
+      const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output, ruleSet: fast.ruleSet }, { generate: noisyRows(x, n, ctx.params.stdevs as number, rng), transform: fast.transform(baseParams), sums }, (k, d) => oneHotSeed(d, k, ctx.target), {
         signal: ctx.signal,
         batchSize: ctx.params.ntSamplesBatchSize as number | undefined,
         onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: 'noise samples' }),
@@ -144,6 +151,7 @@ export class NoiseTunnel extends Method {
       }
       return { attributions: { [ctx.input]: { dtype: 'float32', dims: x.dims, data: out } } };
     }
+    const rows = noisyInputs(x, n, ctx.params.stdevs as number, rng);
     const drawn = ctx.params.drawBaselineFromDistrib ? baselineDraws(ctx, baseParams, n, rng) : undefined;
     const per = sizeOf(x.dims.slice(1));
     let deltaSum = 0, deltas = 0;
