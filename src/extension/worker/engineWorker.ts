@@ -1,5 +1,6 @@
 // The engine's worker thread: one FIFO queue of calls from the extension host, each cancellable.
 // onnxruntime and sharp load here only, never on the extension host's main thread.
+import * as os from 'os';
 import * as path from 'path';
 import { parentPort } from 'worker_threads';
 import {
@@ -9,6 +10,18 @@ import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
 import {
   CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
 } from './workerProtocol';
+
+// On Linux a nice value belongs to one thread and threads inherit it from their creator: this
+// thread and the onnxruntime pool threads it creates yield the cores to the extension host's
+// main thread, which keeps it responsive while an attribution uses every core. (Elsewhere
+// the call would lower the whole extension host, so it is not made.)
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(10);
+  } catch {
+    // not permitted: run at normal priority
+  }
+}
 
 interface Job {
   call: CallMessage;
