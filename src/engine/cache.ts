@@ -18,6 +18,38 @@ export class DiskCache {
     return new DiskCache(base);
   }
 
+  /** Path of a cache entry (whether or not it exists). */
+  pathOf(key: string, ext: string): string {
+    return this.file(key, ext);
+  }
+
+  /**
+   * Writes `parts` as one file at `file` unless it is already there with `size` bytes (written
+   * whole: temporary file, then rename). False when the cache cannot be written.
+   */
+  ensureFile(file: string, size: number, parts: Iterable<Uint8Array>): boolean {
+    try {
+      if (fs.statSync(file).size === size) return true;
+    } catch {
+      // not there yet
+    }
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        for (const p of parts) fs.writeSync(fd, p);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, file);
+      return fs.statSync(file).size === size;
+    } catch {
+      fs.rmSync(tmp, { force: true });
+      return false;
+    }
+  }
+
   private file(key: string, ext: string): string {
     return path.join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}${ext}`);
   }

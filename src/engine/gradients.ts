@@ -28,8 +28,7 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
   const probeFeeds: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(feeds)) probeFeeds[k] = { ...t, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, sizeOf(t.dims.slice(1))) as Tensor['data'] };
   const shapes = await lm.shapes(onlyGraphInputs(lm, probeFeeds, req));
-  const key = `grad|${JSON.stringify(req)}`;
-  const session = await lm.session(`${key}|${shapeSignature(probeFeeds)}`, () => buildGradient(lm.forwardModel, req, shapes).model, true);
+  const session = await lm.session(gradientSessionKey(req, probeFeeds), () => buildGradient(lm.forwardModel, req, shapes).model, true);
   const rows = Math.max(...Object.values(feeds).map((t) => t.dims[0]));
   const outDims = shapes.dims.get(req.output)!;
   const seedTensor = typeof seed === 'function' ? seed(rows, outDims) : seed;
@@ -63,6 +62,11 @@ export function defaultGradientBatch(lm: LoadedModel, shapes: ShapeInfo): number
   }
   const perSample = Math.max(1, floats * 4 * 3);
   return Math.max(1, Math.min(64, Math.floor(GRADIENT_BATCH_BUDGET / perSample)));
+}
+
+/** Cache key of the backward-graph session for a request and feeds of these shapes. */
+export function gradientSessionKey(req: GradientRequest, feeds: Record<string, Tensor>): string {
+  return `grad|${JSON.stringify(req)}|${shapeSignature(feeds)}`;
 }
 
 function shapeSignature(feeds: Record<string, Tensor>): string {

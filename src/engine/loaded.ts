@@ -51,6 +51,7 @@ export class LoadedModel {
   /** which batch rewrite the forward model carries (part of cache keys) */
   batchVariant = 'fixed';
   private readonly disk = DiskCache.default();
+  private weightsLayout: { file: string; at: Map<ArrayBufferLike, Map<number, number>> } | null | undefined;
   forwardModel: OnnxModel;
   readonly inputs: IOInfo[];
   readonly outputs: IOInfo[];
@@ -178,6 +179,8 @@ export class LoadedModel {
     if (!s) {
       s = (async () => {
         const diskKey = persist && this.disk && this.contentKey ? `${this.contentKey}|${key}` : undefined;
+        const viaFile = this.sessionFromWeightsFile(key, build, diskKey);
+        if (viaFile) return viaFile;
         const stored = diskKey ? this.disk!.getBytes(diskKey) : undefined;
         if (stored) return Session.create(stored, this.options, this.label);
         const lease = leaseScratch();
@@ -199,6 +202,70 @@ export class LoadedModel {
       s.catch(() => this.sessions.delete(key));
     }
     return s;
+  }
+
+  /**
+   * The model's large initializers, once per model content, in one page-aligned file in the disk
+   * cache; derived models (forward, backward graphs) are small files beside it that refer to it
+   * as external data, which onnxruntime maps from the page cache instead of copying: session
+   * creation touches far less fresh memory, and a cached backward graph costs kilobytes, not
+   * the weights again. Undefined when the cache is off or cannot be written.
+   */
+  private weights(): { file: string; at: Map<ArrayBufferLike, Map<number, number>> } | undefined {
+    if (this.weightsLayout !== undefined) return this.weightsLayout ?? undefined;
+    this.weightsLayout = null;
+    const big = this.model.graph.initializer.filter((t) => t.rawData && t.rawData.byteLength >= 4096);
+    const total = big.reduce((a, t) => a + t.rawData!.byteLength, 0);
+    if (!this.disk || !this.model.contentHash || total < 1 << 20) return undefined;
+    const at = new Map<ArrayBufferLike, Map<number, number>>();
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    for (const t of big) {
+      const raw = t.rawData!;
+      const byBuffer = at.get(raw.buffer) ?? new Map<number, number>();
+      at.set(raw.buffer, byBuffer);
+      if (byBuffer.has(raw.byteOffset)) continue;
+      const pad = (PAGE - (offset % PAGE)) % PAGE;
+      if (pad) parts.push(new Uint8Array(pad));
+      offset += pad;
+      byBuffer.set(raw.byteOffset, offset);
+      parts.push(raw);
+      offset += raw.byteLength;
+    }
+    const file = this.disk.pathOf(`weights|${this.model.contentHash}`, '.weights');
+    if (!this.disk.ensureFile(file, offset, parts)) return undefined;
+    this.weightsLayout = { file, at };
+    return this.weightsLayout;
+  }
+
+  private sessionFromWeightsFile(key: string, build: () => OnnxModel | Uint8Array, diskKey: string | undefined): Promise<Session> | undefined {
+    const w = this.weights();
+    if (!w) return undefined;
+    const file = this.disk!.pathOf(diskKey ?? `${this.contentKey ?? this.model.contentHash}|${key}|${process.pid}|${Date.now()}`, '.model.onnx');
+    if (diskKey && fs.existsSync(file)) return Session.create(file, this.options, this.label);
+    const m = build();
+    if (!(m instanceof OnnxModel)) return undefined;
+    const location = path.basename(w.file);
+    const inits = m.graph.initializer.map((t) => {
+      const raw = t.rawData;
+      const offset = raw ? w.at.get(raw.buffer)?.get(raw.byteOffset) : undefined;
+      if (offset === undefined) return t;
+      return {
+        ...t,
+        rawData: undefined,
+        dataLocation: 1,
+        externalData: [
+          { key: 'location', value: location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(raw!.byteLength) },
+        ],
+      };
+    });
+    const bytes = m.toBytes(undefined, inits);
+    if (!this.disk!.ensureFile(file, bytes.byteLength, [bytes])) return undefined;
+    return Session.create(file, this.options, this.label).finally(() => {
+      if (!diskKey) fs.rmSync(file, { force: true });
+    });
   }
 
   forwardSession(): Promise<Session> {
@@ -330,6 +397,7 @@ const cache = new Map<string, Promise<LoadedModel>>();
 const shapeKey = (feeds: Record<string, Tensor>) => Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
 
 const SHAPE_OF = 'attrlens_shape/';
+const PAGE = 65536;
 
 /**
  * The opset-upgraded graph (what backward graphs are built on) with every tensor's shape as an

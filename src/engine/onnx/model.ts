@@ -132,9 +132,9 @@ export class OnnxModel {
 
   /** Serialises for onnxruntime; initializers read from a file are copied, not re-encoded. */
   /** Serialised model; `alloc` may supply the buffer (e.g. a leased scratch buffer). */
-  toBytes(alloc?: (size: number) => Buffer): Uint8Array {
+  toBytes(alloc?: (size: number) => Buffer, initializers: TensorProto[] = this.graph.initializer): Uint8Array {
     const header = encodeModel({ ...this.proto, graph: { ...this.graph, initializer: [] } });
-    return assembleModel(header, this.graph.initializer, encodeTensor, alloc);
+    return assembleModel(header, initializers, encodeTensor, alloc);
   }
 
   /** Shape and type of a graph input/output/value_info entry, if declared. */

@@ -30,7 +30,8 @@ export class Session {
   }
 
   /** `optimize: 'basic'` suits sessions run once or twice (probes): cheaper to create. */
-  static async create(bytes: Uint8Array, opts: RuntimeOptions = {}, label = 'model', optimize: 'all' | 'basic' = 'all'): Promise<Session> {
+  /** From model bytes, or from a model file (whose external data onnxruntime maps from disk). */
+  static async create(bytes: Uint8Array | string, opts: RuntimeOptions = {}, label = 'model', optimize: 'all' | 'basic' = 'all'): Promise<Session> {
     const ep = checkProvider(opts.executionProvider ?? 'cpu');
     const so: ortTypes.InferenceSession.SessionOptions = {
       graphOptimizationLevel: optimize,
@@ -43,7 +44,7 @@ export class Session {
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     try {
-      const s = await ort().InferenceSession.create(bytes, so);
+      const s = typeof bytes === 'string' ? await ort().InferenceSession.create(bytes, so) : await ort().InferenceSession.create(bytes, so);
       return new Session(s, s.inputNames, s.outputNames);
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0].slice(0, 300);

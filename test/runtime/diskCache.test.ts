@@ -1,0 +1,66 @@
+// The content-addressed disk cache: a model's weights go once into a page-aligned file that
+// backward graphs refer to as external data; a second process reuses the built graph without
+// building it, and every path (weights file, plain bytes, cache off) gives the same gradients.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { flushDiskCache } from '../../src/engine/cache';
+import { gradientSessionKey, oneHotSeed, runGradients } from '../../src/engine/gradients';
+import { LoadedModel } from '../../src/engine/loaded';
+import { attr } from '../../src/engine/onnx/attributes';
+import { Tensor } from '../../src/engine/tensor';
+import { buildModel, f32, tmpDir } from '../onnx/helpers';
+
+const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * 0.05);
+const WEIGHT_BYTES = 4 * (32 * 16 * 9 + 128 * 32 * 64);
+
+/** x[1,16,8,8] → Conv(32, 3×3) → Relu → Flatten → Gemm(128): 1.07 MB of weights. */
+function writeModel(dir: string): string {
+  const m = buildModel(17, [1, 16, 8, 8], (b, x) => {
+    const conv = b.op('Conv', [x, b.param('conv.weight', [32, 16, 3, 3], wave(32 * 16 * 9, 0.7))], { pads: attr.ints([1, 1, 1, 1]) });
+    const flat = b.op('Flatten', [b.op('Relu', [conv])], { axis: attr.int(1) });
+    return [b.add('Gemm', [flat, b.param('fc.weight', [128, 32 * 64], wave(128 * 32 * 64, 1.3))], { transB: attr.int(1) }, ['logits'])[0]];
+  });
+  const file = path.join(dir, 'model.onnx');
+  fs.writeFileSync(file, m.toBytes());
+  return file;
+}
+
+async function gradients(file: string, threads: number, cacheDir: string): Promise<{ lm: LoadedModel; g: Tensor }> {
+  process.env.ATTRLENS_CACHE_DIR = cacheDir;
+  const lm = await LoadedModel.open(file, { threads });
+  const x = f32([3, 16, 8, 8], (i) => Math.cos(i * 0.37));
+  const r = await runGradients(lm, { x }, { output: 'logits', wrt: ['x'] }, (n, d) => oneHotSeed(d, n, 4));
+  return { lm, g: r.grads.x };
+}
+
+test('disk cache: weights once in an aligned file, kilobyte backward graphs, reused without a rebuild', async () => {
+  const saved = process.env.ATTRLENS_CACHE_DIR;
+  try {
+    const file = writeModel(tmpDir('cache-model'));
+    const cache = tmpDir('cache');
+    const first = await gradients(file, 1, cache);
+    await flushDiskCache();
+    const entries = fs.readdirSync(cache);
+    const weights = entries.filter((f) => f.endsWith('.weights'));
+    const graphs = entries.filter((f) => f.endsWith('.model.onnx'));
+    assert.equal(weights.length, 1, `files: ${entries}`);
+    assert.ok(fs.statSync(path.join(cache, weights[0])).size >= WEIGHT_BYTES);
+    assert.equal(graphs.length, 1, `files: ${entries}`);
+    assert.ok(fs.statSync(path.join(cache, graphs[0])).size < WEIGHT_BYTES / 20, 'the cached backward graph refers to the weights instead of holding them');
+    // a second LoadedModel (other options: another instance, as in another process) finds it
+    const second = await gradients(file, 2, cache);
+    assert.deepEqual(Array.from(second.g.data as Float32Array), Array.from(first.g.data as Float32Array));
+    const probe = { x: f32([1, 16, 8, 8], () => 0) };
+    await second.lm.session(gradientSessionKey({ output: 'logits', wrt: ['x'] }, probe), () => {
+      throw new Error('rebuilt although cached on disk');
+    }, true);
+    // the cache off: plain model bytes, same numbers
+    const off = await gradients(file, 3, 'off');
+    assert.deepEqual(Array.from(off.g.data as Float32Array), Array.from(first.g.data as Float32Array));
+  } finally {
+    if (saved === undefined) delete process.env.ATTRLENS_CACHE_DIR;
+    else process.env.ATTRLENS_CACHE_DIR = saved;
+  }
+});
