@@ -1,6 +1,6 @@
 import { buildGradient, GradientRequest, SEED } from './autodiff/builder';
 import { LoadedModel, RunOptions, ShapeInfo } from './loaded';
-import { Tensor, sizeOf } from './tensor';
+import { Tensor, sizeOf, sliceRows } from './tensor';
 
 export interface GradientResult {
   /** the differentiated output's forward value, (N, ...) */
@@ -26,7 +26,7 @@ export function oneHotSeed(outputDims: number[], rows: number, target: number): 
  */
 export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor>, req: GradientRequest, seed: Tensor | ((rows: number, outputDims: number[]) => Tensor), opts: RunOptions = {}): Promise<GradientResult> {
   const probeFeeds: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) probeFeeds[k] = { ...t, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, sizeOf(t.dims.slice(1))) as Tensor['data'] };
+  for (const [k, t] of Object.entries(feeds)) probeFeeds[k] = sliceRows(t, 0, 1);
   const shapes = await lm.shapes(onlyGraphInputs(lm, probeFeeds, req));
   const session = await lm.session(gradientSessionKey(req, probeFeeds), () => buildGradient(lm.forwardModel, req, shapes).model, true);
   const rows = Math.max(...Object.values(feeds).map((t) => t.dims[0]));

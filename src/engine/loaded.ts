@@ -110,35 +110,56 @@ export class LoadedModel {
     // batch 1 and 2 (the probe the backward-graph builder needs), so a cold start pays once.
     for (const [variant, make] of candidates) {
       const m = make();
-      let s: Session | undefined;
-      const lease = leaseScratch();
+      let p: Probe | undefined;
       try {
-        const probe = probeModel(m);
-        const weights = detachWeights(probe, lease.alloc);
-        s = await Session.create(probe.toBytes(), this.options, this.label, 'basic');
+        p = await this.openProbe(m);
         const a = this.exampleFeeds(1);
         const b = this.exampleFeeds(2);
         const both: Record<string, Tensor> = {};
         for (const k of Object.keys(a)) both[k] = concatRows([a[k], b[k]]);
         const outs = this.outputs.map((o) => o.name);
-        const fetch = probeOutputs(probe, m);
-        const [ra, rb, rab] = [await s.run({ ...a, ...weights }, fetch), await s.run({ ...b, ...weights }, outs), await s.run({ ...both, ...weights }, fetch)];
+        const [ra, rb, rab] = [await p.run(a), await p.run(b, outs), await p.run(both)];
         if (outputsAgree(outs, ra, rb, rab)) {
           this.forwardModel = m;
           this.maxBatch = Infinity;
           this.batchVariant = variant;
-          const types = s.outputTypes();
-          const info = shapeInfo(probe, { ...a, ...weights }, ra, types);
-          info.dims2 = shapeInfo(probe, { ...both, ...weights }, rab, types).dims;
+          const info = p.shapes(a, ra);
+          info.dims2 = p.shapes(both, rab).dims;
           this.rememberShapes(a, info);
           return;
         }
       } catch {
         // this rewrite does not load or run: try the next, then stay at batch 1
       } finally {
-        await s?.release();
-        lease.release();
+        await p?.release();
       }
+    }
+  }
+
+  /**
+   * A probe session over `base` (opset-upgraded: backward graphs are built on it, and the
+   * upgrade adds tensors that need shapes too): its runs fetch every tensor's shape, and its
+   * weights are fed from the model's bytes instead of copied into the session.
+   */
+  private async openProbe(base: OnnxModel): Promise<Probe> {
+    const m = probeModel(base);
+    const lease = leaseScratch();
+    try {
+      const weights = detachWeights(m, lease.alloc);
+      const s = await Session.create(m.toBytes(), this.options, this.label, 'basic');
+      const fetch = probeOutputs(m, base);
+      const types = s.outputTypes();
+      return {
+        run: (feeds, outputs = fetch) => s.run({ ...feeds, ...weights }, outputs),
+        shapes: (feeds, res) => shapeInfo(m, { ...feeds, ...weights }, res, types),
+        release: async () => {
+          await s.release();
+          lease.release();
+        },
+      };
+    } catch (e) {
+      lease.release();
+      throw e;
     }
   }
 
@@ -350,30 +371,22 @@ export class LoadedModel {
   }
 
   private async probe(feeds: Record<string, Tensor>): Promise<ShapeInfo> {
-    // Probe the opset-upgraded graph: backward graphs are built on it, and the upgrade adds
-    // tensors (e.g. around pre-13 Softmax) that need shapes too. Its names are deterministic.
-    const m = probeModel(this.forwardModel);
-    const lease = leaseScratch();
-    let s: Session | undefined;
+    const p = await this.openProbe(this.forwardModel);
     try {
-      const weights = detachWeights(m, lease.alloc);
-      s = await Session.create(m.toBytes(), this.options, this.label, 'basic');
       const one: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) one[k] = sliceRows(t, 0, 1);
-      const fetch = probeOutputs(m, this.forwardModel);
-      const types = s.outputTypes();
-      const info = shapeInfo(m, { ...one, ...weights }, await s.run({ ...one, ...weights }, fetch), types);
+      const info = p.shapes(one, await p.run(one));
       if (this.maxBatch > 1) {
         const two: Record<string, Tensor> = {};
         for (const [k, t] of Object.entries(one)) two[k] = repeatRows(t, 2);
-        info.dims2 = shapeInfo(m, { ...two, ...weights }, await s.run({ ...two, ...weights }, fetch), types).dims;
+        info.dims2 = p.shapes(two, await p.run(two)).dims;
       }
       return info;
     } finally {
-      await s?.release();
-      lease.release();
+      await p.release();
     }
   }
+
 
 
   /** Float tensors that are not parameters: candidate layers for layer and CAM methods. */
@@ -395,6 +408,13 @@ export class LoadedModel {
 const cache = new Map<string, Promise<LoadedModel>>();
 
 const shapeKey = (feeds: Record<string, Tensor>) => Object.entries(feeds).map(([k, t]) => `${k}:${t.dims.slice(1)}`).join('|');
+
+/** A probe session: `run` fetches every tensor's shape (or the given outputs). */
+interface Probe {
+  run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>>;
+  shapes(feeds: Record<string, Tensor>, res: Record<string, Tensor>): ShapeInfo;
+  release(): Promise<void>;
+}
 
 const SHAPE_OF = 'attrlens_shape/';
 const PAGE = 65536;

@@ -102,11 +102,10 @@ export async function runReducedGradients(
   seed: (rows: number, outputDims: number[]) => Tensor,
   opts: RunOptions = {},
 ): Promise<ReducedGradients> {
-  const generated: Tensor | undefined = plan.generate && { dtype: 'float32', dims: [1, ...feeds[input].dims.slice(1)], data: new Float32Array(sizeOf(feeds[input].dims.slice(1))) };
-  if (plan.generate) plan.generate.fill(0, generated!.data as Float32Array);
-  const sample = plan.path ? plan.path.x : plan.rows ?? generated!;
+  // generated rows are shaped like the fed input, which then serves for the probe
+  const sample = plan.path ? plan.path.x : plan.rows ?? feeds[input];
   const rows = plan.path ? plan.path.alphas.length : plan.generate ? plan.generate.count : plan.rows!.dims[0];
-  const one = (t: Tensor): Tensor => ({ ...t, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, sizeOf(t.dims.slice(1))) as Tensor['data'] });
+  const one = (t: Tensor): Tensor => sliceRows(t, 0, 1);
   const probeFeeds: Record<string, Tensor> = { [input]: one(sample) };
   for (const [k, t] of Object.entries(feeds)) if (k !== input) probeFeeds[k] = one(t);
   const shapes = await lm.shapes(probeFeeds);
@@ -139,8 +138,7 @@ export async function runReducedGradients(
   for (let start = 0; start < rows; start += chunk) {
     const n = Math.min(chunk, rows - start);
     const data = buffer.subarray(0, per * n);
-    if (start === 0) data.set(generated!.data as Float32Array);
-    for (let k = start === 0 ? 1 : 0; k < n; k++) plan.generate.fill(start + k, data.subarray(k * per, (k + 1) * per));
+    for (let k = 0; k < n; k++) plan.generate.fill(start + k, data.subarray(k * per, (k + 1) * per));
     const part: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(runFeeds)) part[k] = t.dims[0] === rows ? sliceRows(t, start, start + n) : t;
     part[input] = { dtype: 'float32', dims: [n, ...inputDims.slice(1)], data };
