@@ -3,12 +3,12 @@
 // write what they promise.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { readNpy, writeNpy } from '../../src/engine/inputs/npy';
-import { buildModel, CONF, confAbsent, f32, tmpDir } from '../onnx/helpers';
+import { buildModel, CONF, confAbsent, f32, ProcessRun, runNode, tmpDir } from '../onnx/helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -19,22 +19,10 @@ const BLUE = path.join(SAMPLE, 'images', 'blue-triangle.png');
 const OCCLUSION = JSON.stringify({ slidingWindowShapes: [3, 8, 8], strides: [3, 4, 4] });
 const dir = tmpDir('cli');
 
-interface Run { code: number | null; stdout: string; stderr: string; seconds: number }
+type Run = ProcessRun;
 
 function cli(args: string[], timeoutMs = 20_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
-    });
-  });
+  return runNode([CLI, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeoutMs });
 }
 
 /** One line on stderr, `attrlens: error: ...` matching `pattern`, no stack, non-zero, < 10 s. */

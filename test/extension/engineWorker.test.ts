@@ -3,14 +3,12 @@
 // partial maps, one queue, cancellation of running and queued calls, user errors kept as such.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { attribute, loadInputs, openModel } from '../../src/engine';
 import { CallCancelledError, EngineClient, EngineError, type WorkerProgress } from '../../src/extension/engineClient';
 import type { ModelRef } from '../../src/extension/worker/workerProtocol';
+import { ROOT, bundleWorker } from './workerBundle';
 
-const ROOT = join(__dirname, '..', '..');
 const MODEL = join(ROOT, 'samples', 'shapes', 'model.onnx');
 const IMAGE = join(ROOT, 'samples', 'shapes', 'images', 'red-circle.png');
 const ref: ModelRef = { file: MODEL, runtime: { threads: 1, executionProvider: 'cpu' } };
@@ -18,14 +16,7 @@ const input = { file: IMAGE, options: { preprocess: {} } };
 let client: EngineClient;
 
 before(async () => {
-  // Bundled like scripts/build.mjs does, inside the repository so onnxruntime resolves.
-  const outdir = join(ROOT, '.cache', 'test-worker');
-  mkdirSync(outdir, { recursive: true });
-  await esbuild.build({
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node', 'sharp'],
-    entryPoints: { worker: join(ROOT, 'src', 'extension', 'worker', 'engineWorker.ts') }, outdir, logLevel: 'warning',
-  });
-  client = new EngineClient(join(outdir, 'worker.js'), () => undefined);
+  client = new EngineClient(await bundleWorker('test-worker'), () => undefined);
 });
 after(() => client?.dispose());
 

@@ -2,27 +2,19 @@
 // thread on the sample text model: recognition, predictions, attributions equal to in-process.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { attributeText, openModel } from '../../src/engine';
 import { CallCancelledError, EngineClient, EngineError } from '../../src/extension/engineClient';
 import type { ModelRef } from '../../src/extension/worker/workerProtocol';
+import { ROOT, bundleWorker } from './workerBundle';
 
-const ROOT = join(__dirname, '..', '..');
 const runtime = { threads: 1, executionProvider: 'cpu' };
 const TEXT: ModelRef = { file: join(ROOT, 'samples', 'text', 'model.onnx'), runtime };
 const IMAGE: ModelRef = { file: join(ROOT, 'samples', 'shapes', 'model.onnx'), runtime };
 let client: EngineClient;
 
 before(async () => {
-  const outdir = join(ROOT, '.cache', 'test-text-worker');
-  mkdirSync(outdir, { recursive: true });
-  await esbuild.build({
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node', 'sharp'],
-    entryPoints: { worker: join(ROOT, 'src', 'extension', 'worker', 'engineWorker.ts') }, outdir, logLevel: 'warning',
-  });
-  client = new EngineClient(join(outdir, 'worker.js'), () => undefined);
+  client = new EngineClient(await bundleWorker('test-text-worker'), () => undefined);
 });
 after(() => client?.dispose());
 

@@ -1,5 +1,6 @@
 // Shared helpers for the ONNX, runtime and CLI tests: temp folders, the shared data folder,
 // small models built in the test and a plain onnxruntime run.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -64,4 +65,23 @@ export function buildModel(opset: number, dims: Array<number | string>, body: (b
   const outs = body(b, 'x');
   for (const o of outs) b.addOutput(o);
   return m;
+}
+
+export interface ProcessRun { code: number | null; stdout: string; stderr: string; seconds: number }
+
+/** Runs `node ...args` to the end (killed after `timeoutMs`), collecting its output. */
+export function runNode(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    });
+  });
 }

@@ -4,7 +4,7 @@
 // pixel values they hold. External data never makes anything read outside the model's folder.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as os from 'os';
@@ -16,6 +16,7 @@ import { LoadedModel } from '../../src/engine/loaded';
 import { attribute } from '../../src/engine/methods/registry';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { Corpus, Expect, ROOT, makeCorpus } from './corpus';
+import { ProcessRun, runNode } from '../onnx/helpers';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const CLI_SECONDS = 10;
@@ -37,22 +38,10 @@ after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Run { code: number | null; stdout: string; stderr: string; seconds: number }
+type Run = ProcessRun;
 
 function cli(args: string[], extraNodeArgs: string[] = [], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [...extraNodeArgs, CLI, ...args], { cwd: tmp, env: { ...process.env, ATTRLENS_CACHE_DIR: cacheDir } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
-    });
-  });
+  return runNode([...extraNodeArgs, CLI, ...args], { cwd: tmp, env: { ...process.env, ATTRLENS_CACHE_DIR: cacheDir }, timeoutMs });
 }
 
 function assertCliError(r: Run, pattern: RegExp): void {
