@@ -1,9 +1,9 @@
 // Starts and stops code-server (a real VS Code, server + browser workbench) for the e2e test.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 const E2E = join(ROOT, '.e2e');
@@ -144,13 +144,10 @@ export interface Workbench {
  * Chromium on its workbench: what every restricted-mode test starts from.
  */
 export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix: string): Promise<Workbench> {
-  const { cpSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { chromium } = await import('playwright-core');
   checkInstalled();
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  const vsix = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
-  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run npm run package (npm run test:e2e does)`);
+  const vsix = findVsix();
   const tmp = mkdtempSync(join(tmpdir(), prefix));
   const workspace = join(tmp, sample);
   cpSync(join(ROOT, 'samples', sample), workspace, { recursive: true });
@@ -166,10 +163,7 @@ export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix:
   });
   installExtension(profile, vsix);
   const server = await startCodeServer(profile, workspace, { workspaceTrust: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
@@ -184,4 +178,31 @@ export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix:
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** The Attribution panel's webview frame (the one holding <al-app>), once it appears. */
+export async function waitForPanelFrame(page: Page, timeout = 60_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) if (await f.locator('al-app').count().catch(() => 0)) return f;
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Attribution panel webview did not appear');
+}
+
+/** The packaged .vsix (ATTRLENS_VSIX or the one `npm run package` writes). */
+export function findVsix(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const file = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
+  if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run package (npm run test:e2e does)`);
+  return file;
+}
+
+/** Debian's Chromium (or CHROMIUM), headless, without the background traffic a test does not want. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
 }

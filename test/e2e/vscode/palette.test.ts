@@ -6,9 +6,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { type Browser, type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, checkInstalled, installExtension, makeProfile, startCodeServer, type Profile, type RunningServer } from './codeServer';
+import { ROOT, checkInstalled, installExtension, makeProfile, startCodeServer, type Profile, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const COMPARED = ['saliency', 'gradcam', 'occlusion'];
@@ -25,9 +25,7 @@ let page: Page;
 
 before(async () => {
   checkInstalled();
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  const vsix = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
-  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run npm run package (npm run test:e2e does)`);
+  const vsix = findVsix();
   tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-palette-'));
   workspace = join(tmp, 'shapes');
   cpSync(join(ROOT, 'samples', 'shapes'), workspace, { recursive: true });
@@ -48,10 +46,7 @@ before(async () => {
   });
   installExtension(profile, vsix);
   server = await startCodeServer(profile, workspace);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
@@ -88,14 +83,7 @@ async function pick(titleText: RegExp, label: string): Promise<void> {
   await row.click();
 }
 
-async function panelFrame(timeout = 60_000): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) if (await f.locator('al-app').count().catch(() => 0)) return f;
-    await page.waitForTimeout(250);
-  }
-  throw new Error('the Attribution panel webview did not appear');
-}
+const panelFrame = (timeout?: number): Promise<Frame> => waitForPanelFrame(page, timeout);
 
 interface Pixels {
   width: number;

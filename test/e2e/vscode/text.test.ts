@@ -3,12 +3,12 @@
 // context menu; the panel's Captum table and token chips are read back from the webview.
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it, builds and packages first).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer } from './codeServer';
+import { type Browser, type Frame, type Page } from 'playwright-core';
+import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const SAMPLE = join(ROOT, 'samples', 'text');
@@ -21,13 +21,6 @@ let server: RunningServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
 const cspViolations: string[] = [];
-
-function findVsix(): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  const file = process.env.ATTRLENS_VSIX ?? join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
-  if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run package (npm run test:e2e does)`);
-  return file;
-}
 
 before(async () => {
   checkInstalled();
@@ -49,10 +42,7 @@ before(async () => {
   });
   installExtension(profile, vsix);
   server = await startCodeServer(profile, workspace);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -72,16 +62,7 @@ after(async () => {
 // ---- helpers ---------------------------------------------------------------------------------
 
 /** The frame (nested in the webview's iframes) that holds the panel's <al-app>. */
-async function panelFrame(timeout = 60_000): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) {
-      if (await f.locator('al-app').count().catch(() => 0)) return f;
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error('the Attribution panel webview did not appear');
-}
+const panelFrame = (timeout?: number): Promise<Frame> => waitForPanelFrame(page, timeout);
 
 interface Chip {
   text: string;

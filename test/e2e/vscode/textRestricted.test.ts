@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Frame, type Page } from 'playwright-core';
-import { ROOT, clickMenuItem, openRestrictedWorkbench, type Workbench } from './codeServer';
+import { ROOT, clickMenuItem, openRestrictedWorkbench, type Workbench, waitForPanelFrame } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 let wb: Workbench | undefined;
@@ -19,14 +19,7 @@ after(async () => {
   await wb?.close('vscode-text-restricted-last.png');
 });
 
-async function panelFrame(): Promise<Frame> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) if (await f.locator('al-app').count().catch(() => 0)) return f;
-    await page.waitForTimeout(250);
-  }
-  throw new Error('the Attribution panel webview did not appear');
-}
+const panelFrame = (timeout?: number): Promise<Frame> => waitForPanelFrame(page, timeout);
 
 test('in Restricted Mode a selected sentence is not run through the text model', async () => {
   await page.getByRole('button', { name: /No, I don't trust the authors/ }).click({ timeout: 60_000 });
