@@ -8,6 +8,7 @@ import { loadInputs } from '../src/engine/inputs';
 import { LoadedModel } from '../src/engine/loaded';
 import { attr } from '../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../src/engine/onnx/builder';
+import { Rng } from '../src/engine/methods/rng';
 import { OnnxModel } from '../src/engine/onnx/model';
 import { ModelProto, encodeModel } from '../src/engine/onnx/proto';
 import { softmax } from '../src/engine/tensor';
@@ -108,16 +109,10 @@ function buildModel(): OnnxModel {
 
 // ---------------------------------------------------------------- pictures
 
-/** mulberry32: a small seeded PRNG, so every run writes the same bytes. */
+/** The engine's seeded PRNG (mulberry32), so every run writes the same bytes. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 type Shape = 'circle' | 'square' | 'triangle';
