@@ -322,7 +322,11 @@ export class LoadedModel {
    * method would silently turn it into a NaN map.
    */
   async forward(feeds: Record<string, Tensor>, outputs?: readonly string[], opts: RunOptions = {}): Promise<Record<string, Tensor>> {
-    const res = await this.runChunked(await this.forwardSession(), feeds, outputs, opts);
+    return this.checkOutputs(await this.runChunked(await this.forwardSession(), feeds, outputs, opts));
+  }
+
+  /** Throws when an output holds NaN; returns the outputs otherwise. */
+  checkOutputs(res: Record<string, Tensor>): Record<string, Tensor> {
     for (const [k, t] of Object.entries(res)) {
       const i = firstNaN(t);
       if (i < 0) continue;

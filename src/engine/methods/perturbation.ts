@@ -13,6 +13,14 @@ export function perturbationsPerEval(ctx: MethodContext): number {
   return Math.max(1, Math.min(64, Math.floor((32 << 20) / Math.max(1, bytes))));
 }
 
+export interface BatchOptions {
+  perEval?: number;
+  phase?: string;
+  partial?: () => Tensor;
+  doneOffset?: number;
+  grandTotal?: number;
+}
+
 /**
  * Evaluates output[:, target] on `count` perturbed copies of the attributed input, built by
  * `fill(i, row)` on a fresh copy of the input, `perEval` per model run. Scores reach
@@ -23,27 +31,47 @@ export async function evalPerturbed(
   count: number,
   fill: (i: number, row: Row) => void,
   onScores: (start: number, scores: Float64Array) => void,
-  opts: { perEval?: number; phase?: string; partial?: () => Tensor; doneOffset?: number; grandTotal?: number } = {},
+  opts: BatchOptions = {},
 ): Promise<void> {
   const x = inputTensor(ctx);
   const per = sizeOf(x.dims.slice(1));
   const perEval = opts.perEval ?? perturbationsPerEval(ctx);
   const Ctor = x.data.constructor as new (n: number) => Row;
-  let lastPartial = 0;
   // One batch buffer for all runs: fresh memory is slow to touch, and a run is done with its
   // input once it resolves.
   const batch = new Ctor(per * Math.min(perEval, count));
+  await evalBatches(
+    ctx,
+    count,
+    perEval,
+    (start, n) => {
+      const data = batch.subarray(0, per * n) as Row;
+      for (let k = 0; k < n; k++) {
+        const row = data.subarray(k * per, (k + 1) * per) as Row;
+        (row as Float32Array).set(x.data as Float32Array);
+        fill(start + k, row);
+      }
+      return targetScores(ctx, { dtype: x.dtype, dims: [n, ...x.dims.slice(1)], data }, perEval);
+    },
+    onScores,
+    opts,
+  );
+}
+
+/** Runs `score(start, n)` over `count` items `perEval` at a time, with progress and cancellation. */
+export async function evalBatches(
+  ctx: MethodContext,
+  count: number,
+  perEval: number,
+  score: (start: number, n: number) => Promise<Float64Array>,
+  onScores: (start: number, scores: Float64Array) => void,
+  opts: BatchOptions = {},
+): Promise<void> {
+  let lastPartial = 0;
   for (let start = 0; start < count; start += perEval) {
     throwIfCancelled(ctx);
     const n = Math.min(perEval, count - start);
-    const data = batch.subarray(0, per * n) as Row;
-    for (let k = 0; k < n; k++) {
-      const row = data.subarray(k * per, (k + 1) * per) as Row;
-      (row as Float32Array).set(x.data as Float32Array);
-      fill(start + k, row);
-    }
-    const scores = await targetScores(ctx, { dtype: x.dtype, dims: [n, ...x.dims.slice(1)], data }, perEval);
-    onScores(start, scores);
+    onScores(start, await score(start, n));
     const now = performance.now();
     const done = (opts.doneOffset ?? 0) + start + n;
     const total = opts.grandTotal ?? count;
