@@ -1,13 +1,11 @@
 import { AttrLensError } from '../errors';
 import { Tensor } from '../tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
-import { ablate, baseScore, checkWindow, evalPerturbed } from './perturbation';
+import { cropScorer, planCrops, windowAt, WindowGrid } from './occlusionCrops';
+import { ablate, baseScore, checkWindow, evalBatches, evalPerturbed, perturbationsPerEval } from './perturbation';
 import { MethodInfo } from './types';
 
-interface Grid {
-  window: number[];
-  strides: number[];
-  counts: number[];
+interface Grid extends WindowGrid {
   total: number;
 }
 
@@ -20,15 +18,7 @@ function grid(dims: number[], window: number[], strides: number[]): Grid {
 /** Flat indices (within one sample) covered by window number `k`. */
 function windowIndices(dims: number[], g: Grid, k: number): Int32Array {
   const r = dims.length;
-  const start: number[] = new Array(r);
-  const len: number[] = new Array(r);
-  let rem = k;
-  for (let i = r - 1; i >= 0; i--) {
-    const pos = rem % g.counts[i];
-    rem = Math.floor(rem / g.counts[i]);
-    start[i] = pos * g.strides[i];
-    len[i] = Math.min(g.window[i], dims[i] - start[i]);
-  }
+  const { start, len } = windowAt(dims, g, k);
   const n = len.reduce((a, c) => a * c, 1);
   const out = new Int32Array(n);
   const strides: number[] = new Array(r);
@@ -64,6 +54,12 @@ export class Occlusion extends Method {
       P.baselines(0),
       P.perturbationsPerEval(),
       { name: 'coarseToFine', kind: 'boolean', default: false, description: 'first compute a complete coarse map (non-overlapping tiles of four strides), then refine' },
+      {
+        name: 'cropLocalLayers',
+        kind: 'boolean',
+        default: true,
+        description: "run the network's first convolution/pool layers only on the crop a window can change (same result up to float rounding); false runs whole images",
+      },
     ],
   };
 
@@ -105,23 +101,25 @@ export class Occlusion extends Method {
         for (let i = 0; i < out.length; i++) out[i] = weights[i] > 0 ? total[i] / weights[i] : coarse ? coarse[i] : 0;
         return { dtype: 'float32', dims: x.dims, data: out };
       };
-      await evalPerturbed(
-        ctx,
-        g.total,
-        (k, row) => ablate(row, idxOf(k), base),
-        (start, scores) => {
-          for (let j = 0; j < scores.length; j++) {
-            const idx = idxOf(start + j);
-            const d = f0 - scores[j];
-            for (let q = 0; q < idx.length; q++) {
-              total[idx[q]] += d;
-              weights[idx[q]] += 1;
-            }
-            cache.delete(start + j);
+      const onScores = (start: number, scores: Float64Array) => {
+        for (let j = 0; j < scores.length; j++) {
+          const idx = idxOf(start + j);
+          const d = f0 - scores[j];
+          for (let q = 0; q < idx.length; q++) {
+            total[idx[q]] += d;
+            weights[idx[q]] += 1;
           }
-        },
-        { phase: passes.length > 1 && g !== fine ? 'coarse' : 'fine', partial: snapshot, doneOffset: done, grandTotal },
-      );
+          cache.delete(start + j);
+        }
+      };
+      const opts = { phase: passes.length > 1 && g !== fine ? 'coarse' : 'fine', partial: snapshot, doneOffset: done, grandTotal };
+      const crops = await planCrops(ctx, dims, g);
+      if (crops) {
+        const perEval = perturbationsPerEval(ctx);
+        await evalBatches(ctx, g.total, perEval, cropScorer(ctx, crops, g, base, Math.min(perEval, g.total)), onScores, opts);
+      } else {
+        await evalPerturbed(ctx, g.total, (k, row) => ablate(row, idxOf(k), base), onScores, opts);
+      }
       done += g.total;
       result = snapshot().data as Float32Array;
       if (g !== fine) coarse = result;

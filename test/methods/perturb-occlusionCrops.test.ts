@@ -1,0 +1,147 @@
+// Occlusion through crops of the first local layers must score every window exactly as a
+// whole-image run does, for every cut the analysis offers, across strides, pads, dilation,
+// auto_pad, pooling, residual adds and concats, and windows cut at the edges.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LoadedModel } from '../../src/engine/loaded';
+import { MethodContext, targetScores } from '../../src/engine/methods/base';
+import { CropPlan, WindowGrid, cropScorer, planCrops, windowAt } from '../../src/engine/methods/occlusionCrops';
+import { Rng } from '../../src/engine/methods/rng';
+import { attr } from '../../src/engine/onnx/attributes';
+import { GraphBuilder } from '../../src/engine/onnx/builder';
+import { cropCost, localPrefixes, planAxis } from '../../src/engine/onnx/locality';
+import { Tensor } from '../../src/engine/tensor';
+import { close, model, run, values } from './helpers';
+
+const rng = new Rng(7);
+const rand = (n: number, scale = 0.3) => Array.from({ length: n }, () => rng.normal() * scale);
+
+function conv(b: GraphBuilder, x: string, cin: number, cout: number, k: [number, number], a: Record<string, ReturnType<typeof attr.ints> | ReturnType<typeof attr.str>> = {}, group = 1): string {
+  const w = b.f32(rand((cout * cin * k[0] * k[1]) / group), [cout, cin / group, k[0], k[1]]);
+  return b.op('Conv', [x, w, b.f32(rand(cout, 0.1), [cout])], { kernel_shape: attr.ints(k), group: attr.int(group), ...a });
+}
+
+/** A stem of every local op kind, then a non-local head (GlobalAveragePool, Gemm). */
+function stemNet(b: GraphBuilder): string {
+  let t = conv(b, 'x', 3, 6, [5, 5], { strides: attr.ints([2, 2]), pads: attr.ints([2, 1, 2, 2]) });
+  t = b.op('BatchNormalization', [t, b.f32(rand(6, 1).map((v) => 1 + v * 0.1), [6]), b.f32(rand(6), [6]), b.f32(rand(6), [6]), b.f32(rand(6).map((v) => 1 + Math.abs(v)), [6])]);
+  t = b.op('Relu', [t]);
+  t = b.op('MaxPool', [t], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) });
+  let r = conv(b, t, 6, 6, [3, 3], { pads: attr.ints([1, 1, 1, 1]) });
+  r = b.op('PRelu', [r, b.f32(rand(6), [6, 1, 1])]);
+  r = conv(b, r, 6, 6, [3, 3], { pads: attr.ints([2, 2, 2, 2]), dilations: attr.ints([2, 2]) }, 2);
+  t = b.op('Relu', [b.op('Add', [t, r])]);
+  const side = b.op('Sigmoid', [conv(b, t, 6, 2, [1, 1])]);
+  t = b.op('Concat', [t, side], { axis: attr.int(1) });
+  t = conv(b, t, 8, 8, [3, 2], { strides: attr.ints([2, 2]), auto_pad: attr.str('SAME_UPPER') });
+  t = b.op('Mul', [b.op('AveragePool', [t], { kernel_shape: attr.ints([2, 2]) }), b.f32(1.5)]);
+  const pooled = b.op('Flatten', [b.op('GlobalAveragePool', [t])], { axis: attr.int(1) });
+  return b.add('Gemm', [pooled, b.f32(rand(4 * 8), [4, 8]), b.f32(rand(4), [4])], { transB: attr.int(1) }, ['out'])[0];
+}
+
+function ctxOf(lm: LoadedModel, feeds: Record<string, Tensor>, target: number, params: Record<string, unknown> = {}): MethodContext {
+  return { lm, feeds, input: 'x', output: 'out', target, params, baseDir: '.', progress: () => undefined };
+}
+
+function gridOf(dims: number[], window: number[], strides: number[]): WindowGrid & { total: number } {
+  const counts = dims.map((d, i) => Math.ceil((d - window[i]) / strides[i]) + 1);
+  return { window, strides, counts, total: counts.reduce((a, c) => a * c, 1) };
+}
+
+/** Scores of every window set to `baseline` on whole images. */
+async function wholeScores(ctx: MethodContext, g: ReturnType<typeof gridOf>, baseline: Float32Array): Promise<number[]> {
+  const x = ctx.feeds.x;
+  const [, C, H, W] = x.dims;
+  const per = C * H * W;
+  const rows = new Float32Array(per * g.total);
+  for (let k = 0; k < g.total; k++) {
+    rows.set(x.data as Float32Array, k * per);
+    const { start, len } = windowAt([C, H, W], g, k);
+    for (let c = start[0]; c < start[0] + len[0]; c++)
+      for (let y = start[1]; y < start[1] + len[1]; y++)
+        for (let z = start[2]; z < start[2] + len[2]; z++) rows[k * per + (c * H + y) * W + z] = baseline[(c * H + y) * W + z];
+  }
+  return Array.from(await targetScores(ctx, { dtype: 'float32', dims: [g.total, C, H, W], data: rows }));
+}
+
+const input = (dims: number[]): Record<string, Tensor> => ({ x: { dtype: 'float32', dims, data: Float32Array.from(rand(dims.reduce((a, c) => a * c, 1), 1)) } });
+
+test('crop scores equal whole-image scores at every cut, for windows inside and cut at the edges', async () => {
+  const lm = await model([3, 112, 100], stemNet);
+  const feeds = input([1, 3, 112, 100]);
+  const ctx = ctxOf(lm, feeds, 2);
+  const shapes = await lm.shapes(feeds);
+  const prefixes = localPrefixes(lm.forwardModel, 'x', 'out', shapes);
+  // every op of the stem up to the last local tensor that cuts the graph
+  const ops = new Set(prefixes.flatMap((p) => p.nodes.map((n) => n.node.opType)));
+  for (const op of ['Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'PRelu', 'Add', 'Sigmoid', 'Concat', 'AveragePool', 'Mul']) assert.ok(ops.has(op), `a cut behind ${op}`);
+  const baseline = Float32Array.from(rand(3 * 112 * 100, 1));
+  for (const [window, strides] of [
+    [[3, 5, 5], [3, 7, 6]],
+    [[1, 9, 4], [1, 11, 9]],
+  ]) {
+    const g = gridOf([3, 112, 100], window, strides);
+    const expected = await wholeScores(ctx, g, baseline);
+    let planned = 0;
+    for (const prefix of prefixes) {
+      const axes = [planAxis(prefix, 0, intervals(g, 1, 112)), planAxis(prefix, 1, intervals(g, 2, 100))];
+  
+      if (!axes[0] || !axes[1]) continue;
+      planned++;
+      const plan: CropPlan = { prefix, axes: [axes[0], axes[1]], cost: 0 };
+      const score = cropScorer(ctx, plan, g, baseline, 5);
+      const got: number[] = [];
+      for (let s = 0; s < g.total; s += 5) got.push(...(await score(s, Math.min(5, g.total - s))));
+      close(got, expected, 2e-5, `window ${window} cut ${prefix.cut} (crop ${axes[0].crop}x${axes[1].crop})`);
+    }
+    assert.ok(planned >= 6, `only ${planned} cuts could crop for window ${window}`);
+  }
+});
+
+function intervals(g: WindowGrid, d: number, size: number): Array<[number, number]> {
+  return Array.from({ length: g.counts[d] }, (_, p) => [p * g.strides[d], Math.min(size, p * g.strides[d] + g.window[d])]);
+}
+
+test('occlusion picks crops when they are cheaper and gives the whole-image result, coarse pass included', async () => {
+  const lm = await model([3, 64, 60], stemNet);
+  const feeds = input([1, 3, 64, 60]);
+  const params = { slidingWindowShapes: [3, 6, 6], strides: [3, 4, 4], baselines: 0.25, perturbationsPerEval: 7 };
+  const plan = await planCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], gridOf([3, 64, 60], [3, 6, 6], [3, 4, 4]));
+  assert.ok(plan, 'no crop plan');
+  // the estimate counts the crops' work, so a cheaper plan must also be a smaller crop somewhere
+  assert.ok(plan.cost < 0.85 && plan.cost === cropCost(plan.prefix, plan.axes, (await lm.shapes(feeds)).dims.get(plan.prefix.cut)![1]));
+  const crops = values(await run(lm, feeds, 'occlusion', 1, { ...params, coarseToFine: true }));
+  const whole = values(await run(lm, feeds, 'occlusion', 1, { ...params, coarseToFine: true, cropLocalLayers: false }));
+  const scale = Math.max(...whole.map(Math.abs));
+  assert.ok(scale > 1e-3);
+  close(crops.map((v) => v / scale), whole.map((v) => v / scale), 2e-5, 'crops vs whole images');
+});
+
+test('no cut behind a non-local op, past a tensor read beyond the cut or through ceil_mode pooling; no crops for a whole-input window', async () => {
+  const feeds = input([1, 3, 20, 20]);
+  // Reduce over H first: nothing is local
+  const reduced = await model([3, 20, 20], (b) => b.add('ReduceMean', [conv(b, b.op('ReduceMean', ['x'], { axes: attr.ints([2]), keepdims: attr.int(1) }), 3, 2, [1, 1])], { axes: attr.ints([1, 2, 3]), keepdims: attr.int(0) }, ['out'])[0]);
+  assert.deepEqual(localPrefixes(reduced.forwardModel, 'x', 'out', await reduced.shapes(feeds)), []);
+  // the stem output s is read again at the end: no cut lies past s
+  let s = '';
+  let late = '';
+  const skip = await model([3, 20, 20], (b) => {
+    s = b.op('Relu', [conv(b, 'x', 3, 4, [3, 3], { pads: attr.ints([1, 1, 1, 1]) })]);
+    late = conv(b, s, 4, 4, [3, 3], { pads: attr.ints([1, 1, 1, 1]) });
+    const g1 = b.op('GlobalAveragePool', [late]);
+    const g2 = b.op('GlobalMaxPool', [s]);
+    return b.add('Flatten', [b.op('Add', [g1, g2])], { axis: attr.int(1) }, ['out'])[0];
+  });
+  const cuts = localPrefixes(skip.forwardModel, 'x', 'out', await skip.shapes(feeds)).map((p) => p.cut);
+  assert.ok(cuts.includes(s) && !cuts.includes(late), `cuts ${cuts}`);
+  // ceil_mode pooling: the crop geometry differs at the edges, so the chain stops before it
+  let pooled = '';
+  const ceil = await model([3, 20, 20], (b) => {
+    pooled = b.op('MaxPool', [conv(b, 'x', 3, 4, [3, 3])], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) });
+    return b.add('Flatten', [b.op('GlobalAveragePool', [pooled])], { axis: attr.int(1) }, ['out'])[0];
+  });
+  assert.ok(!localPrefixes(ceil.forwardModel, 'x', 'out', await ceil.shapes(feeds)).some((p) => p.cut === pooled));
+  // a window as large as the input gains nothing: whole images
+  const lm = await model([3, 20, 20], stemNet);
+  assert.equal(await planCrops(ctxOf(lm, feeds, 0), [3, 20, 20], gridOf([3, 20, 20], [3, 20, 20], [3, 1, 1])), undefined);
+});
