@@ -191,6 +191,11 @@ export class LoadedModel {
     return this.model.contentHash ? `${engineFingerprint()}|${this.model.contentHash}|${this.batchVariant}` : undefined;
   }
 
+  /** Whether `session(key, ...)` would return a session built earlier (or being built). */
+  hasSession(key: string): boolean {
+    return this.sessions.has(key);
+  }
+
   /**
    * A cached session over a model derived from this one (e.g. a backward graph); with
    * `persist`, the derived bytes are also kept in the content-addressed disk cache.

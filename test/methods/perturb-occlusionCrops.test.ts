@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoadedModel } from '../../src/engine/loaded';
 import { MethodContext, targetScores } from '../../src/engine/methods/base';
-import { CropPlan, WindowGrid, cropScorer, planCrops, windowAt } from '../../src/engine/methods/occlusionCrops';
+import { CropPlan, WindowGrid, cheapestCrops, cropScorer, planCrops, windowAt } from '../../src/engine/methods/occlusionCrops';
 import { Rng } from '../../src/engine/methods/rng';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
@@ -110,6 +110,10 @@ test('occlusion picks crops when they are cheaper and gives the whole-image resu
   assert.ok(plan, 'no crop plan');
   // the estimate counts the crops' work, so a cheaper plan must also be a smaller crop somewhere
   assert.ok(plan.cost < 0.85 && plan.cost === cropCost(plan.prefix, plan.axes, (await lm.shapes(feeds)).dims.get(plan.prefix.cut)![1]));
+  // 16 windows save less than a new session costs: whole images, though crops would be cheaper per run
+  const few = gridOf([3, 64, 60], [3, 16, 15], [3, 16, 15]);
+  assert.ok((await cheapestCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], few))!.cost < 0.85);
+  assert.equal(await planCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], few), undefined);
   const crops = values(await run(lm, feeds, 'occlusion', 1, { ...params, coarseToFine: true }));
   const whole = values(await run(lm, feeds, 'occlusion', 1, { ...params, coarseToFine: true, cropLocalLayers: false }));
   const scale = Math.max(...whole.map(Math.abs));

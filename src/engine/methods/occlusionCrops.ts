@@ -4,6 +4,11 @@ import { MethodContext, inputTensor, pick } from './base';
 
 /** Runs whose cost falls below this fraction of whole-image runs use crops. */
 const WORTH = 0.85;
+/**
+ * A new session costs about as much as this many whole-image runs (ResNet-18: 200-460 ms
+ * against 10.6 ms a run), so a crop model is built only when it saves more than that.
+ */
+const SESSION_RUNS = 32;
 
 /** Sliding windows over a (C, H, W) input: per dimension the window, stride and position count. */
 export interface WindowGrid {
@@ -35,9 +40,22 @@ export function windowAt(dims: number[], g: WindowGrid, k: number): { start: num
 
 /**
  * The cheapest way to run the network's first local layers on crops around each window, or
- * undefined when whole images are as cheap (no local first layers, windows too large).
+ * undefined when whole images are as cheap: no local first layers, windows too large, or too
+ * few windows to pay for building the crop model's session.
  */
 export async function planCrops(ctx: MethodContext, dims: number[], g: WindowGrid): Promise<CropPlan | undefined> {
+  const best = await cheapestCrops(ctx, dims, g);
+  if (!best || best.cost >= WORTH) return undefined;
+  const windows = g.counts.reduce((a, c) => a * c, 1);
+  return windows * (1 - best.cost) >= SESSION_RUNS || ctx.lm.hasSession(sessionKey(ctx, best)) ? best : undefined;
+}
+
+function sessionKey(ctx: MethodContext, plan: CropPlan): string {
+  return `occlusion-crops|${ctx.output}|${plan.prefix.cut}|${plan.axes[0].crop}x${plan.axes[1].crop}`;
+}
+
+/** The cut whose crops cost least, whatever that cost. */
+export async function cheapestCrops(ctx: MethodContext, dims: number[], g: WindowGrid): Promise<CropPlan | undefined> {
   const x = inputTensor(ctx);
   if (ctx.params.cropLocalLayers === false || x.dtype !== 'float32' || dims.length !== 3) return undefined;
   const shapes = await ctx.lm.shapes(ctx.feeds);
@@ -52,7 +70,7 @@ export async function planCrops(ctx: MethodContext, dims: number[], g: WindowGri
     const plan: CropPlan = { prefix, axes: axes as [AxisPlan, AxisPlan], cost: cropCost(prefix, axes as [AxisPlan, AxisPlan], shapes.dims.get(prefix.cut)![1]) };
     if (!best || plan.cost < best.cost) best = plan;
   }
-  return best && best.cost < WORTH ? best : undefined;
+  return best;
 }
 
 /**
@@ -74,7 +92,7 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
   const cols = new Float32Array(perEval * w * F1);
   const mask = new Uint8Array(perEval * F0 * F1);
   let base: Promise<Tensor> | undefined;
-  const key = `occlusion-crops|${ctx.output}|${cut}|${c0len}x${c1len}`;
+  const key = sessionKey(ctx, plan);
   return async (start: number, n: number): Promise<Float64Array> => {
     base ??= ctx.lm.intermediates(ctx.feeds, [cut], { signal: ctx.signal }).then((r) => r[cut]);
     rows.fill(0);
