@@ -1,6 +1,5 @@
 import { BATCH_DIM } from '../onnx/batch';
-import { OnnxModel, topoOrder } from '../onnx/model';
-import { NodeProto } from '../onnx/proto';
+import { OnnxModel, pruneTo } from '../onnx/model';
 import { ShapeInfo } from '../loaded';
 import { ONNX_CODE, Tensor } from '../tensor';
 import { MethodContext, pick } from './base';
@@ -22,16 +21,7 @@ export function cutForwardModel(model: OnnxModel, layer: string, output: string,
   const hasSubgraphs = g.node.some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length));
   if (hasSubgraphs) return m;
 
-  const needed = new Set([output]);
-  const keep = new Set<NodeProto>();
-  const order = topoOrder(g, model.name);
-  for (let k = order.length - 1; k >= 0; k--) {
-    const n = order[k];
-    if (!n.output.some((o) => needed.has(o))) continue;
-    keep.add(n);
-    for (const i of n.input) if (i) needed.add(i);
-  }
-  g.node = g.node.filter((n) => keep.has(n));
+  const needed = pruneTo(g, [output], model.name);
   const inits = new Set(g.initializer.map((t) => t.name));
   g.input = g.input.filter((i) => needed.has(i.name ?? '') || inits.has(i.name));
   const produced = new Set(g.node.flatMap((n) => n.output));

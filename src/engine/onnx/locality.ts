@@ -1,7 +1,7 @@
 import { windowOf } from '../autodiff/rules/convUtil';
 import { ShapeInfo } from '../loaded';
 import { attr, attrInt, attrInts } from './attributes';
-import { OnnxModel, topoOrder } from './model';
+import { OnnxModel, pruneTo, topoOrder } from './model';
 import { NodeProto } from './proto';
 
 /*
@@ -339,16 +339,7 @@ export function cropModel(model: OnnxModel, p: LocalPrefix, crop: [number, numbe
   g.output = g.output.filter((o) => o.name === output);
   g.valueInfo = (g.valueInfo ?? []).filter((v) => !prefixTensors.has(v.name ?? ''));
   // drop what the output no longer needs (unused outputs of the original graph)
-  const needed = new Set([output]);
-  const keep = new Set<NodeProto>();
-  const order = topoOrder(g, model.name);
-  for (let k = order.length - 1; k >= 0; k--) {
-    const n = order[k];
-    if (!n.output.some((o) => needed.has(o))) continue;
-    keep.add(n);
-    for (const i of n.input) if (i) needed.add(i);
-  }
-  g.node = g.node.filter((n) => keep.has(n));
+  pruneTo(g, [output], model.name);
   return m;
 }
 

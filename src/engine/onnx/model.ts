@@ -250,6 +250,21 @@ function cloneValueInfo(v: ValueInfoProto): ValueInfoProto {
   };
 }
 
+/** Drops the nodes none of `outputs` depends on; returns every tensor name still read. */
+export function pruneTo(g: GraphProto, outputs: string[], label = 'model'): Set<string> {
+  const needed = new Set(outputs);
+  const keep = new Set<NodeProto>();
+  const order = topoOrder(g, label);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k];
+    if (!n.output.some((o) => needed.has(o))) continue;
+    keep.add(n);
+    for (const i of n.input) if (i) needed.add(i);
+  }
+  g.node = g.node.filter((n) => keep.has(n));
+  return needed;
+}
+
 /** Nodes in a topological order; throws a clear error on a cycle. */
 export function topoOrder(g: GraphProto, label = 'model'): NodeProto[] {
   const producer = new Map<string, number>();
