@@ -10,6 +10,7 @@ import { LoadedModel } from '../src/engine/loaded';
 import { attribute } from '../src/engine/methods/registry';
 import { Session } from '../src/engine/runtime/session';
 import { Tensor, repeatRows } from '../src/engine/tensor';
+import { rerunWithHugePages } from '../src/engine/runtime/hugePages';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d?: string) => {
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
 }
 
 /**
- * The extension's path: the engine in its worker thread (dist/worker.js) driven by the host-side
+ * The extension's path: the engine in its own process (dist/worker.js) driven by the host-side
  * client. Measures the longest stall of the host's event loop (timer gaps at 2 ms) while the
  * worker opens a model it has never seen and runs saliency, IG-50 and occlusion, with progress.
  */
@@ -211,6 +212,8 @@ async function memoryIg(): Promise<void> {
   console.log(`integrated-gradients-50 alone (fresh process: load, build, run): peak RSS ${peakRssMb().toFixed(0)} MB; backward batch ${defaultGradientBatch(lm, await lm.shapes(x))}`);
 }
 
+// as the CLI and the extension's engine process run: with glibc's huge pages (Linux)
+rerunWithHugePages();
 (argv.includes('--memory-ig') ? memoryIg() : argv.includes('--host-thread') ? hostThread() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
