@@ -1,7 +1,7 @@
-// The host side of the engine worker: starts dist/worker.js on first use, matches replies to
-// calls by id, forwards progress, and cancels. A crashed worker fails its calls and restarts lazily.
+// The host side of the engine process: starts dist/worker.js on first use, matches replies to
+// calls by id, forwards progress, and cancels. A crashed engine fails its calls and restarts lazily.
+import type { ChildProcess } from 'child_process';
 import * as path from 'path';
-import type { Worker } from 'worker_threads';
 import type * as vscode from 'vscode';
 import { ALWAYS_TRUSTED, TrustGate, refusal } from './trustGate';
 import type { FromWorker, ProgressMessage, ToWorker, WorkerCalls, WorkerMethod } from './worker/workerProtocol';
@@ -38,7 +38,7 @@ interface Pending {
 }
 
 export class EngineClient implements vscode.Disposable {
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -69,7 +69,12 @@ export class EngineClient implements vscode.Disposable {
   }
 
   cancel(id: number): void {
-    if (this.pending.has(id) && this.worker) this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    if (this.pending.has(id) && this.worker?.connected) this.worker.send({ type: 'cancel', id } satisfies ToWorker);
+  }
+
+  /** The engine process's id while it runs (diagnostics, tests). */
+  get enginePid(): number | undefined {
+    return this.worker?.pid;
   }
 
   get busy(): boolean {
@@ -77,23 +82,34 @@ export class EngineClient implements vscode.Disposable {
   }
 
   private send(msg: ToWorker): void {
-    this.ensureWorker().postMessage(msg);
+    this.ensureWorker().send(msg);
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): ChildProcess {
     if (this.worker) return this.worker;
     // required on first use, not at activation
-    const { Worker: WorkerThread } = require('worker_threads') as typeof import('worker_threads');
-    const w = new WorkerThread(this.workerFile, { stdout: false, stderr: false });
+    const { fork } = require('child_process') as typeof import('child_process');
+    const { withHugePages } = require('../engine/runtime/hugePages') as typeof import('../engine/runtime/hugePages');
+    // The extension host's executable runs as plain Node.js (VS Code's is Electron); typed
+    // arrays cross the channel by structured clone.
+    const w = fork(this.workerFile, [], {
+      env: withHugePages({ ...process.env, ELECTRON_RUN_AS_NODE: '1' }),
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    w.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     w.on('message', (msg: FromWorker) => this.onMessage(msg));
     w.on('error', (e) => {
-      this.log(`engine worker error: ${e.stack ?? e.message}`);
-      this.failAll(new EngineError(`the engine stopped: ${e.message}`, false, e.stack));
-    });
-    w.on('exit', (code) => {
+      this.log(`engine process error: ${e.stack ?? e.message}`);
       if (this.worker === w) this.worker = undefined;
-      if (code !== 0) this.log(`engine worker exited with code ${code}`);
-      this.failAll(new EngineError(`the engine stopped (exit code ${code}); run the command again`, false));
+      this.failAll(new EngineError(`the engine could not start: ${e.message}`, false, e.stack));
+    });
+    w.on('exit', (code, signal) => {
+      if (this.worker === w) this.worker = undefined;
+      if (code !== 0) this.log(`engine process exited with ${signal ?? `code ${code}`}${stderr ? `: ${stderr.trim()}` : ''}`);
+      this.failAll(new EngineError(`the engine stopped (${signal ?? `exit code ${code}`}); run the command again`, false));
     });
     this.worker = w;
     return w;
@@ -133,7 +149,8 @@ export class EngineClient implements vscode.Disposable {
 
   dispose(): void {
     this.failAll(new CallCancelledError());
-    void this.worker?.terminate();
+    this.worker?.removeAllListeners('exit');
+    this.worker?.kill();
     this.worker = undefined;
   }
 }

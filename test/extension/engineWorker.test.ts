@@ -1,8 +1,10 @@
-// The extension's engine worker, through the host-side client, with the real engine and
-// onnxruntime in a worker thread: results match the in-process engine, progress streams with
-// partial maps, one queue, cancellation of running and queued calls, user errors kept as such.
+// The extension's engine process, through the host-side client, with the real engine and
+// onnxruntime: results match the in-process engine, progress streams with partial maps, one
+// queue, cancellation of running and queued calls, user errors kept as such, a crash contained.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { attribute, loadInputs, openModel } from '../../src/engine';
 import { CallCancelledError, EngineClient, EngineError, type WorkerProgress } from '../../src/extension/engineClient';
@@ -68,4 +70,24 @@ test('engine errors reach the host as one-line user errors', async () => {
   await assert.rejects(call.promise, (e: unknown) => e instanceof EngineError && e.user && /unknown method 'integrated-gradient'.*integrated-gradients/.test(e.message));
   const missing = client.call('predict', { model: { ...ref, file: join(ROOT, 'nope.onnx') }, input });
   await assert.rejects(missing.promise, (e: unknown) => e instanceof EngineError && e.user && /nope\.onnx/.test(e.message));
+});
+
+test('a killed engine process fails its call, the host goes on, and the next call starts a new engine', async () => {
+  let pid: number | undefined;
+  const call = client.call('attribute', { model: ref, input, request: { method: 'occlusion', params: { slidingWindowShapes: [1, 1, 1], strides: 1 } } }, () => {
+    if (pid === undefined) {
+      pid = client.enginePid!;
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+  await assert.rejects(call.promise, (e: unknown) => e instanceof EngineError && !e.user && /the engine stopped \(SIGKILL\); run the command again/.test(e.message));
+  const methods = await client.call('methods', {}).promise;
+  assert.ok(methods.some((m) => m.id === 'occlusion'));
+  assert.ok(client.enginePid !== undefined && client.enginePid !== pid, 'a new engine process');
+  if (process.platform === 'linux') {
+    // started with glibc's huge pages, running below the host's priority
+    const env = readFileSync(`/proc/${client.enginePid}/environ`, 'utf8').split('\0');
+    assert.ok(env.some((v) => v.startsWith('GLIBC_TUNABLES=') && v.includes('glibc.malloc.hugetlb=1')), 'GLIBC_TUNABLES in the engine environment');
+    assert.equal(getPriority(client.enginePid!), 10);
+  }
 });

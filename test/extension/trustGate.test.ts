@@ -1,5 +1,5 @@
 // Issue 8, item 6: in Restricted Mode the engine client refuses every call before a worker exists,
-// so no model is parsed or run. A real worker thread (a tiny script that leaves a marker file when
+// so no model is parsed or run. A real engine process (a tiny script that leaves a marker file when
 // it starts and echoes calls) shows when the worker does start.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,10 +23,10 @@ before(() => {
   marker = join(dir, 'worker-started');
   workerFile = join(dir, 'worker.js');
   writeFileSync(workerFile, `
-const { parentPort } = require('worker_threads');
 require('fs').writeFileSync(${JSON.stringify(marker)}, 'started');
-parentPort.on('message', (m) => {
-  if (m.type === 'call') parentPort.postMessage({ type: 'result', id: m.id, value: { served: m.method, file: m.args.file ?? m.args.model?.file } });
+process.on('disconnect', () => process.exit(0));
+process.on('message', (m) => {
+  if (m.type === 'call') process.send({ type: 'result', id: m.id, value: { served: m.method, file: m.args.file ?? m.args.model?.file } });
 });
 `);
 });
@@ -49,7 +49,7 @@ test('untrusted: every engine call is refused with the one-line reason and no wo
     assert.equal(client.busy, false, 'nothing pending');
     // give a worker that was (wrongly) started the time to write its marker
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(existsSync(marker), false, 'the worker thread was started');
+    assert.equal(existsSync(marker), false, 'the engine process was started');
   } finally {
     client.dispose();
   }

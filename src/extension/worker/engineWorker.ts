@@ -1,8 +1,9 @@
-// The engine's worker thread: one FIFO queue of calls from the extension host, each cancellable.
-// onnxruntime and sharp load here only, never on the extension host's main thread.
+// The engine's process: one FIFO queue of calls from the extension host, each cancellable.
+// onnxruntime and sharp load here only, never in the extension host. A process rather than a
+// worker thread: a native crash ends this process, not the extension host, and it starts with
+// glibc's huge pages (see engine/runtime/hugePages.ts), which halve session creation.
 import * as os from 'os';
 import * as path from 'path';
-import { parentPort } from 'worker_threads';
 import {
   attribute, attributeText, fitLength, inspectModel, listMethods, loadInputs, openModel, predict, requireTextInputs, textFeeds, tokenizerFor,
 } from '../../engine';
@@ -11,17 +12,17 @@ import {
   CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
 } from './workerProtocol';
 
-// On Linux a nice value belongs to one thread and threads inherit it from their creator: this
-// thread and the onnxruntime pool threads it creates yield the cores to the extension host's
-// main thread, which keeps it responsive while an attribution uses every core. (Elsewhere
-// the call would lower the whole extension host, so it is not made.)
-if (process.platform === 'linux') {
-  try {
-    os.setPriority(10);
-  } catch {
-    // not permitted: run at normal priority
-  }
+// Lower priority on Linux, where a nice value belongs to a thread and the onnxruntime pool
+// threads created later inherit it: the extension host keeps its cores while an attribution
+// uses every core. (Elsewhere the call lowers the whole process, which is also what we want.)
+try {
+  os.setPriority(10);
+} catch {
+  // not permitted: run at normal priority
 }
+
+// The extension host went away (even killed): nothing is left to serve.
+process.on('disconnect', () => process.exit(0));
 
 interface Job {
   call: CallMessage;
@@ -31,11 +32,11 @@ interface Job {
 const queue: Job[] = [];
 let running: Job | undefined;
 
-function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  parentPort?.postMessage(msg, transfer);
+function post(msg: FromWorker): void {
+  process.send?.(msg);
 }
 
-parentPort?.on('message', (msg: ToWorker) => {
+process.on('message', (msg: ToWorker) => {
   if (msg.type === 'cancel') {
     const i = queue.findIndex((j) => j.call.id === msg.id);
     if (i >= 0) {
