@@ -198,7 +198,7 @@ async function hostThread(): Promise<void> {
     ]) {
       await client.call('attribute', { model, input, request }, () => undefined).promise;
     }
-    console.log(`host thread (engine in its worker; cold saliency, IG-50, occlusion in ${((performance.now() - t) / 1000).toFixed(1)} s): longest event-loop stall ${worst.toFixed(1)} ms (target 50)${stalls.length ? `; stalls over 20 ms: ${stalls.join(', ')}` : ''}`);
+    console.log(`host thread (engine in its own process; cold saliency, IG-50, occlusion in ${((performance.now() - t) / 1000).toFixed(1)} s): longest event-loop stall ${worst.toFixed(1)} ms (target 50)${stalls.length ? `; stalls over 20 ms: ${stalls.join(', ')}` : ''}`);
   } finally {
     clearInterval(timer);
     client.dispose();
