@@ -344,7 +344,7 @@ export class LoadedModel {
 
   /** Forward values of intermediate tensors (a session exposing them is built once per set). */
   async intermediates(feeds: Record<string, Tensor>, names: string[], opts: RunOptions = {}): Promise<Record<string, Tensor>> {
-    const key = `values|${[...names].sort().join('|')}`;
+    const key = valuesKey(names);
     const s = await this.session(key, () => {
       const m = this.forwardModel.clone();
       const have = new Set(m.graph.output.map((o) => o.name));
@@ -532,6 +532,11 @@ function outputsAgree(outs: string[], ra: Record<string, Tensor>, rb: Record<str
 type StoredShapes = { dims: Array<[string, number[]]>; dtype: Array<[string, DType]>; dims2?: Array<[string, number[]]> };
 const toStored = (s: ShapeInfo): StoredShapes => ({ dims: [...s.dims], dtype: [...s.dtype], dims2: s.dims2 ? [...s.dims2] : undefined });
 const fromStored = (s: StoredShapes): ShapeInfo => ({ dims: new Map(s.dims), dtype: new Map(s.dtype), dims2: s.dims2 ? new Map(s.dims2) : undefined });
+
+/** The session key of `intermediates(feeds, names)`. */
+export function valuesKey(names: string[]): string {
+  return `values|${[...names].sort().join('|')}`;
+}
 
 export function isFloatInput(i: IOInfo): boolean {
   return isFloatCode(i.elemType);

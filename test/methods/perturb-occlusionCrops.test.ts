@@ -8,6 +8,7 @@ import { MethodContext, targetScores } from '../../src/engine/methods/base';
 import { CropPlan, WindowGrid, cheapestCrops, cropScorer, planCrops, windowAt } from '../../src/engine/methods/occlusionCrops';
 import { Rng } from '../../src/engine/methods/rng';
 import { attr } from '../../src/engine/onnx/attributes';
+import { OnnxModel } from '../../src/engine/onnx/model';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { cropCost, localPrefixes, planAxis } from '../../src/engine/onnx/locality';
 import { Tensor } from '../../src/engine/tensor';
@@ -66,36 +67,59 @@ async function wholeScores(ctx: MethodContext, g: ReturnType<typeof gridOf>, bas
 
 const input = (dims: number[]): Record<string, Tensor> => ({ x: { dtype: 'float32', dims, data: Float32Array.from(rand(dims.reduce((a, c) => a * c, 1), 1)) } });
 
+/**
+ * For every cut that can crop, the crop scores of every window equal the whole-image scores;
+ * returns how many cuts cropped per window geometry.
+ */
+async function sameAtEveryCut(lm: LoadedModel, dims: number[], geometries: number[][][]): Promise<number[]> {
+  const feeds = input([1, ...dims]);
+  const ctx = ctxOf(lm, feeds, 2);
+  const prefixes = localPrefixes(lm.forwardModel, 'x', 'out', await lm.shapes(feeds));
+  const baseline = Float32Array.from(rand(dims[0] * dims[1] * dims[2], 1));
+  const planned: number[] = [];
+  for (const [window, strides] of geometries) {
+    const g = gridOf(dims, window, strides);
+    const expected = await wholeScores(ctx, g, baseline);
+    let n = 0;
+    for (const prefix of prefixes) {
+      const axes = [planAxis(prefix, 0, intervals(g, 1, dims[1])), planAxis(prefix, 1, intervals(g, 2, dims[2]))];
+      if (!axes[0] || !axes[1]) continue;
+      n++;
+      const plan: CropPlan = { prefix, axes: [axes[0], axes[1]], cost: 0 };
+      const score = cropScorer(ctx, plan, g, baseline, 5, () => Promise.reject(new Error('fell back to whole images')));
+      const got: number[] = [];
+      for (let s = 0; s < g.total; s += 5) got.push(...(await score(s, Math.min(5, g.total - s))));
+      close(got, expected, 2e-5, `window ${window} strides ${strides} cut ${prefix.cut} (crop ${axes[0].crop}x${axes[1].crop})`);
+    }
+    planned.push(n);
+  }
+  return planned;
+}
+
 test('crop scores equal whole-image scores at every cut, for windows inside and cut at the edges', async () => {
   const lm = await model([3, 112, 100], stemNet);
-  const feeds = input([1, 3, 112, 100]);
-  const ctx = ctxOf(lm, feeds, 2);
-  const shapes = await lm.shapes(feeds);
-  const prefixes = localPrefixes(lm.forwardModel, 'x', 'out', shapes);
+  const prefixes = localPrefixes(lm.forwardModel, 'x', 'out', await lm.shapes(input([1, 3, 112, 100])));
   // every op of the stem up to the last local tensor that cuts the graph
   const ops = new Set(prefixes.flatMap((p) => p.nodes.map((n) => n.node.opType)));
   for (const op of ['Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'PRelu', 'Add', 'Sigmoid', 'Concat', 'AveragePool', 'Mul']) assert.ok(ops.has(op), `a cut behind ${op}`);
-  const baseline = Float32Array.from(rand(3 * 112 * 100, 1));
-  for (const [window, strides] of [
+  const planned = await sameAtEveryCut(lm, [3, 112, 100], [
     [[3, 5, 5], [3, 7, 6]],
     [[1, 9, 4], [1, 11, 9]],
-  ]) {
-    const g = gridOf([3, 112, 100], window, strides);
-    const expected = await wholeScores(ctx, g, baseline);
-    let planned = 0;
-    for (const prefix of prefixes) {
-      const axes = [planAxis(prefix, 0, intervals(g, 1, 112)), planAxis(prefix, 1, intervals(g, 2, 100))];
-  
-      if (!axes[0] || !axes[1]) continue;
-      planned++;
-      const plan: CropPlan = { prefix, axes: [axes[0], axes[1]], cost: 0 };
-      const score = cropScorer(ctx, plan, g, baseline, 5);
-      const got: number[] = [];
-      for (let s = 0; s < g.total; s += 5) got.push(...(await score(s, Math.min(5, g.total - s))));
-      close(got, expected, 2e-5, `window ${window} cut ${prefix.cut} (crop ${axes[0].crop}x${axes[1].crop})`);
-    }
-    assert.ok(planned >= 6, `only ${planned} cuts could crop for window ${window}`);
-  }
+  ]);
+  assert.ok(planned.every((n) => n >= 6), `cuts that cropped: ${planned}`);
+});
+
+test('windows over positions no output reads (a 4x4 stride-4 stem on 18x18 drops rows 16, 17) leave the score unchanged', async () => {
+  const lm = await model([3, 18, 18], (b) => {
+    const t = b.op('Softmax', [b.op('Relu', [conv(b, 'x', 3, 8, [4, 4], { strides: attr.ints([4, 4]) })])], { axis: attr.int(1) });
+    const pooled = b.op('Flatten', [b.op('GlobalAveragePool', [t])], { axis: attr.int(1) });
+    return b.add('Gemm', [pooled, b.f32(rand(4 * 8), [4, 8]), b.f32(rand(4), [4])], { transB: attr.int(1) }, ['out'])[0];
+  });
+  const planned = await sameAtEveryCut(lm, [3, 18, 18], [
+    [[1, 2, 2], [1, 1, 1]],
+    [[3, 2, 3], [3, 1, 2]],
+  ]);
+  assert.ok(planned.every((n) => n >= 1), `cuts that cropped: ${planned}`);
 });
 
 function intervals(g: WindowGrid, d: number, size: number): Array<[number, number]> {
@@ -148,4 +172,55 @@ test('no cut behind a non-local op, past a tensor read beyond the cut or through
   // a window as large as the input gains nothing: whole images
   const lm = await model([3, 20, 20], stemNet);
   assert.equal(await planCrops(ctxOf(lm, feeds, 0), [3, 20, 20], gridOf([3, 20, 20], [3, 20, 20], [3, 1, 1])), undefined);
+});
+
+/** Occlusion with crops equals occlusion on whole images, and crops were planned. */
+async function sameAsWhole(lm: LoadedModel, dims: number[], params: Record<string, unknown>): Promise<void> {
+  const feeds = input([1, ...dims]);
+  const w = params.slidingWindowShapes as number[];
+  const st = params.strides as number[];
+  assert.ok(await planCrops(ctxOf(lm, feeds, 1, params), dims, gridOf(dims, w, st)), `no crop plan for [${dims}]`);
+  const crops = values(await run(lm, feeds, 'occlusion', 1, params));
+  const whole = values(await run(lm, feeds, 'occlusion', 1, { ...params, cropLocalLayers: false }));
+  const scale = Math.max(...whole.map(Math.abs));
+  assert.ok(scale > 1e-4);
+  close(crops.map((v) => v / scale), whole.map((v) => v / scale), 2e-5, `crops vs whole images [${dims}]`);
+}
+
+const smallNet = (b: GraphBuilder, x = 'x'): string => {
+  let t = b.op('Relu', [conv(b, x, 3, 6, [3, 3], { pads: attr.ints([1, 1, 1, 1]) })]);
+  t = b.op('MaxPool', [t], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
+  t = b.op('Relu', [conv(b, t, 6, 6, [3, 3], { pads: attr.ints([1, 1, 1, 1]) })]);
+  const pooled = b.op('Flatten', [b.op('GlobalAveragePool', [t])], { axis: attr.int(1) });
+  return b.add('Gemm', [pooled, b.f32(rand(4 * 6), [4, 6]), b.f32(rand(4), [4])], { transB: attr.int(1) }, ['out'])[0];
+};
+const smallParams = { slidingWindowShapes: [3, 4, 4], strides: [3, 2, 2] };
+
+test('opset 8 models (no Where) crop too', async () => {
+  const m = OnnxModel.empty(8);
+  const b = new GraphBuilder(m, 't');
+  b.addInput('x', 1, ['N', 3, 48, 48]);
+  b.addOutput(smallNet(b), 1);
+  await sameAsWhole(await LoadedModel.fromModel(m), [3, 48, 48], smallParams);
+});
+
+test('one model with symbolic height and width, images of two sizes: each its own crop model', async () => {
+  const m = OnnxModel.empty(17);
+  const b = new GraphBuilder(m, 't');
+  b.addInput('x', 1, ['N', 3, 'H', 'W']);
+  b.addOutput(smallNet(b), 1);
+  const lm = await LoadedModel.fromModel(m);
+  await sameAsWhole(lm, [3, 48, 48], smallParams);
+  await sameAsWhole(lm, [3, 56, 52], smallParams);
+});
+
+test('an infinite value inside the crop (Log of a ReLU zero) falls back to whole images for that batch', async () => {
+  const lm = await model([3, 40, 40], (b) => {
+    let t = b.op('Log', [b.op('Relu', [conv(b, 'x', 3, 4, [3, 3], { pads: attr.ints([1, 1, 1, 1]) })])]);
+    t = b.op('Concat', [t, conv(b, 'x', 3, 2, [3, 3], { pads: attr.ints([1, 1, 1, 1]) })], { axis: attr.int(1) });
+    t = b.op('Softmax', [t], { axis: attr.int(1) }); // -inf becomes 0: the model's output is finite
+    const pooled = b.op('Flatten', [b.op('GlobalAveragePool', [t])], { axis: attr.int(1) });
+    return b.add('Gemm', [pooled, b.f32(rand(4 * 6), [4, 6]), b.f32(rand(4), [4])], { transB: attr.int(1) }, ['out'])[0];
+  });
+  await sameAsWhole(lm, [3, 40, 40], smallParams);
 });

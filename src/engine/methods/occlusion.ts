@@ -2,7 +2,7 @@ import { AttrLensError } from '../errors';
 import { Tensor } from '../tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
 import { cropScorer, planCrops, windowAt, WindowGrid } from './occlusionCrops';
-import { ablate, baseScore, checkWindow, evalBatches, evalPerturbed, perturbationsPerEval } from './perturbation';
+import { ablate, baseScore, checkWindow, evalBatches, perturbationsPerEval, perturbedScorer } from './perturbation';
 import { MethodInfo } from './types';
 
 interface Grid extends WindowGrid {
@@ -113,13 +113,10 @@ export class Occlusion extends Method {
         }
       };
       const opts = { phase: passes.length > 1 && g !== fine ? 'coarse' : 'fine', partial: snapshot, doneOffset: done, grandTotal };
+      const perEval = Math.min(perturbationsPerEval(ctx), g.total);
+      const whole = perturbedScorer(ctx, perEval, (k, row) => ablate(row, idxOf(k), base));
       const crops = await planCrops(ctx, dims, g);
-      if (crops) {
-        const perEval = perturbationsPerEval(ctx);
-        await evalBatches(ctx, g.total, perEval, cropScorer(ctx, crops, g, base, Math.min(perEval, g.total)), onScores, opts);
-      } else {
-        await evalPerturbed(ctx, g.total, (k, row) => ablate(row, idxOf(k), base), onScores, opts);
-      }
+      await evalBatches(ctx, g.total, perEval, crops ? cropScorer(ctx, crops, g, base, perEval, whole) : whole, onScores, opts);
       done += g.total;
       result = snapshot().data as Float32Array;
       if (g !== fine) coarse = result;

@@ -1,12 +1,14 @@
 import { AxisPlan, CROP, LocalPrefix, cropCost, cropModel, localPrefixes, planAxis } from '../onnx/locality';
 import { Tensor } from '../tensor';
+import { valuesKey } from '../loaded';
 import { MethodContext, inputTensor, pick } from './base';
 
 /** Runs whose cost falls below this fraction of whole-image runs use crops. */
 const WORTH = 0.85;
 /**
  * A new session costs about as much as this many whole-image runs (ResNet-18: 200-460 ms
- * against 10.6 ms a run), so a crop model is built only when it saves more than that.
+ * against 10.6 ms a run), so crops are used only when they save more than the sessions they
+ * need (the crop model, and one exposing the cut's unperturbed value).
  */
 const SESSION_RUNS = 32;
 
@@ -47,11 +49,14 @@ export async function planCrops(ctx: MethodContext, dims: number[], g: WindowGri
   const best = await cheapestCrops(ctx, dims, g);
   if (!best || best.cost >= WORTH) return undefined;
   const windows = g.counts.reduce((a, c) => a * c, 1);
-  return windows * (1 - best.cost) >= SESSION_RUNS || ctx.lm.hasSession(sessionKey(ctx, best)) ? best : undefined;
+  const toBuild = (ctx.lm.hasSession(sessionKey(ctx, best)) ? 0 : 1) + (ctx.lm.hasSession(valuesKey([best.prefix.cut])) ? 0 : 1);
+  return windows * (1 - best.cost) >= SESSION_RUNS * toBuild ? best : undefined;
 }
 
 function sessionKey(ctx: MethodContext, plan: CropPlan): string {
-  return `occlusion-crops|${ctx.output}|${plan.prefix.cut}|${plan.axes[0].crop}x${plan.axes[1].crop}`;
+  // the full sizes are part of the crop model (models with symbolic H, W see several)
+  const [H, W] = plan.prefix.size.get(plan.prefix.input)!;
+  return `occlusion-crops|${ctx.output}|${plan.prefix.cut}|${H}x${W}|${plan.axes[0].crop}x${plan.axes[1].crop}`;
 }
 
 /** The cut whose crops cost least, whatever that cost. */
@@ -73,12 +78,16 @@ export async function cheapestCrops(ctx: MethodContext, dims: number[], g: Windo
   return best;
 }
 
+type Scorer = (start: number, n: number) => Promise<Float64Array>;
+
 /**
  * Scores of windows start..start+n-1 occluded with `baseline`, through the crop model: each row
- * is the input crop around its window (the window set to the baseline), placed back into the
- * unperturbed cut value by one-hot matrices.
+ * is the input crop around its window (the part of the window inside the crop set to the
+ * baseline: nothing outside the crop reaches the placed region), placed back into the
+ * unperturbed cut value by one-hot matrices. A batch whose scores hold NaN (an infinite value
+ * meets a 0 of the placement) is scored by `whole`, on whole images.
  */
-export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, baseline: Float32Array, perEval: number) {
+export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, baseline: Float32Array, perEval: number, whole: Scorer): Scorer {
   const x = inputTensor(ctx);
   const xs = x.data as Float32Array;
   const [, C, H, W] = x.dims;
@@ -90,14 +99,14 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
   const crops = new Float32Array(perEval * C * c0len * c1len);
   const rows = new Float32Array(perEval * F0 * h);
   const cols = new Float32Array(perEval * w * F1);
-  const mask = new Uint8Array(perEval * F0 * F1);
+  const keep = new Float32Array(perEval * F0 * F1);
   let base: Promise<Tensor> | undefined;
   const key = sessionKey(ctx, plan);
   return async (start: number, n: number): Promise<Float64Array> => {
     base ??= ctx.lm.intermediates(ctx.feeds, [cut], { signal: ctx.signal }).then((r) => r[cut]);
     rows.fill(0);
     cols.fill(0);
-    mask.fill(0);
+    keep.fill(1);
     for (let r = 0; r < n; r++) {
       const k = start + r;
       const win = windowAt([C, H, W], g, k);
@@ -112,15 +121,17 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
           crops.set(xs.subarray(src, src + c1len), rowBase + (c * c0len + y) * c1len);
         }
       }
-      for (let c = win.start[0]; c < win.start[0] + win.len[0]; c++) {
-        for (let y = win.start[1]; y < win.start[1] + win.len[1]; y++) {
-          const src = (c * H + y) * W + win.start[2];
-          crops.set(baseline.subarray(src, src + win.len[2]), rowBase + (c * c0len + y - ay.c0) * c1len + win.start[2] - ax.c0);
+      const [y0, y1] = [Math.max(win.start[1], ay.c0), Math.min(win.start[1] + win.len[1], ay.c0 + c0len)];
+      const [x0, x1] = [Math.max(win.start[2], ax.c0), Math.min(win.start[2] + win.len[2], ax.c0 + c1len)];
+      for (let c = win.start[0]; c < win.start[0] + win.len[0] && x0 < x1; c++) {
+        for (let y = y0; y < y1; y++) {
+          const src = (c * H + y) * W + x0;
+          crops.set(baseline.subarray(src, src + x1 - x0), rowBase + (c * c0len + y - ay.c0) * c1len + x0 - ax.c0);
         }
       }
       for (let i = 0; i < axes[0].placed; i++) {
         rows[(r * F0 + ay.q0 + i) * h + ay.off + i] = 1;
-        mask.fill(1, (r * F0 + ay.q0 + i) * F1 + ax.q0, (r * F0 + ay.q0 + i) * F1 + ax.q0 + axes[1].placed);
+        keep.fill(0, (r * F0 + ay.q0 + i) * F1 + ax.q0, (r * F0 + ay.q0 + i) * F1 + ax.q0 + axes[1].placed);
       }
       for (let j = 0; j < axes[1].placed; j++) cols[(r * w + ax.off + j) * F1 + ax.q0 + j] = 1;
     }
@@ -130,11 +141,12 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
       [ctx.input]: { dtype: 'float32', dims: [n, C, c0len, c1len], data: crops.subarray(0, n * C * c0len * c1len) },
       [CROP.rows(cut)]: { dtype: 'float32', dims: [n, 1, F0, h], data: rows.subarray(0, n * F0 * h) },
       [CROP.cols(cut)]: { dtype: 'float32', dims: [n, 1, w, F1], data: cols.subarray(0, n * w * F1) },
-      [CROP.mask(cut)]: { dtype: 'bool', dims: [n, 1, F0, F1], data: mask.subarray(0, n * F0 * F1) },
+      [CROP.keep(cut)]: { dtype: 'float32', dims: [n, 1, F0, F1], data: keep.subarray(0, n * F0 * F1) },
       [CROP.base(cut)]: await base,
     };
     for (const name of session.inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
     const res = await ctx.lm.runChunked(session, feeds, [ctx.output], { signal: ctx.signal, shared: [CROP.base(cut)] });
-    return pick(ctx.lm.checkOutputs(res)[ctx.output], ctx.target);
+    const scores = pick(res[ctx.output], ctx.target);
+    return scores.some(Number.isNaN) ? whole(start, n) : scores;
   };
 }

@@ -33,29 +33,30 @@ export async function evalPerturbed(
   onScores: (start: number, scores: Float64Array) => void,
   opts: BatchOptions = {},
 ): Promise<void> {
+  const perEval = opts.perEval ?? perturbationsPerEval(ctx);
+  await evalBatches(ctx, count, perEval, perturbedScorer(ctx, Math.min(perEval, count), fill), onScores, opts);
+}
+
+/**
+ * Scores of items start..start+n-1 (n ≤ `perEval`), each a copy of the input changed by
+ * `fill(i, row)`, through the forward model.
+ */
+export function perturbedScorer(ctx: MethodContext, perEval: number, fill: (i: number, row: Row) => void): (start: number, n: number) => Promise<Float64Array> {
   const x = inputTensor(ctx);
   const per = sizeOf(x.dims.slice(1));
-  const perEval = opts.perEval ?? perturbationsPerEval(ctx);
   const Ctor = x.data.constructor as new (n: number) => Row;
   // One batch buffer for all runs: fresh memory is slow to touch, and a run is done with its
   // input once it resolves.
-  const batch = new Ctor(per * Math.min(perEval, count));
-  await evalBatches(
-    ctx,
-    count,
-    perEval,
-    (start, n) => {
-      const data = batch.subarray(0, per * n) as Row;
-      for (let k = 0; k < n; k++) {
-        const row = data.subarray(k * per, (k + 1) * per) as Row;
-        (row as Float32Array).set(x.data as Float32Array);
-        fill(start + k, row);
-      }
-      return targetScores(ctx, { dtype: x.dtype, dims: [n, ...x.dims.slice(1)], data }, perEval);
-    },
-    onScores,
-    opts,
-  );
+  const batch = new Ctor(per * perEval);
+  return (start, n) => {
+    const data = batch.subarray(0, per * n) as Row;
+    for (let k = 0; k < n; k++) {
+      const row = data.subarray(k * per, (k + 1) * per) as Row;
+      (row as Float32Array).set(x.data as Float32Array);
+      fill(start + k, row);
+    }
+    return targetScores(ctx, { dtype: x.dtype, dims: [n, ...x.dims.slice(1)], data }, perEval);
+  };
 }
 
 /** Runs `score(start, n)` over `count` items `perEval` at a time, with progress and cancellation. */

@@ -68,6 +68,7 @@ export function localPrefixes(model: OnnxModel, input: string, output: string, s
   const g = model.graph;
   if (!spatial(shapes.dims.get(input)) || shapes.dtype.get(input) !== 'float32') return [];
   if (g.node.some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return [];
+  if (model.opset('') < 7) return []; // the placement relies on broadcasting Mul/Add
   const order = topoOrder(g, model.name);
   const derived = new Set([input]);
   for (const n of order) if (n.input.some((i) => derived.has(i))) n.output.forEach((o) => o && derived.add(o));
@@ -285,15 +286,17 @@ export function cropLengths(p: LocalPrefix, axis: 0 | 1, len: number): Map<strin
 export const CROP = {
   rows: (cut: string) => `${cut}__place_rows`,
   cols: (cut: string) => `${cut}__place_cols`,
-  mask: (cut: string) => `${cut}__place_mask`,
+  keep: (cut: string) => `${cut}__place_keep`,
   base: (cut: string) => `${cut}__base`,
 };
 
 /**
  * The forward model with the prefix running on input crops of `crop` = [height, width]: the
  * cut's crop-sized value is placed into the full-size cut by one-hot matrices,
- * rows (N, 1, H, h) · crop (N, C, h, w) · cols (N, 1, w, W), and selected over the unperturbed
- * value `base` (1, C, H, W) where `mask` (N, 1, H, W) holds; the rest of the network runs as before.
+ * rows (N, 1, H, h) · crop (N, C, h, w) · cols (N, 1, w, W), which is exactly 0 outside the
+ * placed region, and added to the unperturbed value `base` (1, C, H, W) times `keep`
+ * (N, 1, H, W; 1 outside the region, 0 inside): exact for finite values (an infinite one makes
+ * NaN, which the caller answers with whole images). Mul and Add exist at every opset.
  */
 export function cropModel(model: OnnxModel, p: LocalPrefix, crop: [number, number], cropCut: [number, number], output: string, shapes: ShapeInfo): OnnxModel {
   const m = model.clone();
@@ -326,15 +329,17 @@ export function cropModel(model: OnnxModel, p: LocalPrefix, crop: [number, numbe
     vi(p.input, 1, ['batch', dims[1], crop[0], crop[1]]),
     vi(CROP.rows(p.cut), 1, ['batch', 1, full[0], cropCut[0]]),
     vi(CROP.cols(p.cut), 1, ['batch', 1, cropCut[1], full[1]]),
-    vi(CROP.mask(p.cut), 9, ['batch', 1, full[0], full[1]]),
+    vi(CROP.keep(p.cut), 1, ['batch', 1, full[0], full[1]]),
     vi(CROP.base(p.cut), 1, [1, channels, full[0], full[1]]),
   );
   const placedRows = `${p.cut}__placed_rows`;
   const placed = `${p.cut}__placed`;
+  const kept = `${p.cut}__kept`;
   g.node.push(
     { opType: 'MatMul', domain: '', name: `${p.cut}__place_rows_node`, input: [CROP.rows(p.cut), cropOut], output: [placedRows], attribute: [] },
     { opType: 'MatMul', domain: '', name: `${p.cut}__place_cols_node`, input: [placedRows, CROP.cols(p.cut)], output: [placed], attribute: [] },
-    { opType: 'Where', domain: '', name: `${p.cut}__place_node`, input: [CROP.mask(p.cut), placed, CROP.base(p.cut)], output: [p.cut], attribute: [] },
+    { opType: 'Mul', domain: '', name: `${p.cut}__keep_node`, input: [CROP.base(p.cut), CROP.keep(p.cut)], output: [kept], attribute: [] },
+    { opType: 'Add', domain: '', name: `${p.cut}__place_node`, input: [kept, placed], output: [p.cut], attribute: [] },
   );
   g.output = g.output.filter((o) => o.name === output);
   g.valueInfo = (g.valueInfo ?? []).filter((v) => !prefixTensors.has(v.name ?? ''));
