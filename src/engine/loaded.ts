@@ -29,6 +29,8 @@ export interface RunOptions {
   batchSize?: number;
   /** feeds given once (dimension 0 is 1 and stays 1): the graph broadcasts them itself */
   shared?: readonly string[];
+  /** a float feed made chunk by chunk into one reused buffer instead of given whole: rows start..start+n-1 */
+  generated?: { name: string; rowDims: number[]; fill(start: number, n: number, data: Float32Array): void };
 }
 
 /** Probe result: every intermediate tensor's dtype and dims for one input shape. */
@@ -306,6 +308,9 @@ export class LoadedModel {
   async runChunked(session: Session, feeds: Record<string, Tensor>, outputs: readonly string[] | undefined, opts: RunOptions = {}): Promise<Record<string, Tensor>> {
     const total = Math.max(...Object.entries(feeds).filter(([k]) => !opts.shared?.includes(k)).map(([, t]) => t.dims[0] ?? 1));
     const limit = Math.max(1, Math.min(this.maxBatch, opts.batchSize ?? Infinity));
+    const gen = opts.generated;
+    const per = gen ? sizeOf(gen.rowDims) : 0;
+    const buffer = gen ? new Float32Array(per * Math.min(limit, total)) : undefined;
     const parts: Array<Record<string, Tensor>> = [];
     for (let start = 0; start < total; start += limit) {
       throwIfAborted(opts.signal);
@@ -313,6 +318,11 @@ export class LoadedModel {
       const chunk: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(feeds)) {
         chunk[k] = opts.shared?.includes(k) ? t : t.dims[0] === total ? sliceRows(t, start, end) : t.dims[0] === 1 && total > 1 ? repeatRows(t, end - start) : t;
+      }
+      if (gen) {
+        const data = buffer!.subarray(0, per * (end - start));
+        gen.fill(start, end - start, data);
+        chunk[gen.name] = { dtype: 'float32', dims: [end - start, ...gen.rowDims], data };
       }
       parts.push(await session.run(chunk, outputs, opts.signal));
       opts.onProgress?.({ done: end, total });

@@ -4,7 +4,7 @@ import { LoadedModel, RunOptions } from './loaded';
 import { BATCH_DIM } from './onnx/batch';
 import { GraphBuilder, valueInfo } from './onnx/builder';
 import { OnnxModel } from './onnx/model';
-import { Tensor, concatRows, sizeOf, sliceRows } from './tensor';
+import { Tensor, sizeOf, sliceRows } from './tensor';
 
 /**
  * Many gradient rows folded inside the graph: the rows are fed, or formed in the graph as points
@@ -126,25 +126,20 @@ export async function runReducedGradients(
   runFeeds[SEED] = seed(rows, shapes.dims.get(req.output)!);
   const outputs = [req.output, ...(spec.sums.includes('sum') ? [SUM] : []), ...(spec.sums.includes('sumsq') ? [SUMSQ] : [])];
   const batchSize = opts.batchSize ?? defaultGradientBatch(lm, shapes);
-  if (!plan.generate) {
-    const res = await lm.runChunked(session, runFeeds, outputs, { ...opts, batchSize, shared: plan.path ? [X, BASE] : [] });
-    return { output: res[req.output], sum: res[SUM] && sumChunks(res[SUM]), sumsq: res[SUMSQ] && sumChunks(res[SUMSQ]) };
-  }
-  // generated rows: one chunk buffer, filled and run chunk by chunk
-  const per = sizeOf(inputDims.slice(1));
-  const chunk = Math.max(1, Math.min(rows, batchSize, lm.maxBatch));
-  const buffer = new Float32Array(per * chunk);
-  const parts: Array<Record<string, Tensor>> = [];
-  for (let start = 0; start < rows; start += chunk) {
-    const n = Math.min(chunk, rows - start);
-    const data = buffer.subarray(0, per * n);
-    for (let k = 0; k < n; k++) plan.generate.fill(start + k, data.subarray(k * per, (k + 1) * per));
-    const part: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(runFeeds)) part[k] = t.dims[0] === rows ? sliceRows(t, start, start + n) : t;
-    part[input] = { dtype: 'float32', dims: [n, ...inputDims.slice(1)], data };
-    parts.push(await lm.runChunked(session, part, outputs, { signal: opts.signal, batchSize: n }));
-    opts.onProgress?.({ done: start + n, total: rows });
-  }
-  const cat = (k: string) => concatRows(parts.map((p) => p[k]));
-  return { output: cat(req.output), sum: parts[0][SUM] && sumChunks(cat(SUM)), sumsq: parts[0][SUMSQ] && sumChunks(cat(SUMSQ)) };
+  const gen = plan.generate;
+  const res = await lm.runChunked(session, runFeeds, outputs, {
+    ...opts,
+    batchSize,
+    shared: plan.path ? [X, BASE] : [],
+    // generated rows: one chunk buffer, filled chunk by chunk
+    generated: gen && {
+      name: input,
+      rowDims: inputDims.slice(1),
+      fill: (start, n, data) => {
+        const per = data.length / n;
+        for (let k = 0; k < n; k++) gen.fill(start + k, data.subarray(k * per, (k + 1) * per));
+      },
+    },
+  });
+  return { output: res[req.output], sum: res[SUM] && sumChunks(res[SUM]), sumsq: res[SUMSQ] && sumChunks(res[SUMSQ]) };
 }
