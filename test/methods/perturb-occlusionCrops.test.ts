@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoadedModel } from '../../src/engine/loaded';
 import { MethodContext, targetScores } from '../../src/engine/methods/base';
-import { CropPlan, WindowGrid, cheapestCrops, cropScorer, planCrops, windowAt } from '../../src/engine/methods/occlusionCrops';
+import { CropPlan, WindowGrid, axisIntervals, cheapestCrops, cropScorer, planCrops, windowAt, windowGrid } from '../../src/engine/methods/occlusionCrops';
 import { Rng } from '../../src/engine/methods/rng';
 import { attr } from '../../src/engine/onnx/attributes';
 import { OnnxModel } from '../../src/engine/onnx/model';
@@ -44,13 +44,8 @@ function ctxOf(lm: LoadedModel, feeds: Record<string, Tensor>, target: number, p
   return { lm, feeds, input: 'x', output: 'out', target, params, baseDir: '.', progress: () => undefined };
 }
 
-function gridOf(dims: number[], window: number[], strides: number[]): WindowGrid & { total: number } {
-  const counts = dims.map((d, i) => Math.ceil((d - window[i]) / strides[i]) + 1);
-  return { window, strides, counts, total: counts.reduce((a, c) => a * c, 1) };
-}
-
 /** Scores of every window set to `baseline` on whole images. */
-async function wholeScores(ctx: MethodContext, g: ReturnType<typeof gridOf>, baseline: Float32Array): Promise<number[]> {
+async function wholeScores(ctx: MethodContext, g: WindowGrid, baseline: Float32Array): Promise<number[]> {
   const x = ctx.feeds.x;
   const [, C, H, W] = x.dims;
   const per = C * H * W;
@@ -78,11 +73,11 @@ async function sameAtEveryCut(lm: LoadedModel, dims: number[], geometries: numbe
   const baseline = Float32Array.from(rand(dims[0] * dims[1] * dims[2], 1));
   const planned: number[] = [];
   for (const [window, strides] of geometries) {
-    const g = gridOf(dims, window, strides);
+    const g = windowGrid(dims, window, strides);
     const expected = await wholeScores(ctx, g, baseline);
     let n = 0;
     for (const prefix of prefixes) {
-      const axes = [planAxis(prefix, 0, intervals(g, 1, dims[1])), planAxis(prefix, 1, intervals(g, 2, dims[2]))];
+      const axes = [planAxis(prefix, 0, axisIntervals(dims, g, 1)), planAxis(prefix, 1, axisIntervals(dims, g, 2))];
       if (!axes[0] || !axes[1]) continue;
       n++;
       const plan: CropPlan = { prefix, axes: [axes[0], axes[1]], cost: 0 };
@@ -122,20 +117,16 @@ test('windows over positions no output reads (a 4x4 stride-4 stem on 18x18 drops
   assert.ok(planned.every((n) => n >= 1), `cuts that cropped: ${planned}`);
 });
 
-function intervals(g: WindowGrid, d: number, size: number): Array<[number, number]> {
-  return Array.from({ length: g.counts[d] }, (_, p) => [p * g.strides[d], Math.min(size, p * g.strides[d] + g.window[d])]);
-}
-
 test('occlusion picks crops when they are cheaper and gives the whole-image result, coarse pass included', async () => {
   const lm = await model([3, 64, 60], stemNet);
   const feeds = input([1, 3, 64, 60]);
   const params = { slidingWindowShapes: [3, 6, 6], strides: [3, 4, 4], baselines: 0.25, perturbationsPerEval: 7 };
-  const plan = await planCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], gridOf([3, 64, 60], [3, 6, 6], [3, 4, 4]));
+  const plan = await planCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], windowGrid([3, 64, 60], [3, 6, 6], [3, 4, 4]));
   assert.ok(plan, 'no crop plan');
   // the estimate counts the crops' work, so a cheaper plan must also be a smaller crop somewhere
   assert.ok(plan.cost < 0.85 && plan.cost === cropCost(plan.prefix, plan.axes, (await lm.shapes(feeds)).dims.get(plan.prefix.cut)![1]));
   // 16 windows save less than a new session costs: whole images, though crops would be cheaper per run
-  const few = gridOf([3, 64, 60], [3, 16, 15], [3, 16, 15]);
+  const few = windowGrid([3, 64, 60], [3, 16, 15], [3, 16, 15]);
   assert.ok((await cheapestCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], few))!.cost < 0.85);
   assert.equal(await planCrops(ctxOf(lm, feeds, 1, params), [3, 64, 60], few), undefined);
   const crops = values(await run(lm, feeds, 'occlusion', 1, { ...params, coarseToFine: true }));
@@ -171,7 +162,7 @@ test('no cut behind a non-local op, past a tensor read beyond the cut or through
   assert.ok(!localPrefixes(ceil.forwardModel, 'x', 'out', await ceil.shapes(feeds)).some((p) => p.cut === pooled));
   // a window as large as the input gains nothing: whole images
   const lm = await model([3, 20, 20], stemNet);
-  assert.equal(await planCrops(ctxOf(lm, feeds, 0), [3, 20, 20], gridOf([3, 20, 20], [3, 20, 20], [3, 1, 1])), undefined);
+  assert.equal(await planCrops(ctxOf(lm, feeds, 0), [3, 20, 20], windowGrid([3, 20, 20], [3, 20, 20], [3, 1, 1])), undefined);
 });
 
 /** Occlusion with crops equals occlusion on whole images, and crops were planned. */
@@ -179,7 +170,7 @@ async function sameAsWhole(lm: LoadedModel, dims: number[], params: Record<strin
   const feeds = input([1, ...dims]);
   const w = params.slidingWindowShapes as number[];
   const st = params.strides as number[];
-  assert.ok(await planCrops(ctxOf(lm, feeds, 1, params), dims, gridOf(dims, w, st)), `no crop plan for [${dims}]`);
+  assert.ok(await planCrops(ctxOf(lm, feeds, 1, params), dims, windowGrid(dims, w, st)), `no crop plan for [${dims}]`);
   const crops = values(await run(lm, feeds, 'occlusion', 1, params));
   const whole = values(await run(lm, feeds, 'occlusion', 1, { ...params, cropLocalLayers: false }));
   const scale = Math.max(...whole.map(Math.abs));

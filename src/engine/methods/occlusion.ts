@@ -1,22 +1,12 @@
 import { AttrLensError } from '../errors';
 import { Tensor } from '../tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
-import { cropScorer, planCrops, windowAt, WindowGrid } from './occlusionCrops';
+import { WindowGrid, cropScorer, planCrops, windowAt, windowGrid } from './occlusionCrops';
 import { ablate, baseScore, checkWindow, evalBatches, perturbationsPerEval, perturbedScorer } from './perturbation';
 import { MethodInfo } from './types';
 
-interface Grid extends WindowGrid {
-  total: number;
-}
-
-function grid(dims: number[], window: number[], strides: number[]): Grid {
-  // Captum: ceil((D - w) / s) + 1 positions per dimension; the last window may be cut at the edge.
-  const counts = dims.map((d, i) => Math.ceil((d - window[i]) / strides[i]) + 1);
-  return { window, strides, counts, total: counts.reduce((a, c) => a * c, 1) };
-}
-
 /** Flat indices (within one sample) covered by window number `k`. */
-function windowIndices(dims: number[], g: Grid, k: number): Int32Array {
+function windowIndices(dims: number[], g: WindowGrid, k: number): Int32Array {
   const r = dims.length;
   const { start, len } = windowAt(dims, g, k);
   const n = len.reduce((a, c) => a * c, 1);
@@ -74,13 +64,13 @@ export class Occlusion extends Method {
     const base = baselineOf(ctx);
     const f0 = await baseScore(ctx);
 
-    const fine = grid(dims, window, strides);
-    const passes: Grid[] = [];
+    const fine = windowGrid(dims, window, strides);
+    const passes: WindowGrid[] = [];
     if (ctx.params.coarseToFine) {
       // Tiles of four strides (at least the window) that cover the input once: about 1/16 of
       // the fine pass's runs for 2-D maps, so a complete map shows early.
       const cw = window.map((w, i) => Math.min(dims[i], Math.max(w, strides[i] * 4)));
-      passes.push(grid(dims, cw, cw));
+      passes.push(windowGrid(dims, cw, cw));
     }
     passes.push(fine);
     const grandTotal = passes.reduce((a, g) => a + g.total, 0);

@@ -1,7 +1,9 @@
 import { AxisPlan, CROP, LocalPrefix, cropCost, cropModel, localPrefixes, planAxis } from '../onnx/locality';
+import { Session } from '../runtime/session';
 import { Tensor } from '../tensor';
-import { valuesKey } from '../loaded';
+import { ShapeInfo, valuesKey } from '../loaded';
 import { MethodContext, inputTensor, pick } from './base';
+import { Scorer } from './perturbation';
 
 /** Runs whose cost falls below this fraction of whole-image runs use crops. */
 const WORTH = 0.85;
@@ -12,11 +14,23 @@ const WORTH = 0.85;
  */
 const SESSION_RUNS = 32;
 
-/** Sliding windows over a (C, H, W) input: per dimension the window, stride and position count. */
+/** Sliding windows over an input: per dimension the window, stride and position count. */
 export interface WindowGrid {
   window: number[];
   strides: number[];
   counts: number[];
+  total: number;
+}
+
+/** Captum's grid: ceil((D - w) / s) + 1 positions per dimension; the last window may be cut at the edge. */
+export function windowGrid(dims: number[], window: number[], strides: number[]): WindowGrid {
+  const counts = dims.map((d, i) => Math.ceil((d - window[i]) / strides[i]) + 1);
+  return { window, strides, counts, total: counts.reduce((a, c) => a * c, 1) };
+}
+
+/** The input positions [start, end) of every window position along dimension `d` of `dims`. */
+export function axisIntervals(dims: number[], g: WindowGrid, d: number): Array<[number, number]> {
+  return Array.from({ length: g.counts[d] }, (_, p) => [p * g.strides[d], Math.min(dims[d], p * g.strides[d] + g.window[d])]);
 }
 
 export interface CropPlan {
@@ -48,9 +62,8 @@ export function windowAt(dims: number[], g: WindowGrid, k: number): { start: num
 export async function planCrops(ctx: MethodContext, dims: number[], g: WindowGrid): Promise<CropPlan | undefined> {
   const best = await cheapestCrops(ctx, dims, g);
   if (!best || best.cost >= WORTH) return undefined;
-  const windows = g.counts.reduce((a, c) => a * c, 1);
   const toBuild = (ctx.lm.hasSession(sessionKey(ctx, best)) ? 0 : 1) + (ctx.lm.hasSession(valuesKey([best.prefix.cut])) ? 0 : 1);
-  return windows * (1 - best.cost) >= SESSION_RUNS * toBuild ? best : undefined;
+  return g.total * (1 - best.cost) >= SESSION_RUNS * toBuild ? best : undefined;
 }
 
 function sessionKey(ctx: MethodContext, plan: CropPlan): string {
@@ -65,12 +78,8 @@ export async function cheapestCrops(ctx: MethodContext, dims: number[], g: Windo
   if (ctx.params.cropLocalLayers === false || x.dtype !== 'float32' || dims.length !== 3) return undefined;
   const shapes = await ctx.lm.shapes(ctx.feeds);
   let best: CropPlan | undefined;
-  for (const prefix of localPrefixes(ctx.lm.forwardModel, ctx.input, ctx.output, shapes)) {
-    const axes = [0, 1].map((a) => {
-      const d = a + 1;
-      const intervals = Array.from({ length: g.counts[d] }, (_, p): [number, number] => [p * g.strides[d], Math.min(dims[d], p * g.strides[d] + g.window[d])]);
-      return planAxis(prefix, a as 0 | 1, intervals);
-    });
+  for (const prefix of prefixesOf(ctx, shapes)) {
+    const axes = [0, 1].map((a) => planAxis(prefix, a as 0 | 1, axisIntervals(dims, g, a + 1)));
     if (!axes[0] || !axes[1]) continue;
     const plan: CropPlan = { prefix, axes: axes as [AxisPlan, AxisPlan], cost: cropCost(prefix, axes as [AxisPlan, AxisPlan], shapes.dims.get(prefix.cut)![1]) };
     if (!best || plan.cost < best.cost) best = plan;
@@ -78,7 +87,17 @@ export async function cheapestCrops(ctx: MethodContext, dims: number[], g: Windo
   return best;
 }
 
-type Scorer = (start: number, n: number) => Promise<Float64Array>;
+// The graph analysis depends on the model, input, output and shapes only: once per ShapeInfo
+// (LoadedModel keeps one per input shape), not once per occlusion pass.
+const analysed = new WeakMap<ShapeInfo, Map<string, LocalPrefix[]>>();
+function prefixesOf(ctx: MethodContext, shapes: ShapeInfo): LocalPrefix[] {
+  const byIO = analysed.get(shapes) ?? new Map<string, LocalPrefix[]>();
+  analysed.set(shapes, byIO);
+  const key = `${ctx.input}|${ctx.output}`;
+  let prefixes = byIO.get(key);
+  if (!prefixes) byIO.set(key, (prefixes = localPrefixes(ctx.lm.forwardModel, ctx.input, ctx.output, shapes)));
+  return prefixes;
+}
 
 /**
  * Scores of windows start..start+n-1 occluded with `baseline`, through the crop model: each row
@@ -100,20 +119,24 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
   const rows = new Float32Array(perEval * F0 * h);
   const cols = new Float32Array(perEval * w * F1);
   const keep = new Float32Array(perEval * F0 * F1);
-  let base: Promise<Tensor> | undefined;
-  const key = sessionKey(ctx, plan);
+  // built on the first batch, so that planning alone builds nothing
+  let ready: Promise<[Session, Tensor]> | undefined;
+  const prepare = async (): Promise<[Session, Tensor]> => {
+    const shapes = await ctx.lm.shapes(ctx.feeds);
+    const session = await ctx.lm.session(sessionKey(ctx, plan), () => cropModel(ctx.lm.forwardModel, prefix, [c0len, c1len], [h, w], ctx.output, shapes));
+    const base = (await ctx.lm.intermediates(ctx.feeds, [cut], { signal: ctx.signal }))[cut];
+    return [session, base];
+  };
   return async (start: number, n: number): Promise<Float64Array> => {
-    base ??= ctx.lm.intermediates(ctx.feeds, [cut], { signal: ctx.signal }).then((r) => r[cut]);
+    const [session, base] = await (ready ??= prepare());
     rows.fill(0);
     cols.fill(0);
     keep.fill(1);
     for (let r = 0; r < n; r++) {
       const k = start + r;
       const win = windowAt([C, H, W], g, k);
-      const py = Math.floor(k / g.counts[2]) % g.counts[1];
-      const px = k % g.counts[2];
-      const ay = axes[0].at[py];
-      const ax = axes[1].at[px];
+      const ay = axes[0].at[win.start[1] / g.strides[1]];
+      const ax = axes[1].at[win.start[2] / g.strides[2]];
       const rowBase = r * C * c0len * c1len;
       for (let c = 0; c < C; c++) {
         for (let y = 0; y < c0len; y++) {
@@ -135,14 +158,12 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
       }
       for (let j = 0; j < axes[1].placed; j++) cols[(r * w + ax.off + j) * F1 + ax.q0 + j] = 1;
     }
-    const shapes = await ctx.lm.shapes(ctx.feeds);
-    const session = await ctx.lm.session(key, () => cropModel(ctx.lm.forwardModel, prefix, [c0len, c1len], [h, w], ctx.output, shapes));
     const feeds: Record<string, Tensor> = {
       [ctx.input]: { dtype: 'float32', dims: [n, C, c0len, c1len], data: crops.subarray(0, n * C * c0len * c1len) },
       [CROP.rows(cut)]: { dtype: 'float32', dims: [n, 1, F0, h], data: rows.subarray(0, n * F0 * h) },
       [CROP.cols(cut)]: { dtype: 'float32', dims: [n, 1, w, F1], data: cols.subarray(0, n * w * F1) },
       [CROP.keep(cut)]: { dtype: 'float32', dims: [n, 1, F0, F1], data: keep.subarray(0, n * F0 * F1) },
-      [CROP.base(cut)]: await base,
+      [CROP.base(cut)]: base,
     };
     for (const name of session.inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
     const res = await ctx.lm.runChunked(session, feeds, [ctx.output], { signal: ctx.signal, shared: [CROP.base(cut)] });

@@ -13,6 +13,9 @@ export function perturbationsPerEval(ctx: MethodContext): number {
   return Math.max(1, Math.min(64, Math.floor((32 << 20) / Math.max(1, bytes))));
 }
 
+/** Target scores of items start..start+n-1 of some sequence of perturbed inputs. */
+export type Scorer = (start: number, n: number) => Promise<Float64Array>;
+
 export interface BatchOptions {
   perEval?: number;
   phase?: string;
@@ -41,7 +44,7 @@ export async function evalPerturbed(
  * Scores of items start..start+n-1 (n ≤ `perEval`), each a copy of the input changed by
  * `fill(i, row)`, through the forward model.
  */
-export function perturbedScorer(ctx: MethodContext, perEval: number, fill: (i: number, row: Row) => void): (start: number, n: number) => Promise<Float64Array> {
+export function perturbedScorer(ctx: MethodContext, perEval: number, fill: (i: number, row: Row) => void): Scorer {
   const x = inputTensor(ctx);
   const per = sizeOf(x.dims.slice(1));
   const Ctor = x.data.constructor as new (n: number) => Row;
@@ -64,7 +67,7 @@ export async function evalBatches(
   ctx: MethodContext,
   count: number,
   perEval: number,
-  score: (start: number, n: number) => Promise<Float64Array>,
+  score: Scorer,
   onScores: (start: number, scores: Float64Array) => void,
   opts: BatchOptions = {},
 ): Promise<void> {

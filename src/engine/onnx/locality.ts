@@ -73,7 +73,7 @@ export function localPrefixes(model: OnnxModel, input: string, output: string, s
   const derived = new Set([input]);
   for (const n of order) if (n.input.some((i) => derived.has(i))) n.output.forEach((o) => o && derived.add(o));
   const consumers = new Map<string, NodeProto[]>();
-  for (const n of order) for (const i of n.input) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of order) for (const i of n.input) if (i) consumers.set(i, consumers.get(i) ?? []).get(i)!.push(n);
   const outputs = new Set(g.output.map((o) => o.name ?? ''));
   const used = new Set([...consumers.keys(), ...outputs]);
 
@@ -85,13 +85,7 @@ export function localPrefixes(model: OnnxModel, input: string, output: string, s
   }
   const producer = new Map<string, NodeProto>();
   for (const n of order) for (const o of n.output) if (o) producer.set(o, n);
-  const flopsOf = new Map<NodeProto, number>();
-  let totalFlops = 0;
-  for (const n of order) {
-    const f = nodeFlops(n, shapes);
-    flopsOf.set(n, f);
-    totalFlops += f;
-  }
+  const totalFlops = order.reduce((a, n) => a + nodeFlops(n, shapes), 0);
 
   const result: LocalPrefix[] = [];
   for (const n of order) {
@@ -122,8 +116,7 @@ export function localPrefixes(model: OnnxModel, input: string, output: string, s
     const nodes = order.filter((m) => members.has(m)).map((m) => local.get(m)!);
     const geo = geometry(input, nodes, shapes);
     if (!geo) continue;
-    const flops = new Map<string, number>();
-    for (const m of nodes) flops.set(m.out, flopsOf.get(m.node) ?? 0);
+    const flops = new Map(nodes.map((m) => [m.out, nodeFlops(m.node, shapes)]));
     result.push({ input, cut: ln.out, nodes, ...geo, flops, totalFlops });
   }
   return result;
