@@ -18,7 +18,8 @@ export interface ModelInspection {
   irVersion: number;
   opset: number;
   producer: string;
-  inputs: IOInfo[];
+  /** `note` says how an integer input is taken: as float pixels in place of its Cast, or why not */
+  inputs: Array<IOInfo & { note?: string }>;
   outputs: IOInfo[];
   opCounts: Record<string, number>;
   labels?: string[];
@@ -59,7 +60,7 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
     irVersion: num(m.proto.irVersion),
     opset: m.opset(''),
     producer: [m.proto.producerName, m.proto.producerVersion].filter(Boolean).join(' '),
-    inputs: lm.inputs,
+    inputs: lm.inputs.map((i) => ({ ...i, ...(i.promotedFrom ? { note: `${i.promotedFrom}, differentiated after its Cast` } : i.integerUse ? { note: i.integerUse } : {}) })),
     outputs: lm.outputs,
     opCounts,
     labels: labels?.labels,
@@ -72,7 +73,8 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
 
 async function gradientSupport(lm: LoadedModel, feeds: Record<string, Tensor>): Promise<ModelInspection['gradients']> {
   const floatInputs = lm.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name);
-  if (floatInputs.length === 0) return { supported: false, unsupportedOps: [], message: 'no float input: use layer methods on an embedding, or perturbation methods' };
+  const integerUse = lm.inputs.find((i) => i.integerUse)?.integerUse;
+  if (floatInputs.length === 0) return { supported: false, unsupportedOps: [], message: integerUse ?? 'no float input: use layer methods on an embedding, or perturbation methods' };
   try {
     const shapes = await lm.shapes(feeds);
     buildGradient(lm.forwardModel, { output: lm.outputs[0].name, wrt: floatInputs }, shapes);

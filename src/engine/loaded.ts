@@ -4,6 +4,7 @@ import { DiskCache, engineFingerprint } from './cache';
 import { AttrLensError, throwIfAborted } from './errors';
 import { firstNaN } from './guard';
 import { BATCH_DIM, hasSymbolicBatch, makeBatchSymbolic } from './onnx/batch';
+import { IntegerInputs, promoteIntegerInputs } from './onnx/integerInputs';
 import { OnnxModel, TensorShape } from './onnx/model';
 import { NodeProto } from './onnx/proto';
 import { upgradeOpset } from './onnx/upgrade';
@@ -15,6 +16,10 @@ import { DType, ONNX_DTYPE, Tensor, concatRows, isFloatCode, repeatRows, sizeOf,
 export interface IOInfo extends TensorShape {
   name: string;
   dtype?: DType;
+  /** the integer type ('uint8', ...) the model declared: the input now takes float32 in place of its Cast to float */
+  promotedFrom?: string;
+  /** why an integer input that is cast to float was left as it is (it is also used as integers) */
+  integerUse?: string;
 }
 
 export interface Progress {
@@ -58,13 +63,18 @@ export class LoadedModel {
   readonly inputs: IOInfo[];
   readonly outputs: IOInfo[];
 
-  private constructor(readonly model: OnnxModel, readonly options: RuntimeOptions) {
+  private constructor(readonly model: OnnxModel, readonly options: RuntimeOptions, ints?: IntegerInputs) {
     this.forwardModel = model;
     const io = (vi: (typeof model.graph.input)[number]): IOInfo => {
       const s = model.declaredShape(vi);
       return { name: vi.name ?? '', ...s, dtype: ONNX_DTYPE[s.elemType] };
     };
-    this.inputs = model.realInputs().map(io);
+    this.inputs = model.realInputs().map((vi) => {
+      const info = io(vi);
+      const from = ints?.promoted.get(info.name);
+      const why = ints?.refused.get(info.name);
+      return { ...info, ...(from && { promotedFrom: from }), ...(why && { integerUse: why }) };
+    });
     this.outputs = model.graph.output.map(io);
   }
 
@@ -97,7 +107,9 @@ export class LoadedModel {
   }
 
   static async fromModel(model: OnnxModel, options: RuntimeOptions = {}): Promise<LoadedModel> {
-    const lm = new LoadedModel(model, options);
+    // integer pixel inputs become float in place of their Cast before anything else sees the graph
+    const ints = promoteIntegerInputs(model);
+    const lm = new LoadedModel(ints.model, options, ints);
     await lm.enableBatching();
     return lm;
   }

@@ -57,6 +57,7 @@ export async function loadInputs(model: LoadedModel, spec: string | Record<strin
       out.feeds[info.name] = fitTensor(readNpy(file), info, model.label, path.basename(file));
       continue;
     }
+    if (info.integerUse) throw new AttrLensError(`${model.label}: ${info.integerUse} (${path.basename(file)} is not one)`);
     if (info.dtype !== 'float32') {
       throw new AttrLensError(`${model.label}: input '${info.name}' takes ${info.dtype ?? 'an unsupported type'}, not an image: give a .npy file for it (${path.basename(file)} is not one)`);
     }
@@ -85,16 +86,18 @@ function nameSingle(model: LoadedModel, spec: string): Record<string, string> {
 
 /**
  * Checks a tensor against the model input: dtype (float64 → float32 and int32 → int64 are
- * widened or narrowed as numpy users expect), rank (a missing batch axis is added), fixed
+ * widened or narrowed as numpy users expect; an input promoted from integers takes its
+ * integers as the floats its Cast made of them), rank (a missing batch axis is added), fixed
  * dims, and batch 1.
  */
 function fitTensor(t: Tensor, info: IOInfo, label: string, what: string): Tensor {
   const want = info.dtype;
   let x = t;
   if (want && t.dtype !== want) {
-    if (want === 'float32' && t.dtype === 'float64') x = { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
+    const widen = t.dtype === 'float64' || (info.promotedFrom !== undefined && t.dtype !== 'bool' && t.dtype !== 'float16');
+    if (want === 'float32' && widen) x = { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data as ArrayLike<number | bigint>, Number) };
     else if (want === 'int64' && t.dtype === 'int32') x = { dtype: 'int64', dims: t.dims, data: BigInt64Array.from(t.data as Int32Array, (v) => BigInt(v)) };
-    else throw new AttrLensError(`${what} has dtype ${t.dtype}, but ${label} input '${info.name}' expects ${want}: convert it with a.astype('${want}')`);
+    else throw new AttrLensError(`${what} has dtype ${t.dtype}, but ${label} input '${info.name}' expects ${info.promotedFrom ?? want}: convert it with a.astype('${info.promotedFrom ?? want}')`);
   }
   const dims = info.dims;
   if (dims.length === 0) return x; // shape not declared (or scalar): onnxruntime checks at run time
