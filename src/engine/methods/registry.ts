@@ -1,11 +1,13 @@
 import { AttrLensError, closest, throwIfAborted } from '../errors';
 import { LoadedModel } from '../loaded';
 import { discoverLabels } from '../onnx/labels';
+import { OutputActivation } from '../onnx/outputKind';
 import { Tensor, sizeOf, softmax, topK } from '../tensor';
 import { Method, MethodContext, pick } from './base';
 import { resolveParams } from './params';
 import { AttributeOptions, AttributeRequest, AttributionResult, MethodInfo, Prediction } from './types';
 import { allMethods } from './all';
+import { activationOf, looksLikeProbabilities } from './probability';
 
 const registry = new Map<string, Method>();
 for (const m of allMethods) {
@@ -31,21 +33,29 @@ export function labelsOf(lm: LoadedModel): string[] | undefined {
   return c.labels;
 }
 
-/** Top-k predictions (softmax over the output row) for batch-1 feeds. */
+/** Top-k predictions for batch-1 feeds: the model's probabilities when it ends in a softmax or sigmoid, else softmax over the output row. */
 export async function predict(lm: LoadedModel, feeds: Record<string, Tensor>, k = 5, output?: string): Promise<Prediction[]> {
   const out = output ?? lm.outputs[0].name;
   const res = await lm.forward(feeds, [out]);
-  return predictionsFrom(res[out], labelsOf(lm), k);
+  return predictionsFrom(res[out], labelsOf(lm), k, activationOf(lm, out));
 }
 
-export function predictionsFrom(out: Tensor, labels: string[] | undefined, k = 5): Prediction[] {
+/**
+ * `logit` is the output's own value (what a target explains); `probability` is that value for
+ * softmax and sigmoid outputs, exp of it for log-softmax, and a softmax over the row for
+ * outputs the graph says nothing about, unless the row already looks like probabilities.
+ */
+export function predictionsFrom(out: Tensor, labels: string[] | undefined, k = 5, activation: OutputActivation = 'none'): Prediction[] {
   const per = sizeOf(out.dims.slice(1));
   const logits = Array.from(out.data.subarray(0, per) as Float32Array, Number);
-  // Outputs that already are probabilities (in [0,1], summing to 1) are shown as they are.
-  const sum = logits.reduce((a, b) => a + b, 0);
-  const isProb = logits.every((v) => v >= 0 && v <= 1) && Math.abs(sum - 1) < 1e-3;
-  const probs = isProb ? Float64Array.from(logits) : softmax(logits);
-  return topK(logits, Math.min(k, logits.length)).map((i) => ({ index: i, label: labels?.[i], probability: probs[i], logit: logits[i] }));
+  const probs =
+    activation === 'softmax' || activation === 'sigmoid' || (activation === 'none' && looksLikeProbabilities(logits))
+      ? Float64Array.from(logits)
+      : activation === 'logsoftmax'
+        ? Float64Array.from(logits, Math.exp)
+        : softmax(logits);
+  const independent = activation === 'sigmoid' ? { independent: true } : {};
+  return topK(logits, Math.min(k, logits.length)).map((i) => ({ index: i, label: labels?.[i], probability: probs[i], logit: logits[i], ...independent }));
 }
 
 function resolveTarget(target: number | string | undefined, labels: string[] | undefined, classes: number, fallback: number, label: string): number {
@@ -93,7 +103,7 @@ export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, 
   if (!explicit) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
   const outDims = outputRow?.dims ?? (await lm.shapes(feeds)).dims.get(output) ?? [];
   const classes = sizeOf(outDims.slice(1));
-  const target = resolveTarget(request.target, labels, classes, outputRow ? predictionsFrom(outputRow, labels)[0]?.index ?? 0 : 0, lm.label);
+  const target = resolveTarget(request.target, labels, classes, outputRow ? predictionsFrom(outputRow, labels, 1, activationOf(lm, output))[0]?.index ?? 0 : 0, lm.label);
 
   const ctx: MethodContext = {
     lm,
@@ -113,7 +123,7 @@ export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, 
   // an abort that arrives with the last batch still cancels: the caller has moved on
   throwIfAborted(opts.signal);
   if (!outputRow) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
-  const predictions = predictionsFrom(outputRow, labels);
+  const predictions = predictionsFrom(outputRow, labels, 5, activationOf(lm, output));
   return {
     method: method.info.id,
     target,

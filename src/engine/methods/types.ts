@@ -38,7 +38,10 @@ export interface Prediction {
   index: number;
   label?: string;
   probability: number;
+  /** the output's own value: what a target explains */
   logit: number;
+  /** the model ends in a sigmoid: each class's probability stands alone (they need not sum to 1) */
+  independent?: boolean;
 }
 
 export interface AttributeRequest {

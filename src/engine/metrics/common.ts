@@ -1,7 +1,7 @@
 import { AttrLensError } from '../errors';
 import { LoadedModel } from '../loaded';
 import { pick } from '../methods/base';
-import { softmaxRows } from '../methods/probability';
+import { activationOf, softmaxRows } from '../methods/probability';
 import { ImageLayout, channelSum, imageLayout, resizeBilinear } from '../methods/spatial';
 import { Tensor, asFloat32, sizeOf } from '../tensor';
 
@@ -29,13 +29,13 @@ export function resolveIO(lm: LoadedModel, feeds: Record<string, Tensor>, o: Met
   return { input, output, x };
 }
 
-/** output[:, target] (softmax probability with `probability`) for a batch of input rows. */
+/** output[:, target] (its probability with `probability`: the model's own when it ends in a softmax or sigmoid) for a batch of input rows. */
 export async function targetOf(lm: LoadedModel, feeds: Record<string, Tensor>, io: ResolvedIO, rows: Tensor, o: MetricTarget, probability = false): Promise<Float64Array> {
   const res = await lm.forward({ ...feeds, [io.input]: rows }, [io.output], { signal: o.signal });
   const out = res[io.output];
   const classes = sizeOf(out.dims.slice(1));
   if (!Number.isInteger(o.target) || o.target < 0 || o.target >= classes) throw new AttrLensError(`target ${o.target} is outside the output's range 0..${classes - 1}`);
-  return pick(probability ? { ...out, data: softmaxRows(out) } : out, o.target);
+  return pick(probability ? { ...out, data: softmaxRows(out, activationOf(lm, io.output)) } : out, o.target);
 }
 
 /** Input rows (N, ...) built by `fill(i, row)` on copies of x. */
