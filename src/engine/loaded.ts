@@ -456,7 +456,15 @@ const PAGE = 65536;
  * outputs only so that the session reports their element types.
  */
 export function probeModel(base: OnnxModel): OnnxModel {
-  const m = base.opset('') >= 11 ? upgradeOpset(base.clone()) : base.clone();
+  // The upgraded graph, whose extra tensors the backward pass needs shapes of; the model as it
+  // is when it cannot be upgraded (gradients then report why, everything else still runs).
+  let m: OnnxModel;
+  try {
+    m = upgradeOpset(base.clone());
+  } catch (e) {
+    if (!(e instanceof AttrLensError)) throw e;
+    m = base.clone();
+  }
   const names = new Set(m.graph.output.map((o) => o.name ?? ''));
   const shapeNodes: NodeProto[] = [];
   for (const n of m.graph.node) {
