@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../engine/errors';
-import { loadInputs } from '../engine/inputs';
+import { ResolvedPreprocess, loadInputs } from '../engine/inputs';
 import { writeNpy } from '../engine/inputs/npy';
 import { LoadedModel } from '../engine/loaded';
 import { attribute } from '../engine/methods/registry';
@@ -20,6 +20,8 @@ export interface AttributeSummary {
   seconds: number;
   delta?: number;
   layer?: string;
+  /** how the image was preprocessed, and the source of that (absent for tensor inputs) */
+  preprocessing?: ResolvedPreprocess;
   out?: string;
   png?: string;
 }
@@ -87,6 +89,7 @@ export async function attributeCommand(args: ParsedArgs, print: (s: string) => v
     seconds: res.seconds,
     delta: res.delta,
     layer: res.layer,
+    preprocessing: loaded.preprocess,
   };
   const out = flag(args, 'out');
   if (out) {
@@ -115,6 +118,16 @@ export function formatPredictions(preds: AttributionResult['predictions']): stri
   return preds.map((p, i) => `  ${i + 1}. ${String(p.index).padStart(4)}  ${(p.label ?? '').padEnd(24)} ${(p.probability * 100).toFixed(1).padStart(5)}%  (logit ${p.logit.toFixed(3)})`).join('\n');
 }
 
+/** Two lines: the preprocessing's values, then its source (and how to set it when guessed). */
+export function formatPreprocessing(p: ResolvedPreprocess): string {
+  const resize = `${p.resize}${p.cropPct !== undefined && p.cropPct !== 1 ? ` (crop ${p.cropPct})` : ''}${p.interpolation ? `, ${p.interpolation}` : ''}`;
+  const nums = (a: number[]): string => `[${a.map((v) => Number(v.toFixed(6))).join(', ')}]`;
+  return [
+    `  preprocessing: ${p.input} ${p.layout} ${p.channels} ${p.size[0]}x${p.size[1]} ${resize}; x*${Number(p.scale.toFixed(8))}, mean ${nums(p.mean)}, std ${nums(p.std)}`,
+    `    ${p.source === 'guessed' ? 'guessed' : `from ${p.source}`}${p.note ? ` (${p.note})` : ''}`,
+  ].join('\n');
+}
+
 function formatSummary(s: AttributeSummary): string {
   const lines = [
     `top predictions:`,
@@ -122,6 +135,7 @@ function formatSummary(s: AttributeSummary): string {
     `${s.method} for target ${s.target}${s.targetLabel ? ` (${s.targetLabel})` : ''}${s.layer ? ` at layer ${s.layer}` : ''}: attribution [${s.attributionShape.join(', ')}] in ${s.seconds.toFixed(3)} s`,
   ];
   if (s.delta !== undefined) lines.push(`convergence delta: ${s.delta.toExponential(3)}`);
+  if (s.preprocessing) lines.push(formatPreprocessing(s.preprocessing).trimStart());
   if (s.out) lines.push(`raw values: ${s.out}`);
   if (s.png) lines.push(`heatmap: ${s.png}`);
   return lines.join('\n');

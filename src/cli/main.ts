@@ -4,7 +4,7 @@ import { inspectModel } from '../engine/inspect';
 import { listMethods } from '../engine/methods/registry';
 import { rerunWithHugePages } from '../engine/runtime/hugePages';
 import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';
-import { attributeCommand, parseParams } from './attribute';
+import { attributeCommand, formatPreprocessing, parseParams } from './attribute';
 import { attributeTextCommand } from './text';
 import { runConformance } from './conformance';
 import { demoCommand } from './demo';
@@ -49,6 +49,8 @@ async function inspect(args: ParsedArgs): Promise<void> {
   print(`  ops: ${Object.entries(info.opCounts).map(([k, v]) => `${k}×${v}`).join(' ')}`);
   print(`  labels: ${info.labels ? `${info.labels.length} from ${info.labelSource} (${info.labels.slice(0, 5).join(', ')}${info.labels.length > 5 ? ', …' : ''})` : 'none'}`);
   print(`  gradients: ${info.gradients.supported ? 'supported' : `not supported (${info.gradients.message})`}`);
+  if (info.preprocessing) print(formatPreprocessing(info.preprocessing.config));
+  if (info.preprocessingError) print(`  preprocessing: unusable: ${info.preprocessingError}`);
   print(`  layers (${info.layers.length}):`);
   for (const l of info.layers) print(`    ${l.name} ${dims(l.dims)} ${l.op}`);
 }

@@ -3,6 +3,7 @@ import { AttrLensError } from './errors';
 import { IOInfo, LoadedModel } from './loaded';
 import { discoverLabels } from './onnx/labels';
 import { num } from './onnx/proto';
+import { ResolvedPreprocess, resolvePreprocess } from './inputs/preprocess';
 import { Tensor } from './tensor';
 
 export interface LayerInfo {
@@ -27,6 +28,10 @@ export interface ModelInspection {
   layers: LayerInfo[];
   batchable: boolean;
   gradients: { supported: boolean; unsupportedOps: string[]; message?: string };
+  /** how an image becomes the first image input, and where that came from */
+  preprocessing?: { config: ResolvedPreprocess; source: string };
+  /** why the preprocessing found beside the model cannot be used */
+  preprocessingError?: string;
 }
 
 export function modulePath(nodeName: string | undefined, op: string): string {
@@ -55,6 +60,7 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
     if (!(e instanceof AttrLensError)) throw e;
   }
   const labels = discoverLabels(m);
+  const pre = firstImagePreprocessing(lm);
   return {
     file: m.file,
     irVersion: num(m.proto.irVersion),
@@ -68,7 +74,21 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
     layers,
     batchable: lm.maxBatch > 1,
     gradients: await gradientSupport(lm, example),
+    ...pre,
   };
+}
+
+/** The preprocessing of the first float input shaped like an image (4 dims, 1 or 3 channels). */
+function firstImagePreprocessing(lm: LoadedModel): Pick<ModelInspection, 'preprocessing' | 'preprocessingError'> {
+  const input = lm.inputs.find((i) => i.dims.length === 4 && i.dtype === 'float32' && [1, 3].some((c) => i.dims[1] === c || i.dims[3] === c));
+  if (!input) return {};
+  try {
+    const config = resolvePreprocess(lm, input.name);
+    return { preprocessing: { config, source: config.source } };
+  } catch (e) {
+    if (!(e instanceof AttrLensError)) throw e;
+    return { preprocessingError: e.message };
+  }
 }
 
 async function gradientSupport(lm: LoadedModel, feeds: Record<string, Tensor>): Promise<ModelInspection['gradients']> {

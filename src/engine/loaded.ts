@@ -181,7 +181,7 @@ export class LoadedModel {
   exampleFeeds(variant: number): Record<string, Tensor> {
     const feeds: Record<string, Tensor> = {};
     for (const inp of this.inputs) {
-      const dims = inp.dims.map((d, i) => (i === 0 ? 1 : typeof d === 'number' && d > 0 ? d : 8));
+      const dims = this.exampleDims(inp);
       const n = sizeOf(dims);
       if (inp.dtype === 'float32') {
         const data = new Float32Array(n);
@@ -198,6 +198,24 @@ export class LoadedModel {
       }
     }
     return feeds;
+  }
+
+  /**
+   * Dims to probe an input at: fixed dims as they are; symbolic height/width of an image input
+   * at the size its preprocessing config gives, else at a small size the model accepts (twice
+   * its stride: an FPN that merges 32x maps takes multiples of 32); other symbolic dims at 8.
+   */
+  private exampleDims(inp: IOInfo): number[] {
+    const dims = inp.dims.map((d, i) => (i === 0 ? 1 : typeof d === 'number' && d > 0 ? d : 8));
+    if (inp.dims.length !== 4) return dims;
+    const axes = inferLayout(inp.dims) === 'NCHW' ? [2, 3] : [1, 2];
+    if (axes.every((a) => dims[a] === inp.dims[a])) return dims;
+    const stride = inputStride(this.model, inp.name);
+    const size = configuredSize(this, inp.name);
+    axes.forEach((a, k) => {
+      if (dims[a] !== inp.dims[a]) dims[a] = size?.[k] ?? Math.ceil(Math.max(8, 2 * stride[k]) / stride[k]) * stride[k];
+    });
+    return dims;
   }
 
   /** Cache key prefix naming this exact model content and batch rewrite. */

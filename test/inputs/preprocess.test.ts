@@ -11,9 +11,10 @@ const PLAIN3 = { mean: [0, 0, 0], std: [1, 1, 1] };
 describe('preprocess defaults', () => {
   it('a 224x224 RGB input gets ImageNet mean/std, NCHW, 1/255, stretch', async () => {
     const m = await identityModel([{ name: 'x', dims: [1, 3, 224, 224] }]);
-    assert.deepEqual(resolvePreprocess(m, 'x'), {
-      layout: 'NCHW', size: [224, 224], resize: 'stretch', channels: 'RGB', scale: 1 / 255, ...IMAGENET, input: 'x',
-    });
+    const { note, ...c } = resolvePreprocess(m, 'x');
+    assert.deepEqual(c, { layout: 'NCHW', size: [224, 224], resize: 'stretch', channels: 'RGB', scale: 1 / 255, ...IMAGENET, input: 'x', source: 'guessed' });
+    // a guess says so, and how to set it
+    assert.match(note!, /^no model\.attrlens\.json, preprocessor_config\.json, timm config\.json or ONNX metadata beside the model; to set it, write model\.attrlens\.json, e\.g\. \{"size":\[224,224\],"resize":"stretch","scale":0\.00392157,"mean":\[0\.485,0\.456,0\.406\],"std":\[0\.229,0\.224,0\.225\]\}$/);
   });
 
   it('a 64x64 input gets plain [0, 1] scaling', async () => {
@@ -60,9 +61,9 @@ describe('preprocess config file', () => {
     fs.writeFileSync(path.join(dir, 'net.attrlens.json'), JSON.stringify({ channels: 'BGR', resize: 'cover', mean: [0.5], std: [0.25], scale: 1 }));
     const m = await identityModel([{ name: 'x', dims: [1, 3, 224, 224] }], dir, 'net');
     const c = resolvePreprocess(m, 'x');
-    assert.deepEqual(c, { layout: 'NCHW', size: [224, 224], resize: 'cover', channels: 'BGR', scale: 1, mean: [0.5], std: [0.25], input: 'x' });
+    assert.deepEqual(c, { layout: 'NCHW', size: [224, 224], resize: 'cover', channels: 'BGR', scale: 1, mean: [0.5], std: [0.25], input: 'x', source: 'net.attrlens.json' });
     const o = resolvePreprocess(m, 'x', { resize: 'contain', mean: [1, 2, 3] });
-    assert.deepEqual([o.resize, o.mean, o.channels], ['contain', [1, 2, 3], 'BGR']);
+    assert.deepEqual([o.resize, o.mean, o.channels, o.source], ['contain', [1, 2, 3], 'BGR', 'net.attrlens.json + settings']);
   });
 
   it('applies only to the input it names', async () => {
@@ -77,9 +78,12 @@ describe('preprocess config file', () => {
 
   it('validation errors name the key and the allowed values', () => {
     const v = (x: unknown): unknown => validatePreprocess(x, 'm.attrlens.json');
-    assert.throws(() => v({ scal: 1 }), /^AttrLensError: m\.attrlens\.json: unknown key "scal" \(did you mean "scale"\?\); allowed keys: layout, size, resize, channels, scale, mean, std, input$/);
+    assert.throws(() => v({ scal: 1 }), /^AttrLensError: m\.attrlens\.json: unknown key "scal" \(did you mean "scale"\?\); allowed keys: layout, size, resize, cropPct, interpolation, channels, scale, mean, std, input$/);
     assert.throws(() => v({ layout: 'CHW' }), /m\.attrlens\.json: "layout" must be one of "NCHW", "NHWC" \(got "CHW"\)/);
-    assert.throws(() => v({ resize: 3 }), /"resize" must be one of "stretch", "cover", "contain" \(got 3\)/);
+    assert.throws(() => v({ resize: 3 }), /"resize" must be one of "stretch", "cover", "contain", "height" \(got 3\)/);
+    assert.throws(() => v({ interpolation: 'area' }), /"interpolation" must be one of "nearest", "bilinear", "bicubic", "lanczos" \(got "area"\)/);
+    assert.throws(() => v({ cropPct: 1.2 }), /"cropPct" must be a number in \(0, 1\] such as 0\.875/);
+    assert.throws(() => v({ cropPct: 0 }), /"cropPct" must be a number in \(0, 1\]/);
     assert.throws(() => v({ channels: 'rgb' }), /"channels" must be one of "RGB", "BGR", "grayscale" \(got "rgb"\)/);
     assert.throws(() => v({ size: 224 }), /"size" must be \[height, width\], two whole numbers from 1 to 8192 \(got 224\)/);
     assert.throws(() => v({ size: [224, 22.5] }), /"size" must be \[height, width\]/);
@@ -98,11 +102,13 @@ describe('preprocess config file', () => {
     fs.writeFileSync(cfg, '{ "layout": "NCHW", }');
     assert.throws(() => resolvePreprocess(m, 'x'), /^AttrLensError: model\.attrlens\.json is not valid JSON \(.*\): fix the file or delete it$/);
     fs.writeFileSync(cfg, '{ "channels": "grayscale" }');
-    assert.throws(() => resolvePreprocess(m, 'x'), /model\.attrlens\.json: "channels" is "grayscale" \(1 channel\), but model\.onnx input 'x' has 3 in layout NCHW: set "channels" to "RGB" or "BGR"/);
+    assert.throws(() => resolvePreprocess(m, 'x'), /^AttrLensError: model\.attrlens\.json: "channels" gives 1 channel \("grayscale"\), but model\.onnx input 'x' has 3 in layout NCHW: set "channels" to "RGB" or "BGR"$/);
     fs.writeFileSync(cfg, '{ "size": [32, 32] }');
-    assert.throws(() => resolvePreprocess(m, 'x'), /"size" is \[32,32\], but model\.onnx input 'x' needs height 64 and width 64/);
+    assert.throws(() => resolvePreprocess(m, 'x'), /^AttrLensError: model\.attrlens\.json: "size" gives \[32,32\], but model\.onnx input 'x' needs height 64 and width 64: fix it or remove it$/);
     fs.writeFileSync(cfg, '{ "mean": [0.5, 0.5] }');
-    assert.throws(() => resolvePreprocess(m, 'x'), /"mean" has 2 values, but the input takes 3 channels: give 1 or 3 values/);
+    assert.throws(() => resolvePreprocess(m, 'x'), /^AttrLensError: model\.attrlens\.json: "mean" has 2 values, but model\.onnx input 'x' takes 3 channels: give 1 or 3 values$/);
+    fs.writeFileSync(cfg, '{ "resize": "height", "cropPct": 0.875 }');
+    assert.throws(() => resolvePreprocess(m, 'x'), /model\.attrlens\.json: "cropPct" applies to "resize": "cover" or "stretch", not "height": remove it/);
     fs.writeFileSync(cfg, '{ "layout": "NHWC" }');
     assert.throws(() => resolvePreprocess(m, 'x'), /input 'x' has 64 channels in layout NHWC/);
   });

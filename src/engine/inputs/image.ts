@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { FitEnum, Metadata, SharpOptions } from 'sharp';
+import type { KernelEnum, Metadata, SharpOptions } from 'sharp';
 import { AttrLensError } from '../errors';
 import { Tensor } from '../tensor';
-import { PreprocessConfig } from './preprocess';
+import type { Interpolation, PreprocessConfig } from './preprocess';
 
 // sharp loads lazily, like onnxruntime: the extension activates without paying for it.
 type SharpFn = typeof import('sharp').default;
@@ -48,6 +48,7 @@ export async function imageToTensor(file: string, cfg: PreprocessConfig, maxPixe
 }
 
 interface Rgb {
+  /** the resized image, cfg.size[1] wide or narrower ("height": the rest is padding) */
   width: number;
   height: number;
   /** 3 bytes per pixel, row-major */
@@ -71,24 +72,62 @@ async function decodeRgb(bytes: Buffer, name: string, cfg: PreprocessConfig, max
     const mp = (meta.width * h) / 1e6;
     throw new AttrLensError(`${name} is ${meta.width}x${h} (${mp.toFixed(1)} megapixels), above the ${limitText(maxPixels)} limit: downscale it first`);
   }
+  const src = sourceSize(meta);
   const [outH, outW] = cfg.size;
-  const fit: Record<PreprocessConfig['resize'], keyof FitEnum> = { stretch: 'fill', cover: 'cover', contain: 'contain' };
+  const kernel = cfg.interpolation ? KERNELS[cfg.interpolation] : undefined;
   try {
     // autoOrient (EXIF) → sRGB 8-bit (CMYK, 16-bit, grey all land here) → alpha on white → resize
-    const { data, info } = await sharp()(bytes, opts)
-      .toColourspace('srgb')
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .resize(outW, outH, { fit: fit[cfg.resize], position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== outW || info.height !== outH || data.length !== outW * outH * 3) {
-      throw new AttrLensError(`${name} decoded to ${info.width}x${info.height} with ${info.channels} channels, not ${outW}x${outH} RGB: convert it to an 8-bit RGB PNG`);
+    let img = sharp()(bytes, opts).toColourspace('srgb').flatten({ background: { r: 255, g: 255, b: 255 } });
+    let width = outW;
+    if (cfg.resize === 'contain' || (cfg.resize === 'cover' && cfg.cropPct === undefined)) {
+      img = img.resize(outW, outH, { fit: cfg.resize, position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 }, kernel });
+    } else if (cfg.resize === 'height') {
+      width = Math.min(outW, Math.max(1, Math.ceil((outH * src.width) / src.height)));
+      img = img.resize(width, outH, { fit: 'fill', kernel });
+    } else {
+      const [h, w] = resizedSize(src, cfg);
+      img = img.resize(w, h, { fit: 'fill', kernel });
+      if (h !== outH || w !== outW) img = img.extract({ left: Math.floor((w - outW) / 2), top: Math.floor((h - outH) / 2), width: outW, height: outH });
     }
-    return { width: outW, height: outH, data };
+    const { data, info } = await img.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== width || info.height !== outH || data.length !== width * outH * 3) {
+      throw new AttrLensError(`${name} decoded to ${info.width}x${info.height} with ${info.channels} channels, not ${width}x${outH} RGB: convert it to an 8-bit RGB PNG`);
+    }
+    return { width, height: outH, data };
   } catch (e) {
     if (e instanceof AttrLensError) throw e;
     throw decodeError(e, name, bytes);
+  }
+}
+
+const KERNELS: Record<Interpolation, keyof KernelEnum> = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanczos: 'lanczos3' };
+
+/** Width and height as displayed: EXIF orientation applied, the first page of a multi-page file. */
+function sourceSize(meta: Metadata): { width: number; height: number } {
+  const o = meta.autoOrient ?? { width: meta.width, height: meta.height };
+  return { width: o.width, height: meta.pageHeight ?? o.height };
+}
+
+/**
+ * The size before the centre crop of "stretch" and "cover" with `cropPct`: size / cropPct,
+ * rounded down as timm and transformers do (`int(224 / 0.875)` = 256); "cover" keeps the
+ * aspect ratio, the long side also rounded down (`int(256 * long / short)`).
+ */
+export function resizedSize(src: { width: number; height: number }, cfg: Pick<PreprocessConfig, 'size' | 'resize' | 'cropPct'>): [number, number] {
+  const p = cfg.cropPct ?? 1;
+  const th = Math.floor(cfg.size[0] / p + 1e-6), tw = Math.floor(cfg.size[1] / p + 1e-6);
+  if (cfg.resize !== 'cover') return [th, tw];
+  if (th / src.height >= tw / src.width) return [th, Math.max(tw, Math.floor((src.width * th) / src.height + 1e-6))];
+  return [Math.max(th, Math.floor((src.height * tw) / src.width + 1e-6)), tw];
+}
+
+/** An image file's displayed size from its header (undefined when it cannot be read: decoding reports why). */
+export async function imageSize(file: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const meta = await sharp()(file, { limitInputPixels: false, pages: 1, page: 0 }).metadata();
+    return meta.width && meta.height ? sourceSize(meta) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -117,7 +156,8 @@ export function luma(r: number, g: number, b: number): number {
 }
 
 function toTensor(img: Rgb, cfg: PreprocessConfig): Tensor & { data: Float32Array } {
-  const { width: w, height: h, data } = img;
+  const { width: iw, height: h, data } = img;
+  const w = cfg.size[1]; // columns from iw on are padding: 0 after normalisation
   const hw = w * h;
   const grey = cfg.channels === 'grayscale';
   const nc = grey ? 1 : 3;
@@ -126,27 +166,42 @@ function toTensor(img: Rgb, cfg: PreprocessConfig): Tensor & { data: Float32Arra
   const src = cfg.channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const m = (c: number): number => cfg.mean[cfg.mean.length === 1 ? 0 : c];
   const s = (c: number): number => cfg.std[cfg.std.length === 1 ? 0 : c];
-  for (let p = 0; p < hw; p++) {
-    for (let c = 0; c < nc; c++) {
-      const v = grey ? luma(data[p * 3], data[p * 3 + 1], data[p * 3 + 2]) : data[p * 3 + src[c]];
-      const x = (v * cfg.scale - m(c)) / s(c);
-      out[cfg.layout === 'NCHW' ? c * hw + p : p * nc + c] = x;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < iw; x++) {
+      const p = y * w + x, q = (y * iw + x) * 3;
+      for (let c = 0; c < nc; c++) {
+        const v = grey ? luma(data[q], data[q + 1], data[q + 2]) : data[q + src[c]];
+        out[cfg.layout === 'NCHW' ? c * hw + p : p * nc + c] = (v * cfg.scale - m(c)) / s(c);
+      }
     }
   }
   const dims = cfg.layout === 'NCHW' ? [1, nc, h, w] : [1, h, w, nc];
   return { dtype: 'float32', dims, data: out };
 }
 
+/** What the model sees, as RGBA; padding shows as the pixel whose normalised value is 0 (mean / scale). */
 function toDisplay(img: Rgb, cfg: PreprocessConfig): DisplayImage {
-  const { width, height, data } = img;
+  const { width: iw, height, data } = img;
+  const width = cfg.size[1];
   const rgba = new Uint8Array(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    const [r, g, b] = [data[p * 3], data[p * 3 + 1], data[p * 3 + 2]];
-    const y = cfg.channels === 'grayscale' ? luma(r, g, b) : -1;
-    rgba[p * 4] = y >= 0 ? y : r;
-    rgba[p * 4 + 1] = y >= 0 ? y : g;
-    rgba[p * 4 + 2] = y >= 0 ? y : b;
-    rgba[p * 4 + 3] = 255;
+  const grey = cfg.channels === 'grayscale';
+  const zero = (c: number): number => Math.max(0, Math.min(255, Math.round(cfg.mean[cfg.mean.length === 1 ? 0 : c] / cfg.scale)));
+  // display channel c (RGB) is tensor channel c, or 2 - c in BGR
+  const pad = grey ? [zero(0), zero(0), zero(0)] : [0, 1, 2].map((c) => zero(cfg.channels === 'BGR' ? 2 - c : c));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = (y * width + x) * 4;
+      if (x >= iw) rgba.set(pad, p);
+      else {
+        const q = (y * iw + x) * 3;
+        const [r, g, b] = [data[q], data[q + 1], data[q + 2]];
+        const l = grey ? luma(r, g, b) : -1;
+        rgba[p] = l >= 0 ? l : r;
+        rgba[p + 1] = l >= 0 ? l : g;
+        rgba[p + 2] = l >= 0 ? l : b;
+      }
+      rgba[p + 3] = 255;
+    }
   }
   return { width, height, rgba };
 }

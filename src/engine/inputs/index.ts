@@ -3,15 +3,15 @@ import * as path from 'path';
 import { AttrLensError, closest } from '../errors';
 import type { IOInfo, LoadedModel } from '../loaded';
 import { Tensor } from '../tensor';
-import { imageToTensor } from './image';
+import { imageSize, imageToTensor } from './image';
 import { readNpy } from './npy';
-import { PreprocessConfig, resolvePreprocess, showDim } from './preprocess';
+import { PreprocessConfig, ResolvedPreprocess, resolvePreprocess, showDim } from './preprocess';
 
 export { MAX_PIXELS, imageToTensor } from './image';
 export type { DecodedImage, DisplayImage } from './image';
 export { encodeNpy, parseNpy, readNpy, writeNpy } from './npy';
 export { configPathFor, inferLayout, readPreprocessFile, resolvePreprocess, validatePreprocess } from './preprocess';
-export type { PreprocessConfig } from './preprocess';
+export type { PreprocessConfig, ResolvedPreprocess } from './preprocess';
 
 export interface LoadedInputs {
   feeds: Record<string, Tensor>;
@@ -19,8 +19,8 @@ export interface LoadedInputs {
   image?: { width: number; height: number; rgba: Uint8Array; source: string };
   /** input name → absolute path of the file it was read from */
   files: Record<string, string>;
-  /** the preprocessing that produced `image` */
-  preprocess?: PreprocessConfig;
+  /** the preprocessing that produced `image`, with its source */
+  preprocess?: ResolvedPreprocess;
 }
 
 export interface LoadInputsOptions {
@@ -61,7 +61,7 @@ export async function loadInputs(model: LoadedModel, spec: string | Record<strin
     if (info.dtype !== 'float32') {
       throw new AttrLensError(`${model.label}: input '${info.name}' takes ${info.dtype ?? 'an unsupported type'}, not an image: give a .npy file for it (${path.basename(file)} is not one)`);
     }
-    const cfg = resolvePreprocess(model, info.name, opts.preprocess);
+    const cfg = resolvePreprocess(model, info.name, opts.preprocess, await imageSize(file));
     const img = await imageToTensor(file, cfg);
     out.feeds[info.name] = img.tensor;
     if (!out.image) {
