@@ -48,6 +48,15 @@ describe('integer pixel inputs', () => {
     }
   });
 
+  it('take the model\'s own integers as feeds to attribute and predict', async () => {
+    const lm = await LoadedModel.fromModel(pixelModel({ elemType: 2, cast: true }));
+    const { u8, f } = pixels(1, 13);
+    const a = await attribute(lm, { x: u8 }, { method: 'input-x-gradient', target: 1 });
+    const b = await attribute(lm, { x: f }, { method: 'input-x-gradient', target: 1 });
+    close(f32(a.attributions.x), f32(b.attributions.x), 0);
+    close(a.predictions.map((p) => p.logit), b.predictions.map((p) => p.logit), 0);
+  });
+
   it('have gradients in pixels that match finite differences', async () => {
     for (const o of [{ elemType: 2, cast: true }, { elemType: 6, cast: true, extraUse: 'brightness' as const }, { elemType: 2, double: true }]) {
       const lm = await LoadedModel.fromModel(pixelModel(o));
@@ -87,9 +96,11 @@ describe('integer pixel inputs', () => {
     const info = await inspectModel(lm);
     assert.equal(info.gradients.supported, false);
     assert.equal(info.gradients.message, lm.inputs[0].integerUse);
-    // the model still runs on its integers
+    // the model still runs on its integers; gradient methods say what to use instead
     const { u8 } = pixels(1, 3);
-    assert.equal((await lm.forward({ x: { ...u8, dtype: 'int32', data: Int32Array.from(u8.data as Uint8Array) } })).logits.dims[1], K);
+    const x: Tensor = { ...u8, dtype: 'int32', data: Int32Array.from(u8.data as Uint8Array) };
+    assert.equal((await lm.forward({ x })).logits.dims[1], K);
+    await assert.rejects(attribute(lm, { x }, { method: 'saliency', target: 0 }), /needs gradients with respect to a float input, but 'x' is int32: .*occlusion/);
   });
 
   it('leaves token models (integer ids into an embedding) as they are, mask included', async () => {

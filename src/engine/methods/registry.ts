@@ -1,5 +1,6 @@
 import { AttrLensError, closest, throwIfAborted } from '../errors';
 import { LoadedModel } from '../loaded';
+import { floatFeeds } from '../onnx/integerInputs';
 import { discoverLabels } from '../onnx/labels';
 import { OutputActivation } from '../onnx/outputKind';
 import { Tensor, sizeOf, softmax, topK } from '../tensor';
@@ -36,7 +37,7 @@ export function labelsOf(lm: LoadedModel): string[] | undefined {
 /** Top-k predictions for batch-1 feeds: the model's probabilities when it ends in a softmax or sigmoid, else softmax over the output row. */
 export async function predict(lm: LoadedModel, feeds: Record<string, Tensor>, k = 5, output?: string): Promise<Prediction[]> {
   const out = output ?? lm.outputs[0].name;
-  const res = await lm.forward(feeds, [out]);
+  const res = await lm.forward(floatFeeds(lm.inputs, feeds), [out]);
   return predictionsFrom(res[out], labelsOf(lm), k, activationOf(lm, out));
 }
 
@@ -77,8 +78,10 @@ function resolveTarget(target: number | string | undefined, labels: string[] | u
  * The public entry: validates the request, runs the method and shapes the result as Captum
  * returns it. Used by the extension's worker, the CLI and library users alike.
  */
-export async function attribute(lm: LoadedModel, feeds: Record<string, Tensor>, request: AttributeRequest, opts: AttributeOptions = {}): Promise<AttributionResult> {
+export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, request: AttributeRequest, opts: AttributeOptions = {}): Promise<AttributionResult> {
   const started = performance.now();
+  // integers for an input promoted from them (the model's own dtype) are taken as its Cast took them
+  const feeds = floatFeeds(lm.inputs, given);
   const method = getMethod(request.method);
   const unbatched = lm.inputs.find((i) => typeof i.dims[0] === 'number' && i.dims[0] !== 1);
   if (unbatched) {

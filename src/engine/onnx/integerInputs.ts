@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { isFloatCode, ONNX_DTYPE_NAME } from '../tensor';
+import { isFloatCode, ONNX_DTYPE_NAME, Tensor } from '../tensor';
 import { OnnxModel } from './model';
 import { AttrType, GraphProto, NodeProto, ValueInfoProto, num } from './proto';
 
@@ -90,6 +90,18 @@ export function promoteIntegerInputs(model: OnnxModel): IntegerInputs {
   m.graph.valueInfo = (m.graph.valueInfo ?? []).filter((v) => !rename.has(v.name ?? '')).map(asFloat);
   if (model.contentHash) m.contentHash = createHash('sha256').update(`${model.contentHash}|float inputs ${[...promoted.keys()].join(',')}`).digest('hex');
   return { model: m, promoted, refused };
+}
+
+/** Feeds with integer tensors for promoted inputs turned into the float32 values their Cast made of them. */
+export function floatFeeds(inputs: ReadonlyArray<{ name: string; promotedFrom?: string }>, feeds: Record<string, Tensor>): Record<string, Tensor> {
+  let out = feeds;
+  for (const i of inputs) {
+    const t = feeds[i.name];
+    if (!i.promotedFrom || !t || t.dtype === 'float32' || t.dtype === 'bool' || t.dtype === 'float16') continue;
+    if (out === feeds) out = { ...feeds };
+    out[i.name] = { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data as ArrayLike<number | bigint>, Number) };
+  }
+  return out;
 }
 
 function usesOf(input: string, consumers: Map<string, Array<[NodeProto, number]>>, outputs: Set<string>, inSubgraphs: Set<string>): Uses {
