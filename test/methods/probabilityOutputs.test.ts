@@ -2,11 +2,17 @@
 // probabilities, targets explain the output the model has, and the probability paths (RISE,
 // deletion/insertion) use those probabilities instead of a softmax over them.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { LoadedModel } from '../../src/engine/loaded';
 import { attr } from '../../src/engine/onnx/attributes';
 import { predict } from '../../src/engine/methods/registry';
 import { resolveIO, rowsFrom, targetOf } from '../../src/engine/metrics/common';
+import { runBytes } from '../onnx/helpers';
 import { close, feed, gemm, model, run, values } from './perturb-models';
+
+const CLS = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
 // z = (k · Σ of the top-right 4×4 quarter of an 8×8 image − 2, 0, 0.5 · Σ of the first row − 1)
 const region = (p: number) => Math.floor(p / 8) < 4 && p % 8 >= 4;
@@ -73,5 +79,13 @@ describe('outputs that are probabilities', () => {
     // rows: the image, then the top-right quarter zeroed (z0 = −2)
     const rows = rowsFrom(io.x, 2, (i, row) => i === 1 && row.forEach((_, p) => region(p) && (row[p] = 0)));
     close(Array.from(await targetOf(lm, ONES, io, rows, { target: 0 }, true)), [sigmoid(2), sigmoid(-2)], 1e-6);
+  });
+
+  it('the PaddleOCR direction classifier (Softmax, opset 9): predictions are its own outputs', { skip: !fs.existsSync(CLS) && `${CLS} is absent` }, async () => {
+    const lm = await LoadedModel.open(CLS);
+    const x = { dtype: 'float32' as const, dims: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.01)) };
+    const want = Object.values(await runBytes(fs.readFileSync(CLS), { x }))[0].data as Float32Array;
+    const preds = await predict(lm, { x }, 2);
+    close(preds.map((p) => p.probability), [...want].sort((a, b) => b - a), 1e-5);
   });
 });
