@@ -14,6 +14,18 @@ export const activationCases: FdCase[] = [
   unary('Relu', 'Relu', { avoid: [0] }),
   { name: 'Relu on an image tensor (mask as depthwise Conv+Clip)', inputs: { x: { dims: [1, 3, 4, 5], avoid: [0] } }, build: (b, x) => b.op('Relu', [x.x]) },
   unary('LeakyRelu alpha 0.2', 'LeakyRelu', { avoid: [0] }, { alpha: attr.float(0.2) }),
+  {
+    name: 'PRelu with a per-channel slope (opset 9 through the upgrade)',
+    opset: 9,
+    inputs: { x: { dims: [1, 3, 4, 2], avoid: [0] } },
+    build: (b, x) => b.op('PRelu', [x.x, b.f32([0.25, -0.5, 1.5], [3, 1, 1])]),
+  },
+  {
+    name: 'PRelu with slope gradient (fixed)',
+    fixed: true,
+    inputs: { x: { dims: [2, 3, 4], avoid: [0] }, s: { dims: [4] } },
+    build: (b, x) => b.op('PRelu', [x.x, x.s]),
+  },
   unary('Elu alpha 0.7', 'Elu', { lo: -2, hi: 2, avoid: [0] }, { alpha: attr.float(0.7) }),
   unary('Selu', 'Selu', { lo: -2, hi: 2, avoid: [0] }),
   unary('Sigmoid', 'Sigmoid', { lo: -3, hi: 3 }),

@@ -47,4 +47,21 @@ export const normCases: FdCase[] = [
     inputs: { x: { dims: [2, 3, 5] }, s: { dims: [3] }, b: { dims: [3] } },
     build: (b, x) => b.op('InstanceNormalization', [x.x, x.s, x.b]),
   },
+  {
+    name: 'LRN size 5 (AlexNet, opset 9 through the upgrade)',
+    opset: 9,
+    inputs: { x: { dims: [1, 7, 3, 4], lo: -2, hi: 2 } },
+    build: (b, x) => b.op('LRN', [x.x], { size: attr.int(5), alpha: attr.float(0.5), beta: attr.float(0.75), bias: attr.float(1) }),
+  },
+  {
+    // onnxruntime runs LRN on 4-D inputs with an odd size only
+    name: 'LRN size 3, bias 2, beta 1.3, 2 channels fewer than the window reaches',
+    inputs: { x: { dims: [1, 2, 3, 4], lo: -2, hi: 2 } },
+    build: (b, x) => b.op('LRN', [x.x], { size: attr.int(3), alpha: attr.float(0.8), beta: attr.float(1.3), bias: attr.float(2) }),
+  },
+  {
+    name: 'LRN size 7 with default alpha, beta, bias',
+    inputs: { x: { dims: [1, 9, 2, 2], lo: -3, hi: 3 } },
+    build: (b, x) => b.op('LRN', [x.x], { size: attr.int(7) }),
+  },
 ];

@@ -25,6 +25,18 @@ export const activationRules: Record<string, GradRule> = {
       return only(b.op('Where', [b.op('Greater', [y, b.f32(0)]), ctx.dY0(), b.f32(0)]));
     },
   },
+  PRelu: {
+    // LeakyRelu with a slope tensor (broadcast to X): dX = dY where X > 0, dY·slope elsewhere.
+    grad: (ctx) => {
+      const { b, node } = ctx;
+      const [x, slope] = node.input;
+      const pos = b.op('Greater', [x, b.f32(0)]);
+      return [
+        ctx.needs[0] ? b.op('Where', [pos, ctx.dY0(), b.op('Mul', [ctx.dY0(), slope])]) : undefined,
+        ctx.needs[1] ? ctx.unbroadcast(b.op('Where', [pos, b.f32(0), b.op('Mul', [ctx.dY0(), x])]), slope, y0(ctx)) : undefined,
+      ];
+    },
+  },
   LeakyRelu: {
     grad: (ctx) => {
       const { b } = ctx;

@@ -1,4 +1,4 @@
-import { attrFloat, attrInt } from '../../onnx/attributes';
+import { attr, attrFloat, attrInt } from '../../onnx/attributes';
 import { GradRule, RuleContext } from '../types';
 import { unsupported } from './unsupported';
 
@@ -25,7 +25,38 @@ function onlyFirstOutput(ctx: RuleContext): void {
   if (ctx.dY.slice(1).some((d) => d !== undefined)) unsupported(ctx, `the Mean/InvStdDev outputs of ${ctx.node.opType}`);
 }
 
+/**
+ * Sum over a window of channels of an (N, C, ...) tensor, `before` channels below and `after`
+ * above each one (zero beyond the edges): a Conv of ones over (N, 1, C, rest).
+ */
+function channelWindowSum(ctx: RuleContext, t: string, before: number, after: number): string {
+  const { b } = ctx;
+  const channels = ctx.shape(ctx.node.input[0])[1];
+  const size = before + after + 1;
+  const ones = b.constant({ dtype: 'float32', dims: [1, 1, size, 1], data: new Float32Array(size).fill(1) }, 'lrn_ones');
+  const flat = b.reshape(t, [0, 1, channels, -1]); // (N, 1, C, D1*...*Dk)
+  const summed = b.op('Conv', [flat, ones], { kernel_shape: attr.ints([size, 1]), pads: attr.ints([before, 0, after, 0]) });
+  return b.reshape(summed, b.shape(t));
+}
+
 export const normRules: Record<string, GradRule> = {
+  LRN: {
+    // y = x * s^-β with s = bias + α/size · Σ_window x², the window running from c - lo to c + hi:
+    // dX = dY · s^-β - (2αβ/size) · x · Σ_{c: j ∈ window(c)} dY_c x_c s_c^(-β-1), the adjoint window.
+    grad: (ctx) => {
+      const { b, node } = ctx;
+      const x = node.input[0];
+      if (ctx.dtype(x) !== undefined && ctx.dtype(x) !== 'float32') unsupported(ctx, `LRN on ${ctx.dtype(x)}`);
+      const size = attrInt(node, 'size', 1);
+      const alpha = attrFloat(node, 'alpha', 1e-4), beta = attrFloat(node, 'beta', 0.75), bias = attrFloat(node, 'bias', 1);
+      const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+      const s = b.op('Add', [b.op('Mul', [channelWindowSum(ctx, b.op('Mul', [x, x]), lo, hi), b.f32(alpha / size)]), b.f32(bias)]);
+      const direct = b.op('Mul', [ctx.dY0(), b.op('Pow', [s, b.f32(-beta)])]);
+      const inner = b.op('Mul', [b.op('Mul', [ctx.dY0(), x]), b.op('Pow', [s, b.f32(-beta - 1)])]);
+      const spread = b.op('Mul', [b.op('Mul', [channelWindowSum(ctx, inner, hi, lo), x]), b.f32((2 * alpha * beta) / size)]);
+      return [b.op('Sub', [direct, spread])];
+    },
+  },
   BatchNormalization: {
     // Inference: a per-channel affine map, dX = dY * scale / sqrt(var + eps).
     grad: (ctx) => {

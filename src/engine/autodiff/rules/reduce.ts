@@ -1,4 +1,4 @@
-import { attr, attrInt, attrInts } from '../../onnx/attributes';
+import { attr, attrInt, attrInts, copyAttrs } from '../../onnx/attributes';
 import { GradRule, RuleContext } from '../types';
 import { castLike } from './indexMap';
 import { unsupported } from './unsupported';
@@ -85,5 +85,19 @@ export const reduceRules: Record<string, GradRule> = {
     return b.op('Mul', [red.dy, b.op('Div', [node.input[0], safe])]);
   }, false),
   ReduceSumSquare: rule((ctx, red) => ctx.b.op('Mul', [red.dy, ctx.b.op('Mul', [ctx.node.input[0], ctx.b.f32(2)])]), false),
+  ReduceLogSum: rule((ctx, red) => expandTo(ctx, ctx.b.op('Div', [red.dy, ctx.b.op('Exp', [red.y])])), false),
+  ReduceProd: rule((ctx, red) => {
+    const { b, node } = ctx;
+    // ∂y/∂x_j = product of the others, exact with zeros: none → y/x_j; one → the product of the
+    // non-zeros at that element, 0 elsewhere; more → 0 everywhere.
+    const x = node.input[0];
+    const zero = b.op('Equal', [x, b.f32(0)]);
+    const safeX = b.op('Where', [zero, b.f32(1), x]);
+    const prodNonZero = b.op('ReduceProd', [safeX, ...node.input.slice(1)], copyAttrs(node, [], { keepdims: attr.int(1) }));
+    const zeros = b.op('ReduceSum', [castLike(ctx, zero, x), red.axes!], { keepdims: attr.int(1) });
+    const atNonZero = b.op('Where', [b.op('Equal', [zeros, b.f32(0)]), b.op('Div', [prodNonZero, safeX]), b.f32(0)]);
+    const atZero = b.op('Where', [b.op('Equal', [zeros, b.f32(1)]), prodNonZero, b.f32(0)]);
+    return b.op('Mul', [red.dy, b.op('Where', [zero, atZero, atNonZero])]);
+  }),
   ReduceLogSumExp: rule((ctx, red) => ctx.b.op('Mul', [red.dy, ctx.b.op('Exp', [ctx.b.op('Sub', [ctx.node.input[0], red.y])])]), false),
 };
