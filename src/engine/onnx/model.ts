@@ -25,7 +25,7 @@ export class OnnxModel {
 
   static fromBytes(bytes: Uint8Array, file?: string): OnnxModel {
     const label = file ? path.basename(file) : 'model bytes';
-    if (bytes.length === 0) throw new AttrLensError(`${label} is empty: export the model again (torch.onnx.export) and point at the .onnx file`);
+    if (bytes.length === 0) throw new AttrLensError(`${label} is empty: export the model again (or download it again) and point at the .onnx file`);
     let proto: ModelProto;
     try {
       proto = decodeModel(bytes);
