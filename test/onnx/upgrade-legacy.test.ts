@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AttrLensError } from '../../src/engine/errors';
+import { runGradients } from '../../src/engine/gradients';
+import { LoadedModel } from '../../src/engine/loaded';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
@@ -57,10 +59,11 @@ test('opset 7: Upsample (scales attribute, nearest and linear) becomes Resize wi
     b.op('Upsample', [x], { scales: attr.floats([1, 1, 2, 2]), mode: attr.str('linear') }),
     b.op('Upsample', [x], { scales: attr.floats([1, 1, 1.5, 2.5]), mode: attr.str('nearest') }),
     b.op('Upsample', [x], { scales: attr.floats([1, 1, 1.5, 2.5]), mode: attr.str('linear') }),
+    b.op('Upsample', [x], { scales: attr.floats([1, 1, 2, 1.5]), mode: attr.str('cubic') }), // onnxruntime's extension
   ]);
   const up = await sameAfterUpgrade(m, { x: random([1, 2, 3, 4], 'ups7') });
   const r = up.graph.node.filter((n) => n.opType === 'Resize');
-  assert.equal(r.length, 4);
+  assert.equal(r.length, 5);
 });
 
 test('opset 9: Upsample with a scales input, inside an If branch too', async () => {
@@ -239,7 +242,7 @@ test('what cannot be upgraded is refused in one line naming the node and op', ()
     m.graph.node[m.graph.node.length - 1].name = name;
     return m;
   };
-  refuses(named(buildModel(9, [1, 1, 2, 2], (b, x) => [b.op('Upsample', [x, b.f32([1, 1, 2, 2], [4])], { mode: attr.str('cubic') })]), 'up1'), 'up1', 'Upsample', /mode 'cubic'/);
+  refuses(named(buildModel(9, [1, 1, 2, 2], (b, x) => [b.op('Upsample', [x, b.f32([1, 1, 2, 2], [4])], { mode: attr.str('area') })]), 'up1'), 'up1', 'Upsample', /mode 'area'/);
   refuses(named(buildModel(7, [2, 3], (b, x) => [b.op('Add', [x, b.f32([1, 2], [2])], { broadcast: attr.int(1), axis: attr.int(0) })]), 'add1'), 'add1', 'Add', /broadcasting along an axis/);
   refuses(named(buildModel(7, [1, 2], (b, x) => [b.op('BatchNormalization', [x, b.f32([1, 1], [2]), b.f32([0, 0], [2]), b.f32([0, 0], [2]), b.f32([1, 1], [2])], { is_test: attr.int(0) })]), 'bn1'), 'bn1', 'BatchNormalization', /training mode/);
   refuses(
@@ -252,13 +255,13 @@ test('what cannot be upgraded is refused in one line naming the node and op', ()
   refuses(named(buildModel(8, [2], (b, x) => [b.op('Scan', [x], { num_scan_inputs: attr.int(1) })]), 'scan1'), 'scan1', 'Scan', /Scan-8/);
   refuses(named(buildModel(9, [2, 3], (b, x) => [b.op('Slice', [x], { axes: attr.ints([0]) })]), 'sl'), 'sl', 'Slice', /without starts/);
   // The advice follows the exporter.
-  const torch = named(buildModel(9, [1, 1, 2, 2], (b, x) => [b.op('Upsample', [x, b.f32([1, 1, 2, 2], [4])], { mode: attr.str('cubic') })]), 'u');
+  const torch = named(buildModel(9, [1, 1, 2, 2], (b, x) => [b.op('Upsample', [x, b.f32([1, 1, 2, 2], [4])], { mode: attr.str('area') })]), 'u');
   torch.proto.producerName = 'pytorch';
-  refuses(torch, 'u', 'Upsample', /cubic/, /torch\.onnx\.export\(\.\.\., opset_version=17\)/);
+  refuses(torch, 'u', 'Upsample', /area/, /torch\.onnx\.export\(\.\.\., opset_version=17\)/);
   torch.proto.producerName = 'tf2onnx';
-  refuses(torch, 'u', 'Upsample', /cubic/, /python -m tf2onnx\.convert --opset 17/);
+  refuses(torch, 'u', 'Upsample', /area/, /python -m tf2onnx\.convert --opset 17/);
   torch.proto.producerName = 'paddle2onnx';
-  refuses(torch, 'u', 'Upsample', /cubic/, /paddle2onnx --opset_version 16/);
+  refuses(torch, 'u', 'Upsample', /area/, /paddle2onnx --opset_version 16/);
 });
 
 test('reexportAdvice: producer names, Ultralytics metadata and Paddle-style tensor names', () => {
@@ -284,3 +287,33 @@ test('reexportAdvice: producer names, Ultralytics metadata and Paddle-style tens
   assert.match(reexportAdvice(p), /paddle2onnx --opset_version 16 \(it looks like a Paddle2ONNX export\)/);
 });
 
+
+test('a model the upgrade refuses (Scan-8) still loads, probes and runs forward; gradients say why in one line', async () => {
+  // Scan-8: batch axis first, then the sequence; the body adds each element to a running sum.
+  const body = {
+    name: 'body',
+    node: [
+      { opType: 'Add', name: 'acc', input: ['s_in', 'e_in'], output: ['s_out'] },
+      { opType: 'Identity', name: 'emit', input: ['s_out'], output: ['e_out'] },
+    ],
+    input: [valueInfo('s_in', 1, [2]), valueInfo('e_in', 1, [2])],
+    output: [valueInfo('s_out', 1, [2]), valueInfo('e_out', 1, [2])],
+    initializer: [],
+    valueInfo: [],
+  };
+  const m = buildModel(8, [1, 3, 2], (b, x) => {
+    const [last, all] = b.add('Scan', ['', b.f32([0, 0], [1, 2]), x], { body: { type: AttrType.GRAPH, g: body }, num_scan_inputs: attr.int(1) }, 2);
+    return [b.op('Add', [b.op('ReduceSum', [all], { axes: attr.ints([1]), keepdims: attr.int(0) }), last])];
+  });
+  const lm = await LoadedModel.fromModel(m);
+  const x: Tensor = { dtype: 'float32', dims: [1, 3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) };
+  const out = lm.outputs[0].name;
+  // running sums (1,2), (4,6), (9,12): their sum plus the last
+  assert.deepEqual(Array.from((await lm.forward({ x }, [out]))[out].data as Float32Array), [14 + 9, 20 + 12]);
+  assert.ok((await lm.shapes({ x })).dims.has(out), 'the probe ran on the model as it is');
+  await assert.rejects(runGradients(lm, { x }, { output: out, wrt: ['x'] }, { dtype: 'float32', dims: [1, 2], data: Float32Array.from([1, 1]) }), (e: unknown) => {
+    assert.ok(e instanceof AttrLensError && !e.message.includes('\n'), String(e));
+    assert.match(e.message, /node '.*' \(Scan, opset 8\) cannot be raised to opset 16 for gradients: Scan-8 .*; convert it with onnx\.version_converter.*; gradient-free methods \(occlusion/);
+    return true;
+  });
+});

@@ -10,9 +10,10 @@ import { Adapter, UpgradeContext } from './types';
 function resize(ctx: UpgradeContext, scales: string, rounding: 'floor' | 'ceil' = 'floor', x = ctx.node.input[0], y = ctx.node.output[0]): NodeProto {
   const { node: n } = ctx;
   const mode = attrString(n, 'mode', 'nearest');
-  if (!['nearest', 'linear', 'bilinear'].includes(mode)) return ctx.fail(`${n.opType} mode '${mode}'`);
+  // cubic: not in Upsample's schema, but onnxruntime runs it (as Resize's cubic, a = -0.75)
+  if (!['nearest', 'linear', 'bilinear', 'cubic'].includes(mode)) return ctx.fail(`${n.opType} mode '${mode}'`);
   const attrs = {
-    mode: attr.str(mode === 'nearest' ? 'nearest' : 'linear'),
+    mode: attr.str(mode === 'bilinear' ? 'linear' : mode),
     coordinate_transformation_mode: attr.str('asymmetric'),
     ...(mode === 'nearest' ? { nearest_mode: attr.str(rounding) } : {}),
   };
