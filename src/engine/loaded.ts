@@ -9,6 +9,8 @@ import { OnnxModel, TensorShape } from './onnx/model';
 import { NodeProto } from './onnx/proto';
 import { upgradeOpset } from './onnx/upgrade';
 import { leaseScratch } from './onnx/wire';
+import { inputStride } from './onnx/stride';
+import { configuredSize, inferLayout } from './inputs/preprocess';
 import { valueInfo } from './onnx/builder';
 import { RuntimeOptions, Session } from './runtime/session';
 import { DType, ONNX_DTYPE, Tensor, concatRows, isFloatCode, repeatRows, sizeOf, sliceRows } from './tensor';
