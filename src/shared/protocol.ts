@@ -101,6 +101,47 @@ export interface TextAttributionPayload extends Omit<TextAttributionResult, 'par
   params: Record<string, ParamValue>;
 }
 
+/** The keys of `<model>.attrlens.json`, in the order Save writes them. */
+export const PREPROCESS_KEYS = ['input', 'layout', 'size', 'resize', 'cropPct', 'interpolation', 'channels', 'scale', 'mean', 'std'] as const;
+export type PreprocessKey = (typeof PREPROCESS_KEYS)[number];
+/** `height`: keep the aspect ratio at the model's height and pad the width (text lines). */
+export type PreprocessResize = 'stretch' | 'cover' | 'contain' | 'height';
+export type PreprocessInterpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
+
+/** A preprocessing config on the wire (the engine's PreprocessConfig), every key optional. */
+export interface PreprocessValues {
+  input?: string;
+  layout?: 'NCHW' | 'NHWC';
+  /** [height, width] */
+  size?: [number, number];
+  resize?: PreprocessResize;
+  /** for `cover`: the crop's share of the resized image (timm's crop_pct) */
+  cropPct?: number;
+  interpolation?: PreprocessInterpolation;
+  channels?: 'RGB' | 'BGR' | 'grayscale';
+  scale?: number;
+  mean?: number[];
+  std?: number[];
+}
+
+/** How the panel's image input is preprocessed, and where that came from. */
+export interface PreprocessInfo {
+  /** the config the image was fed with (every key the engine resolved) */
+  config: PreprocessValues;
+  /** "model.attrlens.json", "preprocessor_config.json (ViTImageProcessor)", "guessed" … */
+  source: string;
+  /** no source said how: the values are the engine's guess */
+  guessed: boolean;
+  /** what the source could not express (for a guess: how to set it, CLI-style) */
+  note?: string;
+  /** the keys `<model>.attrlens.json` sets now (what the editor starts from) */
+  saved: PreprocessValues;
+  /** the base name Save writes, beside the model */
+  file: string;
+  /** the model has several inputs, so the file names the image input */
+  multiInput: boolean;
+}
+
 /** Values a parameter may take on the wire (numbers, flags, text, shapes). */
 export type ParamValue = number | boolean | string | null | number[];
 export type ParamValues = Record<string, ParamValue>;
@@ -120,6 +161,8 @@ export interface InitMessage {
   predictions?: Prediction[];
   /** default view settings (from user settings) */
   view?: Partial<ViewSettings>;
+  /** the image input's preprocessing (image models) */
+  preprocess?: PreprocessInfo;
 }
 
 /** A partial update of what `init` set (e.g. trust granted, new image, method list changed). */
@@ -131,6 +174,7 @@ export interface StateMessage {
   current?: { method: string; params: ParamValues; target?: number };
   trust?: WorkspaceTrust;
   view?: Partial<ViewSettings>;
+  preprocess?: PreprocessInfo;
 }
 
 /** Top-5 predictions for the current input. */
@@ -221,6 +265,33 @@ export interface TextResultMessage {
   result: TextAttributionPayload;
 }
 
+/** Reply to `previewPreprocess`: the input as the edited config makes it, and the forward pass's top 5. */
+export interface PreprocessPreviewMessage {
+  type: 'preprocessPreview';
+  requestId: string;
+  /** the config the engine resolved from the edits */
+  config: PreprocessValues;
+  /** what the model sees, pads included */
+  image?: PanelImage;
+  predictions: Prediction[];
+}
+
+/** Reply to `previewPreprocess` or `savePreprocess`: the edits are refused (one line, and the key it is about). */
+export interface PreprocessInvalidMessage {
+  type: 'preprocessInvalid';
+  requestId: string;
+  key?: PreprocessKey;
+  message: string;
+}
+
+/** Reply to `savePreprocess`: written (the host then sends the new `preprocess` state), or why not. */
+export interface PreprocessSavedMessage {
+  type: 'preprocessSaved';
+  requestId: string;
+  ok: boolean;
+  message: string;
+}
+
 export type ToWebview =
   | InitMessage
   | StateMessage
@@ -234,7 +305,10 @@ export type ToWebview =
   | ExportDoneMessage
   | RequestExportMessage
   | TextContextMessage
-  | TextResultMessage;
+  | TextResultMessage
+  | PreprocessPreviewMessage
+  | PreprocessInvalidMessage
+  | PreprocessSavedMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -317,6 +391,23 @@ export interface ExportTextMessage {
   format: 'json' | 'csv';
 }
 
+/**
+ * Feed the image with these preprocessing edits (the keys the user set, over the model's own
+ * source) and answer with `preprocessPreview`; later runs use them too until the model changes.
+ */
+export interface PreviewPreprocessMessage {
+  type: 'previewPreprocess';
+  requestId: string;
+  config: PreprocessValues;
+}
+
+/** Write the keys the user set to `<model>.attrlens.json` beside the model (the host picks the path). */
+export interface SavePreprocessMessage {
+  type: 'savePreprocess';
+  requestId: string;
+  config: PreprocessValues;
+}
+
 export type FromWebview =
   | ReadyMessage
   | RunAttributionMessage
@@ -327,7 +418,9 @@ export type FromWebview =
   | ChangeMethodMessage
   | OpenSettingsMessage
   | RunTextMessage
-  | ExportTextMessage;
+  | ExportTextMessage
+  | PreviewPreprocessMessage
+  | SavePreprocessMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of webview messages (the host treats the webview as untrusted input)
@@ -387,6 +480,28 @@ function isPngDataUrl(v: unknown): v is string {
     /^[A-Za-z0-9+/]+={0,2}$/.test(v.slice(PNG_PREFIX.length));
 }
 
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isShortString = (v: unknown): v is string => typeof v === 'string' && v.length <= 256 && !v.includes('\0');
+
+/** Known keys with plainly typed values; whether they fit the model is the engine's check. */
+function isPreprocessValues(v: unknown): v is PreprocessValues {
+  if (!isRecord(v) || !keysAre(v, [], PREPROCESS_KEYS)) return false;
+  return Object.entries(v).every(([k, x]) => {
+    switch (k as PreprocessKey) {
+      case 'size':
+        return Array.isArray(x) && x.length === 2 && x.every(isNum);
+      case 'mean':
+      case 'std':
+        return Array.isArray(x) && x.length >= 1 && x.length <= 4 && x.every(isNum);
+      case 'scale':
+      case 'cropPct':
+        return isNum(x);
+      default:
+        return isShortString(x);
+    }
+  });
+}
+
 /** Strict check of a message from the webview: known type, known keys only, typed and bounded values. */
 export function isFromWebview(msg: unknown): msg is FromWebview {
   if (!isRecord(msg) || typeof msg.type !== 'string') return false;
@@ -425,6 +540,9 @@ export function isFromWebview(msg: unknown): msg is FromWebview {
         isMethodId(m.method) && (m.target === undefined || isTarget(m.target)) && isParamValues(m.params);
     case 'exportText':
       return keysAre(m, ['type', 'requestId', 'format']) && isRequestId(m.requestId) && (m.format === 'json' || m.format === 'csv');
+    case 'previewPreprocess':
+    case 'savePreprocess':
+      return keysAre(m, ['type', 'requestId', 'config']) && isRequestId(m.requestId) && isPreprocessValues(m.config);
     default:
       return false;
   }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { MethodInfo } from '../../engine';
 import {
   AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, ParamValues, Prediction,
-  PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview,
+  PreprocessInfo, PreprocessValues, PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview,
 } from '../../shared/protocol';
 import { readSettings } from '../config';
 import { CallCancelledError, EngineCall, EngineError } from '../engineClient';
@@ -15,10 +15,11 @@ import { withSuggestedDefaults } from '../paramDefaults';
 import { RunRecord, RunStore } from '../runs';
 import { isTrusted, trustState } from '../trust';
 import { toAttributionMap, toModelSummary, toPanelImage, toPayload } from '../wire';
-import type { ModelRef } from '../worker/workerProtocol';
+import type { ImagePixels, ModelRef } from '../worker/workerProtocol';
 import { panelHtml, panelOptions } from './panelHtml';
 import { GateContext, classCount, receiveFromWebview } from './webviewGate';
 import { TextSession } from './textSession';
+import { PreprocessSession, preprocessInfo } from './preprocessSession';
 
 export const PANEL_VIEW_TYPE = 'attributionLens.panel';
 const CONTEXT_KEY = 'attributionLens.panelContext';
@@ -31,6 +32,7 @@ interface PanelContext {
   summary: ModelSummary;
   image?: PanelImage;
   predictions: Prediction[];
+  preprocess?: PreprocessInfo;
 }
 
 interface Running {
@@ -66,6 +68,8 @@ export class AttributionPanel implements vscode.Disposable {
   /** text mode: a text model and a text instead of an image */
   readonly text: TextSession;
   private mode: 'image' | 'text' = 'image';
+  /** the preprocessing editor's previews and saves */
+  private readonly prep: PreprocessSession;
 
   constructor(
     private readonly ext: vscode.ExtensionContext,
@@ -74,6 +78,7 @@ export class AttributionPanel implements vscode.Disposable {
     private readonly log: (line: string) => void,
   ) {
     this.current = { method: readSettings().defaultMethod, params: {} };
+    this.prep = new PreprocessSession(models.engine);
     this.text = new TextSession(models, ext.workspaceState, { post: (m) => this.post(m), showError: (e, id) => this.showError(e, id), log });
     this.subs.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: 'state', trust: trustState() })),
@@ -167,13 +172,18 @@ export class AttributionPanel implements vscode.Disposable {
     }
     this.leaveText();
     if (this.ctx?.modelFile !== modelFile || this.ctx?.imageFile !== imageFile) this.cancel();
+    // a load starts from the model's own preprocessing (saved edits are in the file by now)
+    this.prep.reset();
     try {
       const ins = await this.models.inspect(modelFile);
       const summary = toModelSummary(ins, path.basename(modelFile));
-      const { predictions, image } = await this.models.engine.call('predict', { model: this.modelRef(modelFile), input: this.inputRef(imageFile) }).promise;
+      const { predictions, image, preprocess } = await this.models.engine.call('predict', { model: this.modelRef(modelFile), input: this.inputRef(imageFile) }).promise;
       const imageInput = ins.inputs[0]?.name;
       const same = this.ctx?.modelFile === modelFile && this.ctx?.imageFile === imageFile;
-      this.ctx = { modelFile, imageFile, summary, image: image ? toPanelImage(image, imageInput) : undefined, predictions };
+      this.ctx = {
+        modelFile, imageFile, summary, image: image ? toPanelImage(image, imageInput) : undefined, predictions,
+        preprocess: preprocessInfo(modelFile, preprocess, ins.inputs.length),
+      };
       // A new model or image starts from its top prediction; the same one keeps the chosen target.
       if (!same) {
         this.lastResult = undefined;
@@ -184,7 +194,7 @@ export class AttributionPanel implements vscode.Disposable {
       this.current.params = this.paramsFor(this.current.method);
       await this.ext.workspaceState.update(CONTEXT_KEY, { modelFile, imageFile });
       if (this.panel) this.panel.title = this.title();
-      this.post({ type: 'state', model: summary, image: this.ctx.image, current: this.current, trust: trustState() });
+      this.post({ type: 'state', model: summary, image: this.ctx.image, current: this.current, trust: trustState(), preprocess: this.ctx.preprocess });
       this.post({ type: 'predictions', predictions });
       return true;
     } catch (e) {
@@ -219,7 +229,7 @@ export class AttributionPanel implements vscode.Disposable {
   }
 
   private inputRef(file: string): { file: string; options: { preprocess: ReturnType<typeof readSettings>['preprocessing'] } } {
-    return { file, options: { preprocess: readSettings(vscode.Uri.file(file)).preprocessing } };
+    return { file, options: { preprocess: this.prep.overrides(readSettings(vscode.Uri.file(file)).preprocessing) } };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -269,7 +279,38 @@ export class AttributionPanel implements vscode.Disposable {
       case 'openSettings':
         await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:attribution-lens.attribution-lens');
         return;
+      case 'previewPreprocess':
+      case 'savePreprocess':
+        await this.editPreprocess(msg.type === 'savePreprocess', msg.requestId, msg.config);
+        return;
     }
+  }
+
+  /** The editor's preview (decode + forward with the edits) or Save (the same check, then the file, then a reload). */
+  private async editPreprocess(save: boolean, requestId: string, config: PreprocessValues): Promise<void> {
+    if (this.loading) await this.loading;
+    const ctx = this.ctx;
+    if (!ctx || this.mode === 'text' || !isTrusted()) {
+      const message = !isTrusted() ? (trustState() as { reason: string }).reason : vscode.l10n.t('No image yet: right-click an image in the Explorer and choose Attribute Prediction.');
+      this.post({ type: 'preprocessInvalid', requestId, message });
+      return;
+    }
+    const target = { model: this.modelRef(ctx.modelFile), imageFile: ctx.imageFile, settings: readSettings(vscode.Uri.file(ctx.imageFile)).preprocessing };
+    if (!save) {
+      const out = await this.prep.preview(requestId, target, config);
+      if (!out) return; // a newer edit superseded it
+      if (out.ok) ctx.predictions = out.predictions;
+      this.post(out.reply);
+      return;
+    }
+    const r = await this.prep.save(requestId, target, config, { multiInput: ctx.preprocess?.multiInput ?? false });
+    if (r.invalid) this.post(r.invalid);
+    if (r.file) {
+      this.log(`saved ${r.file}`);
+      // the file is the model's preprocessing now: predict with it and show where it came from
+      await this.load(ctx.modelFile, vscode.Uri.file(ctx.imageFile));
+    }
+    this.post(r.reply);
   }
 
   /** The webview picked a method or edited its parameters; values the host fills in (a CAM layer, occlusion's window) go back so the fields show them. */
@@ -302,6 +343,7 @@ export class AttributionPanel implements vscode.Disposable {
       trust: trustState(),
       predictions: ctx?.predictions,
       view: readSettings().view,
+      preprocess: ctx?.preprocess,
     };
     if (!this.panel) return;
     this.ready = true;
@@ -422,7 +464,8 @@ export class AttributionPanel implements vscode.Disposable {
         (p) => this.post({ type: 'runProgress', requestId, done: p.done, total: p.total, phase: p.phase, partial: p.partial ? toAttributionMap(p.partial, imageInput) : undefined }),
       );
       running.call = call;
-      const { result } = await call.promise;
+      const { result, image } = await call.promise;
+      this.adoptRunImage(image, imageInput);
       const payload = toPayload(result, imageInput);
       const msg: RunResultMessage = { type: 'runResult', requestId, result: payload };
       this.lastResult = msg;
@@ -470,7 +513,9 @@ export class AttributionPanel implements vscode.Disposable {
         );
         running.call = call;
         try {
-          results.push(toPayload((await call.promise).result, imageInput));
+          const r = await call.promise;
+          this.adoptRunImage(r.image, imageInput);
+          results.push(toPayload(r.result, imageInput));
         } catch (e) {
           if (e instanceof CallCancelledError || running.cancelled) break;
           errors.push({ method, message: errorMessage(e) });
@@ -492,6 +537,13 @@ export class AttributionPanel implements vscode.Disposable {
     } finally {
       if (this.running === running) this.running = undefined;
     }
+  }
+
+  /** With preprocessing edits the run's image is not the one the panel showed: the map is drawn over its own. */
+  private adoptRunImage(image: ImagePixels | undefined, input: string | undefined): void {
+    if (!image || !this.ctx || !this.prep.edited) return;
+    this.ctx.image = toPanelImage(image, input);
+    this.post({ type: 'state', image: this.ctx.image });
   }
 
   /** Shows a finished run again (from the Runs view) without re-running it. */

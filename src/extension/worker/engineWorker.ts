@@ -8,6 +8,7 @@ import {
   attribute, attributeText, fitLength, inspectModel, listMethods, loadInputs, openModel, predict, requireTextInputs, textFeeds, tokenizerFor,
 } from '../../engine';
 import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
+import type { PreprocessConfig } from '../../engine/inputs';
 import {
   CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
 } from './workerProtocol';
@@ -99,15 +100,15 @@ async function open(ref: ModelRef): Promise<LoadedModel> {
   return openModel(ref.file, { threads: ref.runtime.threads, executionProvider: ref.runtime.executionProvider });
 }
 
-async function inputs(model: LoadedModel, input: InputRef): Promise<{ feeds: Record<string, Tensor>; image?: ImagePixels }> {
+async function inputs(model: LoadedModel, input: InputRef): Promise<{ feeds: Record<string, Tensor>; image?: ImagePixels; preprocess?: PreprocessConfig }> {
   const loaded = await loadInputs(model, input.file, input.options);
-  return { feeds: loaded.feeds, image: loaded.image };
+  return { feeds: loaded.feeds, image: loaded.image, preprocess: loaded.preprocess };
 }
 
 async function runPredict(ref: ModelRef, input: InputRef): Promise<WorkerCalls['predict']['result']> {
   const model = await open(ref);
-  const { feeds, image } = await inputs(model, input);
-  return { predictions: await predict(model, feeds), image };
+  const { feeds, image, preprocess } = await inputs(model, input);
+  return { predictions: await predict(model, feeds), image, preprocess };
 }
 
 async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): Promise<WorkerCalls['attribute']['result']> {

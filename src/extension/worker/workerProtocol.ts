@@ -3,7 +3,7 @@
 import type {
   AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
 } from '../../engine';
-import type { LoadInputsOptions } from '../../engine/inputs';
+import type { LoadInputsOptions, PreprocessConfig } from '../../engine/inputs';
 
 /** Runtime settings that select (and key) an onnxruntime session. */
 export interface RuntimeSettings {
@@ -37,7 +37,8 @@ export interface InputRef {
 export interface WorkerCalls {
   inspect: { args: { file: string }; result: ModelInspection };
   methods: { args: Record<string, never>; result: MethodInfo[] };
-  predict: { args: { model: ModelRef; input: InputRef }; result: { predictions: Prediction[]; image?: ImagePixels } };
+  /** the forward pass only; `preprocess` is how the image input was fed (the panel's editor shows it) */
+  predict: { args: { model: ModelRef; input: InputRef }; result: { predictions: Prediction[]; image?: ImagePixels; preprocess?: PreprocessConfig } };
   attribute: {
     args: { model: ModelRef; input: InputRef; request: AttributeRequest; batchSize?: number };
     result: { result: AttributionResult; image?: ImagePixels };

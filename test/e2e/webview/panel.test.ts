@@ -1,22 +1,17 @@
 // The Attribution panel in real Chromium against a stub host page: messages in, pixels and posted
 // messages out. Run by `npm run test:e2e` (scripts/install-chromium.sh provides /usr/bin/chromium).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { bytesToBase64, float32ToBase64 } from '../../../src/shared/base64';
 import {
-  isFromWebview, type AttributionPayload, type InitMessage, type MethodInfo, type ToWebview, type ViewSettings,
+  isFromWebview, type AttributionPayload, type InitMessage, type MethodInfo, type ViewSettings,
 } from '../../../src/shared/protocol';
 import { DEFAULT_VIEW, reduceToMap, signThreshold, visualizeImageAttr, type RgbaImage } from '../../../src/shared/visualize';
+import { SHOTS, pick, pixels, posted, send, stubHost, waitFor } from './harness';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const SHOTS = join(ROOT, 'out', 'screenshots');
+const { open } = stubHost();
 const W = 32;
 const H = 32;
 
@@ -103,84 +98,7 @@ const init: InitMessage = {
   predictions,
 };
 
-// ---- harness ----------------------------------------------------------------------------------
-
-let server: Server;
-let browser: Browser;
-let base = '';
-
-before(async () => {
-  // the same bundle scripts/build.mjs makes, rebuilt so the test never sees a stale one
-  await esbuild.build({
-    bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: true,
-    entryPoints: { webview: join(ROOT, 'webview-ui/src/main.ts') }, outdir: join(ROOT, 'dist'), logLevel: 'warning',
-  });
-  const html = readFileSync(join(__dirname, 'fixtures', 'host.html'), 'utf8');
-  server = createServer((req, res) => {
-    if (req.url === '/' || req.url?.startsWith('/?')) {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(html.replaceAll('{{NONCE}}', randomBytes(16).toString('base64')));
-    } else if (req.url === '/theme.css') {
-      res.writeHead(200, { 'content-type': 'text/css' }).end(readFileSync(join(__dirname, 'fixtures', 'theme.css')));
-    } else if (req.url === '/webview.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(join(ROOT, 'dist', 'webview.js')));
-    } else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
-  mkdirSync(SHOTS, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.close(r));
-});
-
-interface Harness {
-  page: Page;
-  problems: string[];
-}
-
-async function open(): Promise<Harness> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  await page.goto(base);
-  await waitFor(page, () => posted(page).then((p) => p.some((m) => (m as { type: string }).type === 'ready')), 'ready message');
-  return { page, problems };
-}
-
-function send(page: Page, msg: ToWebview): Promise<void> {
-  return page.evaluate((m) => window.postMessage(m, '*'), msg);
-}
-
-function posted(page: Page): Promise<unknown[]> {
-  return page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
-}
-
-async function waitFor(page: Page, cond: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await page.waitForTimeout(25);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-/** Pixels of a canvas inside nested shadow roots: path of selectors, one per shadow level. */
-function pixels(page: Page, path: string[]): Promise<number[] | null> {
-  return page.evaluate((sels) => {
-    let node: Element | null = document.querySelector(sels[0]);
-    for (const s of sels.slice(1)) node = node?.shadowRoot?.querySelector(s) ?? null;
-    const c = node as HTMLCanvasElement | null;
-    if (!c || c.width === 0) return null;
-    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-  }, path);
-}
+// ---- helpers ----------------------------------------------------------------------------------
 
 const MAIN = ['al-app', '#heatmap', 'canvas'];
 
@@ -193,11 +111,6 @@ async function canvasEquals(page: Page, path: string[], want: number[], what: st
 }
 
 const at = (px: number[], x: number, y: number) => px.slice((y * W + x) * 4, (y * W + x) * 4 + 4);
-
-async function pick(page: Page, host: string, select: string, option: string): Promise<void> {
-  await page.locator(`${host} ${select}`).click();
-  await page.locator(`${host} ${select}`).getByRole('option', { name: option, exact: true }).click();
-}
 
 // ---- tests --------------------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { base64ToFloat32 } from '../../../src/shared/base64';
 import type {
-  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, ParamValues,
-  Prediction, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
+  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, PanelImage, ParamValues,
+  Prediction, PreprocessValues, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
 import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
 import { blankImage, loadPanelImage } from '../image';
@@ -18,6 +18,7 @@ import type { AlLegend } from './legend';
 import type { AlMethodPicker, MethodChangeDetail, ParamsChangeDetail } from './method-picker';
 import type { AlNotice } from './notice';
 import type { AlPredictions, RetargetDetail } from './predictions';
+import type { AlPreprocessEditor, PreprocessChangeDetail, PreprocessError, PreprocessSaveDetail } from './preprocess-editor';
 import type { AlRunBar, TargetChangeDetail } from './run-bar';
 import type { AlViewControls, ViewChangeDetail } from './view-controls';
 import './compare';
@@ -27,6 +28,7 @@ import './legend';
 import './method-picker';
 import './notice';
 import './predictions';
+import './preprocess-editor';
 import './run-bar';
 import './view-controls';
 import { freshTextUi, type AlTextView, type TextExportDetail, type TextRunDetail, type TextUiState } from './text-view';
@@ -46,6 +48,19 @@ export interface PanelState {
   result?: AttributionPayload;
   compare?: CompareResultMessage;
   error?: string;
+  /** the preprocessing editor: `base` is the host's info the values started from */
+  prep?: {
+    base: string;
+    /** the keys the user set (the saved file's, then edits) */
+    values: PreprocessValues;
+    /** the config of the last preview the host answered: what runs use now */
+    effective?: PreprocessValues;
+    preview?: { image?: PanelImage; predictions: Prediction[] };
+    error?: PreprocessError;
+    status?: string;
+  };
+  /** the preprocessing and the image the shown map was made with: another config makes it stale */
+  mapMade?: { config: string; image?: PanelImage };
   /** text mode: a text model's context, its last result and the user's choices */
   text?: { context: TextContext; result?: TextAttributionPayload; predictions?: Prediction[]; ui: TextUiState };
 }
@@ -60,8 +75,9 @@ const CSS = `
 header { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; margin-bottom: 4px; }
 header h2 { font-size: 14px; margin: 0; font-weight: 600; }
 header .spacer { flex: 1; }
-.main { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px 24px; align-items: start; }
+.main { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(300px, 100%), 1fr)); gap: 16px 24px; align-items: start; }
 section { min-width: 0; }
+.stale { font-size: 12px; margin-top: 4px; color: var(--vscode-editorWarning-foreground, var(--vscode-foreground)); }
 .summary { font-size: 12px; margin-top: 6px; }
 al-legend { margin-top: 6px; max-width: 448px; }
 `;
@@ -102,6 +118,16 @@ export class AlApp extends AlElement {
   /** the parameters object the picker was last given or reported */
   private pickerSource: ParamValues | undefined;
   private readonly textView = h('al-text-view', { 'attr:id': 'text-view' }) as AlTextView;
+  private readonly prepEditor = h('al-preprocess-editor', { 'attr:id': 'preprocess' }) as AlPreprocessEditor;
+  private readonly prepGuessed = h('al-notice', { 'attr:id': 'preprocess-guessed', kind: 'warning', dismissible: false }) as AlNotice;
+  private readonly staleEl = h('div', { class: 'stale', 'attr:id': 'stale', 'attr:role': 'status' });
+  private prepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** the newest preview and save requests; older answers are dropped */
+  private prepRequest: string | undefined;
+  private saveRequest: string | undefined;
+  private previewImage: RgbaImage | undefined;
+  /** the picture the map was made on, drawn while the map is stale */
+  private mapImage: RgbaImage | undefined;
   /** what only image mode shows */
   private imageParts: Element[] = [];
 
@@ -112,16 +138,21 @@ export class AlApp extends AlElement {
         h('vscode-button', { 'attr:id': 'settings', secondary: true, 'on:click': () => this.post({ type: 'openSettings' }) }, 'Settings')),
       this.restricted,
       this.errorEl,
+      this.prepGuessed,
       h('div', { class: 'main' },
-        h('section', {}, this.heatmap, this.legend, this.summary, h('h3', {}, 'View'), this.viewControls),
+        h('section', {}, this.heatmap, this.legend, this.summary, this.staleEl, h('h3', {}, 'View'), this.viewControls),
         h('section', {},
           h('h3', {}, 'Predictions'), this.predictions,
+          h('h3', {}, 'Preprocessing'), this.prepEditor,
           h('h3', {}, 'Method'), this.picker,
           h('h3', {}, 'Run'), this.runBar,
           h('h3', {}, 'Export'), this.exportBar)),
       h('h3', {}, 'Compare methods'), this.compare,
     );
-    this.imageParts = [...this.root.children].filter((el) => el.matches('.main, h3') || el === this.compare);
+    this.imageParts = [...this.root.children].filter((el) => el.matches('.main, h3') || el === this.compare || el === this.prepGuessed);
+    this.root.addEventListener('al-preprocess-change', (e) => this.editPreprocess((e as CustomEvent<PreprocessChangeDetail>).detail.values));
+    this.root.addEventListener('al-preprocess-save', (e) => this.savePreprocess((e as CustomEvent<PreprocessSaveDetail>).detail.values));
+    this.root.addEventListener('al-preprocess-reset', () => this.editPreprocess({ ...(this.state.init?.preprocess?.saved ?? {}) }, true));
     this.root.addEventListener('al-text-run', (e) => this.runText((e as CustomEvent<TextRunDetail>).detail));
     this.root.addEventListener('al-text-cancel', () => this.cancel());
     this.root.addEventListener('al-text-export', (e) => this.exportText((e as CustomEvent<TextExportDetail>).detail.format));
@@ -215,10 +246,30 @@ export class AlApp extends AlElement {
         this.state.result = m.result;
         this.state.target = m.result.target;
         this.resultMap = decodeMap(m.result.map);
+        this.mapMade();
         break;
       case 'compareResult':
         if (this.running?.requestId === m.requestId) this.running = undefined;
         this.state.compare = m;
+        this.mapMade();
+        break;
+      case 'preprocessPreview': {
+        if (m.requestId !== this.prepRequest || !this.state.prep) return;
+        this.prepRequest = undefined;
+        this.state.prep = { ...this.state.prep, effective: m.config, preview: { image: m.image, predictions: m.predictions }, error: undefined, status: undefined };
+        this.state.predictions = m.predictions;
+        void this.loadPreviewImage();
+        break;
+      }
+      case 'preprocessInvalid':
+        if ((m.requestId !== this.prepRequest && m.requestId !== this.saveRequest) || !this.state.prep) return;
+        if (m.requestId === this.prepRequest) this.prepRequest = undefined;
+        this.state.prep.error = { key: m.key, message: m.message };
+        break;
+      case 'preprocessSaved':
+        if (m.requestId !== this.saveRequest || !this.state.prep) return;
+        this.saveRequest = undefined;
+        this.state.prep.status = m.message;
         break;
       case 'runCancelled':
         if (this.running?.requestId === m.requestId) this.running = undefined;
@@ -259,6 +310,41 @@ export class AlApp extends AlElement {
     if (this.state.compareSelected.length === 0) this.state.compareSelected = methods.slice(0, 3).map((x) => x.id);
     this.state.compareSelected = this.state.compareSelected.filter((id) => methods.some((x) => x.id === id));
     if (!prev || prev.image !== m.image) void this.loadImage();
+    const base = JSON.stringify(m.preprocess ?? null);
+    // new preprocessing from the host (another model, a saved file): the editor starts from it
+    if (m.preprocess && this.state.prep?.base !== base) {
+      const same = prev?.preprocess?.file === m.preprocess.file;
+      this.state.prep = { base, values: { ...m.preprocess.saved }, preview: same ? this.state.prep?.preview : undefined, status: same ? this.state.prep?.status : undefined };
+      this.prepRequest = undefined;
+    }
+  }
+
+  /** The shown map was made now, with the current preprocessing, on the current image. */
+  private mapMade(): void {
+    this.state.mapMade = { config: JSON.stringify(this.effectivePreprocess() ?? null), image: this.state.init?.image };
+    this.mapImage = undefined;
+  }
+
+  private effectivePreprocess(): PreprocessValues | undefined {
+    return this.state.prep?.effective ?? this.state.init?.preprocess?.config;
+  }
+
+  private get mapStale(): boolean {
+    const made = this.state.mapMade;
+    return !!made && !!(this.state.result || this.state.compare) && made.config !== JSON.stringify(this.effectivePreprocess() ?? null);
+  }
+
+  private async loadPreviewImage(): Promise<void> {
+    const img = this.state.prep?.preview?.image;
+    this.previewImage = img ? await loadPanelImage(img).catch(() => undefined) : undefined;
+    this.requestUpdate();
+  }
+
+  private async loadMapImage(): Promise<void> {
+    const img = this.state.mapMade?.image;
+    if (!img || this.mapImage) return;
+    this.mapImage = await loadPanelImage(img).catch(() => undefined);
+    this.requestUpdate();
   }
 
   /** The host changed the method (a run started from a command): the picker shows it, with the host's values. */
@@ -290,6 +376,7 @@ export class AlApp extends AlElement {
       this.state.init = undefined;
       this.applyInit(init);
     }
+    if (saved.prep?.preview) void this.loadPreviewImage();
   }
 
   // ---- panel → host ---------------------------------------------------------------------------
@@ -406,6 +493,32 @@ export class AlApp extends AlElement {
     this.post({ type: 'exportText', requestId, format });
   }
 
+  /** Edits go to the host as one preview request once the user pauses; `now` skips the wait (Reset). */
+  private editPreprocess(values: PreprocessValues, now = false): void {
+    if (!this.state.prep || this.trust.restricted) return;
+    this.state.prep = { ...this.state.prep, values, error: undefined, status: undefined };
+    if (now) this.prepEditor.values = values;
+    clearTimeout(this.prepTimer);
+    const requestId = this.nextId('prep');
+    this.prepRequest = requestId;
+    this.prepTimer = setTimeout(() => this.post({ type: 'previewPreprocess', requestId, config: values }), now ? 0 : 250);
+    this.save();
+    this.requestUpdate();
+  }
+
+  private savePreprocess(values: PreprocessValues): void {
+    if (!this.state.prep || this.trust.restricted) return;
+    // Save checks the values itself (the host answers for them): a preview still waiting is moot
+    clearTimeout(this.prepTimer);
+    this.prepRequest = undefined;
+    const requestId = this.nextId('save');
+    this.saveRequest = requestId;
+    this.state.prep = { ...this.state.prep, values, error: undefined, status: 'Saving…' };
+    this.post({ type: 'savePreprocess', requestId, config: values });
+    this.save();
+    this.requestUpdate();
+  }
+
   private showError(message: string): void {
     this.state.error = message || undefined;
     this.errorEl.message = message;
@@ -463,7 +576,26 @@ export class AlApp extends AlElement {
     this.runBar.disabled = trust.restricted || !init;
     this.exportBar.disabled = !s.result;
 
-    const img = this.image ?? (this.resultMap ? blankFor(this.resultMap) : undefined);
+    const prep = s.prep;
+    const info = init?.preprocess;
+    if (this.prepEditor.info !== info) {
+      this.prepEditor.info = info;
+      if (prep) this.prepEditor.values = prep.values;
+    }
+    this.prepEditor.error = prep?.error;
+    this.prepEditor.status = prep?.status ?? '';
+    this.prepEditor.busy = this.prepRequest !== undefined;
+    this.prepEditor.preview = prep?.preview ? { image: this.previewImage, predictions: prep.preview.predictions } : undefined;
+    this.prepEditor.disabled = trust.restricted;
+    this.prepGuessed.message = info?.guessed
+      ? 'The preprocessing is guessed, so the predictions may be wrong: set it under Preprocessing and Save.' : '';
+    const stale = this.mapStale;
+    if (stale) void this.loadMapImage();
+    this.staleEl.textContent = stale ? 'The preprocessing changed since this map was made: run again to update it.' : '';
+    this.staleEl.hidden = !stale;
+
+    const current = (stale ? this.mapImage : undefined) ?? this.image;
+    const img = current ?? (this.resultMap ? blankFor(this.resultMap) : undefined);
     this.heatmap.image = img;
     this.heatmap.view = s.view;
     if (!running || this.running?.kind !== 'single' || !this.heatmap.partial) {
