@@ -37,7 +37,7 @@ describe('inputs promoted from uint8', () => {
     close(Array.from((await lm.forward(got.feeds)).logits.data as Float32Array), Array.from(want.data as Float32Array), 1e-6);
   });
 
-  it('take a PNG as raw pixel values by default (scale 1, mean 0, std 1)', { todo: 'preprocess.ts withDefaults: a promoted input (IOInfo.promotedFrom) defaults to scale 1, mean 0, std 1' }, async () => {
+  it('take a PNG as raw pixel values by default (scale 1, mean 0, std 1)', async () => {
     const { lm } = await opened({ elemType: 2, cast: true }, 'u8-defaults');
     const got = await loadInputs(lm, png);
     assert.deepEqual(Array.from(got.feeds.x.data as Float32Array), Array.from(raw));

@@ -222,13 +222,15 @@ function withDefaults(info: IOInfo, given: Partial<PreprocessConfig>, label: str
   const size: [number, number] = given.size ?? autoSize(fixed(h), fixed(w), stride, image);
   const channels = given.channels ?? (c === 1 ? 'grayscale' : 'RGB');
   const nc = channels === 'grayscale' ? 1 : 3;
-  const imagenet = nc === 3 && size.every((s) => s >= 160 && s <= 320);
+  // an integer pixel input (promoted to float at its Cast) normalises inside the graph: raw 0..255
+  const raw = info.promotedFrom !== undefined;
+  const imagenet = !raw && nc === 3 && size.every((s) => s >= 160 && s <= 320);
   const cfg: PreprocessConfig = {
     layout,
     size,
     resize: given.resize ?? 'stretch',
     channels,
-    scale: given.scale ?? 1 / 255,
+    scale: given.scale ?? (raw ? 1 : 1 / 255),
     mean: given.mean ?? (imagenet ? [...IMAGENET_MEAN] : new Array<number>(nc).fill(0)),
     std: given.std ?? (imagenet ? [...IMAGENET_STD] : new Array<number>(nc).fill(1)),
     input: info.name,
