@@ -350,6 +350,38 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await frame.getByText('model.onnx').first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'vscode-restored.png') });
   });
+
+  await t.test('the preprocessing editor: an edited mean previews new predictions, Save writes model.attrlens.json', async () => {
+    const editor = frame.locator('al-preprocess-editor#preprocess');
+    await editor.locator('#source', { hasText: /^Source: model\.attrlens\.json$/ }).waitFor({ timeout: 30_000 });
+    const top = async (): Promise<string> => ((await frame.locator('al-predictions button').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    assert.match(await top(), /^red #0\s*99\.9%/);
+    // This colour model ignores a uniform shift; a red-only mean takes most of the red away.
+    const mean = editor.locator('[data-key="mean"] input');
+    await mean.fill('0.3, 0, 0');
+    await mean.press('Enter');
+    await editor.locator('#preview-predictions li').first().waitFor({ timeout: 30_000 });
+    const deadline = Date.now() + 30_000;
+    while (!/^red #0\s*26\.8%/.test(await top()) && Date.now() < deadline) await page.waitForTimeout(200);
+    assert.match(await top(), /^red #0\s*26\.8%/, 'the predictions follow the edited mean');
+    assert.match((await editor.locator('#preview-predictions li').first().textContent()) ?? '', /red\s+26\.8%/);
+    assert.match((await editor.locator('figcaption').textContent()) ?? '', /What the model sees: 64×64/);
+    await frame.locator('#stale', { hasText: /preprocessing changed since this map was made/ }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'vscode-preprocess.png') });
+
+    await editor.locator('#preprocess-save').click();
+    await editor.locator('#preprocess-status', { hasText: /^Saved model\.attrlens\.json$/ }).waitFor({ timeout: 30_000 });
+    // the saved keys: the file's own, with the edited mean, in the file's key order
+    const saved = JSON.parse(readFileSync(join(workspace, 'model.attrlens.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(saved, { input: 'input', layout: 'NCHW', size: [64, 64], resize: 'stretch', channels: 'RGB', scale: 0.00392156862745098, mean: [0.3, 0, 0], std: [1, 1, 1] });
+    assert.match(readFileSync(join(workspace, 'model.attrlens.json'), 'utf8'), /^{\n {2}"input": "input",\n/);
+    // reloaded from the file: no unsaved changes, the same predictions, and a new run clears the stale note
+    await editor.locator('#source', { hasText: /^Source: model\.attrlens\.json$/ }).waitFor({ timeout: 30_000 });
+    assert.match(await top(), /^red #0\s*26\.8%/);
+    await frame.locator('al-predictions button', { hasText: 'red' }).click();
+    await frame.locator('#summary', { hasText: /for red · [\d.]+ s/ }).waitFor({ timeout: 90_000 });
+    await frame.locator('#stale').waitFor({ state: 'hidden', timeout: 10_000 });
+  });
 });
 
 test('the installed extension holds the bundles and linux-x64 native modules only', () => {
