@@ -115,7 +115,9 @@ function splitNamed(s: string, lm: LoadedModel): [string, string] {
 }
 
 export function formatPredictions(preds: AttributionResult['predictions']): string {
-  return preds.map((p, i) => `  ${i + 1}. ${String(p.index).padStart(4)}  ${(p.label ?? '').padEnd(24)} ${(p.probability * 100).toFixed(1).padStart(5)}%  (logit ${p.logit.toFixed(3)})`).join('\n');
+  // a model that outputs probabilities has no logit to show; a sigmoid's are not a distribution
+  const note = (p: AttributionResult['predictions'][number]): string => (p.independent ? '  (sigmoid: independent)' : p.logit === p.probability ? '' : `  (logit ${p.logit.toFixed(3)})`);
+  return preds.map((p, i) => `  ${i + 1}. ${String(p.index).padStart(4)}  ${(p.label ?? '').padEnd(24)} ${(p.probability * 100).toFixed(1).padStart(5)}%${note(p)}`).join('\n');
 }
 
 /** Two lines: the preprocessing's values, then its source (and how to set it when guessed). */

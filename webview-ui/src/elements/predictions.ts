@@ -45,7 +45,7 @@ export class AlPredictions extends AlElement {
         h('button', {
           'attr:data-index': p.index,
           'attr:aria-pressed': String(p.index === this._target),
-          title: `output ${p.index} · logit ${p.logit.toFixed(3)} · click to explain this output`,
+          title: `output ${p.index} · ${p.independent ? 'sigmoid probability, independent of the others' : p.logit === p.probability ? 'the model outputs probabilities' : `logit ${p.logit.toFixed(3)}`} · click to explain this output`,
           'on:click': () => this.emit<RetargetDetail>('al-retarget', { target: p.index }),
         },
         h('span', { class: 'label' }, p.label ? `${p.label}` : `class ${p.index}`, h('span', { class: 'muted' }, ` #${p.index}`)),
