@@ -551,6 +551,7 @@ export class AttributionPanel implements vscode.Disposable {
     this.show();
     this.leaveText();
     if (this.ctx?.modelFile !== run.modelFile || this.ctx?.imageFile !== run.imageFile) this.cancel();
+    this.prep.reset(); // unsaved edits belonged to the context shown before
     this.ctx = { modelFile: run.modelFile, imageFile: run.imageFile, summary: run.summary, image: run.image, predictions: run.predictions };
     this.loading = undefined;
     void this.ext.workspaceState.update(CONTEXT_KEY, { modelFile: run.modelFile, imageFile: run.imageFile });
