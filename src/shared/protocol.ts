@@ -134,7 +134,7 @@ export interface PreprocessInfo {
   guessed: boolean;
   /** what the source could not express (for a guess: how to set it, CLI-style) */
   note?: string;
-  /** the keys `<model>.attrlens.json` sets now (what the editor starts from) */
+  /** what the editor starts from and Save keeps: the keys `<model>.attrlens.json` sets, or every key a discovered source set (the file replaces it) */
   saved: PreprocessValues;
   /** the base name Save writes, beside the model */
   file: string;

@@ -112,6 +112,16 @@ test('Save writes exactly the keys given, beside the model, and the engine then 
   assert.equal(info?.file, 'model.attrlens.json');
   assert.equal(info?.guessed, false);
 
+  // from a discovered source, the editor starts from all its keys: the file replaces that source
+  rmSync(configFile());
+  const hf = { layout: 'NCHW', size: [224, 224], resize: 'cover', cropPct: 0.875, channels: 'RGB', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], input: 'pixel_values' };
+  const discovered = preprocessInfo(model, { ...hf, source: 'preprocessor_config.json (ViTImageProcessor)' } as never, 1);
+  assert.equal(discovered?.source, 'preprocessor_config.json (ViTImageProcessor)');
+  assert.equal(discovered?.guessed, false);
+  assert.deepEqual(discovered?.saved, { layout: 'NCHW', size: [224, 224], resize: 'cover', cropPct: 0.875, channels: 'RGB', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+  const guessed = preprocessInfo(model, { ...hf, source: 'guessed' } as never, 1);
+  assert.deepEqual([guessed?.guessed, guessed?.saved], [true, {}], 'a guess sets no keys: Save writes only what the user set');
+
   // a multi-input model's file names the image input
   assert.equal(preprocessJson({ input: 'pixels', mean: [0.5] }), '{\n  "input": "pixels",\n  "mean": [0.5]\n}\n');
   const multi = await session.save('save-2', target(), { std: [0.5, 0.5, 0.5] }, { multiInput: true });

@@ -133,8 +133,15 @@ export function preprocessInfo(modelFile: string, resolved: PreprocessConfig | u
   // the engine names its source; without one, the file beside the model or a guess
   const named = (resolved as { source?: unknown }).source;
   const source = typeof named === 'string' && named !== '' ? named : Object.keys(saved).length > 0 ? file : 'guessed';
+  const guessed = /^guess/i.test(source);
+  // <model>.attrlens.json replaces a discovered source (preprocessor_config.json, timm, metadata)
+  // rather than adding to it, so the editor starts from every key that source set
+  if (Object.keys(saved).length === 0 && !guessed) {
+    const { input: _input, ...all } = toValues(resolved);
+    saved = all;
+  }
   const note = (resolved as { note?: unknown }).note;
-  const info: PreprocessInfo = { config: toValues(resolved), source, guessed: /^guess/i.test(source), saved, file, multiInput: inputCount > 1 };
+  const info: PreprocessInfo = { config: toValues(resolved), source, guessed, saved, file, multiInput: inputCount > 1 };
   if (typeof note === 'string' && note !== '') info.note = note;
   return info;
 }
