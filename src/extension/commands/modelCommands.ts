@@ -44,7 +44,9 @@ export function inspectionMarkdown(file: string, ins: ModelInspection): string {
     '',
     `**Labels:** ${ins.labels ? `${ins.labels.length}${ins.labelSource ? ` (from ${ins.labelSource})` : ''}: ${ins.labels.slice(0, 10).join(', ')}${ins.labels.length > 10 ? ', …' : ''}` : 'none (add labels.txt beside the model)'}`,
     '',
-    `**Gradients:** ${ins.gradients.supported ? 'supported' : `not available (no rule for ${ins.gradients.unsupportedOps.join(', ')}); perturbation methods still work`}`,
+    `**Gradients:** ${ins.gradients.supported ? 'supported' : `not available (${ins.gradients.unsupportedOps.length ? `no rule for ${ins.gradients.unsupportedOps.join(', ')}` : ins.gradients.message ?? 'unknown reason'}); perturbation methods still work`}`,
+    '',
+    `**Preprocessing:** ${preprocessingLine(ins)}`,
     '',
     `**Operators:** ${ops}`,
     '',
@@ -55,6 +57,15 @@ export function inspectionMarkdown(file: string, ins: ModelInspection): string {
     ...ins.layers.slice(0, MAX_LAYER_ROWS).map((l) => `| \`${l.name}\` | ${l.module || '—'} | ${l.op} | [${l.dims.join(', ')}] |`),
     '',
   ].join('\n');
+}
+
+/** The first image input's preprocessing and where it came from (guessed: how to set it). */
+function preprocessingLine(ins: ModelInspection): string {
+  if (ins.preprocessingError) return `cannot be used: ${ins.preprocessingError}`;
+  const p = ins.preprocessing?.config;
+  if (!p) return 'no image input';
+  const values = `${p.layout} ${p.channels} ${p.size[0]}×${p.size[1]} ${p.resize}, ×${Number(p.scale.toFixed(8))}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`;
+  return `${values}: ${p.source === 'guessed' ? '**guessed**' : `from ${p.source}`}${p.note ? ` (${p.note})` : ''}`;
 }
 
 export async function setActiveModel(deps: Deps, node?: ModelsNode): Promise<void> {
