@@ -72,6 +72,41 @@ describe('the stride a symbolic input must be a multiple of', () => {
     for (const s of [5, 9, 13]) assert.ok(await runsAt(chain, s, s), `${s} runs`);
   });
 
+  it('strided slices (YOLOv5\'s Focus) count: multiples of 4 run, multiples of 2 alone do not', async () => {
+    const m = OnnxModel.empty(13);
+    const b = new GraphBuilder(m, 't');
+    b.addInput('x', 1, ['N', 3, 'H', 'W']);
+    const big = 1 << 30;
+    const focus = b.op('Concat', [[0, 0], [1, 0], [0, 1], [1, 1]].map(([i, j]) => b.slice('x', [i, j], [big, big], [2, 3], [2, 2])), { axis: attr.int(1) });
+    const down = b.op('Conv', [focus, b.f32(Array.from({ length: 12 * 12 * 9 }, (_, i) => Math.sin(i) * 0.1), [12, 12, 3, 3])], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) });
+    const y = b.op('Add', [b.op('Resize', [down, '', b.f32([1, 1, 2, 2])], { mode: attr.str('nearest') }), focus]);
+    const out = b.op('ReduceMean', [y], { axes: attr.ints([2, 3]), keepdims: attr.int(0) });
+    b.addOutput(out);
+    m.graph.output[0].name = out;
+    assert.deepEqual(inputStride(m, 'x'), [4, 4]);
+    for (const s of [8, 12, 16]) assert.ok(await runsAt(m, s, s), `${s} runs`);
+    for (const s of [10, 14]) assert.equal(await runsAt(m, s, s), false, `${s} is refused`);
+  });
+
+  it('a map resized to another\'s own shape (DeepLab\'s image pooling) adds no constraint: odd sizes run and are accepted', async () => {
+    const m = OnnxModel.empty(13);
+    const b = new GraphBuilder(m, 't');
+    b.addInput('x', 1, ['N', 3, 'H', 'W']);
+    const a = conv(b, conv(b, conv(b, 'x', 3, [2, 2]), 4, [2, 2]), 4, [2, 2]);
+    const pooled = b.op('GlobalAveragePool', [a]);
+    const sizes = b.op('Shape', [a]);
+    const back = b.op('Resize', [pooled, '', '', sizes], { mode: attr.str('nearest') });
+    const out = b.op('ReduceMean', [b.op('Concat', [a, back], { axis: attr.int(1) })], { axes: attr.ints([2, 3]), keepdims: attr.int(0) });
+    b.addOutput(out);
+    m.graph.output[0].name = out;
+    assert.deepEqual(inputStride(m, 'x'), [1, 1]);
+    for (const s of [225, 97, 50]) assert.ok(await runsAt(m, s, s), `${s} runs`);
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'model.attrlens.json'), JSON.stringify({ size: [225, 225] }));
+    const lm = await saveModel(m, dir);
+    assert.deepEqual(resolvePreprocess(lm, 'x').size, [225, 225]);
+  });
+
   it('PaddleOCR: the detector 32, the classifier and recogniser none', () => {
     const stride = (f: string): number[] => {
       const m = OnnxModel.load(path.join(ASSETS, f));

@@ -83,8 +83,27 @@ function computeStride(model: OnnxModel, input: string): Stride {
       }
       case 'Resize':
       case 'Upsample': {
-        f = resized(model, n, f, factor, producer) ?? f;
+        const like = sizedLike(n, producer);
+        if (like && factor.has(like)) {
+          // sized as `like` by construction: merging with it constrains nothing more than `like` does
+          f = factor.get(like)!;
+          for (let a = 0; a < 2; a++) d[a] = deep.get(like)![a];
+          upsampled = up.has(like);
+          setOutputs(n, f, d, upsampled);
+          continue;
+        }
+        f = resized(model, n, f) ?? f;
         upsampled = true;
+        break;
+      }
+      case 'Slice': {
+        // a strided slice (YOLOv5's Focus: x[..., ::2, ::2]) subsamples; slices at other offsets
+        // agree in size only when the side divides by the step
+        const st = sliceSteps(model, n);
+        if (st[0] !== 1 || st[1] !== 1) {
+          f = [f[0] * st[0], f[1] * st[1]];
+          upsampled = true;
+        }
         break;
       }
     }
@@ -92,6 +111,11 @@ function computeStride(model: OnnxModel, input: string): Stride {
       const r = Math.round(f[a]);
       if (r > 1 && Math.abs(f[a] - r) < 1e-6) d[a] = Math.min(MAX_STRIDE, lcm(d[a], r));
     }
+    setOutputs(n, f, d, upsampled);
+  }
+  return required;
+
+  function setOutputs(n: Node, f: Stride, d: Stride, upsampled: boolean): void {
     for (const o of n.output) {
       if (!o) continue;
       factor.set(o, f);
@@ -99,13 +123,27 @@ function computeStride(model: OnnxModel, input: string): Stride {
       if (upsampled) up.add(o);
     }
   }
-  return required;
+}
+
+/** |steps| of a Slice on the last two (spatial) axes of a rank-4 tensor; 1 where unknown. */
+function sliceSteps(model: OnnxModel, n: Node): Stride {
+  const out: Stride = [1, 1];
+  const steps = n.input[4] ? model.constantValue(n.input[4]) : undefined;
+  if (!steps) return out;
+  const st = numbersOf(steps);
+  const axesT = n.input[3] ? model.constantValue(n.input[3]) : undefined;
+  const axes = axesT ? numbersOf(axesT) : st.map((_, i) => i);
+  axes.forEach((ax, i) => {
+    const a = ax < 0 ? ax + 4 : ax;
+    if ((a === 2 || a === 3) && Number.isInteger(st[i]) && st[i] !== 0) out[a - 2] = Math.abs(st[i]);
+  });
+  return out;
 }
 
 type Node = OnnxModel['graph']['node'][number];
 
-/** The factor after a Resize/Upsample: scales from a constant, or the factor of the tensor whose shape gives the sizes. */
-function resized(model: OnnxModel, n: Node, f: Stride, factor: Map<string, Stride>, producer: Map<string, Node>): Stride | undefined {
+/** The factor after a Resize/Upsample with constant scales. */
+function resized(model: OnnxModel, n: Node, f: Stride): Stride | undefined {
   const opset = model.opset('');
   const scalesAt = n.opType === 'Upsample' || opset < 11 ? 1 : 2;
   let scales = n.opType === 'Upsample' ? attrFloats(n, 'scales') : undefined;
@@ -118,7 +156,12 @@ function resized(model: OnnxModel, n: Node, f: Stride, factor: Map<string, Strid
     const [sy, sx] = scales.slice(-2);
     if (sy > 0 && sx > 0) return [f[0] / sy, f[1] / sx];
   }
-  // sizes taken from another tensor's Shape (F.interpolate(size=y.shape[-2:])): that tensor's factor
+  return undefined;
+}
+
+/** The tensor whose Shape gives a Resize's sizes (F.interpolate(size=y.shape[-2:])), if any. */
+function sizedLike(n: Node, producer: Map<string, Node>): string | undefined {
+  if (n.opType !== 'Resize') return undefined;
   const sizes = n.input[3];
   if (!sizes) return undefined;
   const seen = new Set<string>();
@@ -129,7 +172,7 @@ function resized(model: OnnxModel, n: Node, f: Stride, factor: Map<string, Strid
     seen.add(t);
     const p = producer.get(t);
     if (!p) continue;
-    if (p.opType === 'Shape') return factor.get(p.input[0]);
+    if (p.opType === 'Shape') return p.input[0];
     stack.push(...p.input.filter(Boolean));
   }
   return undefined;
