@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
+import { fromPreprocessorConfig } from '../../src/engine/inputs/discover';
 import { resolvePreprocess } from '../../src/engine/inputs/preprocess';
 import { LoadedModel } from '../../src/engine/loaded';
 import { OnnxModel } from '../../src/engine/onnx/model';
@@ -115,6 +116,16 @@ describe('preprocessor_config.json (transformers)', () => {
     const beit = await folder([1, 3, 224, 224], { 'preprocessor_config.json': { image_processor_type: 'BeitImageProcessor', do_resize: true } });
     const b = resolvePreprocess(beit, 'x');
     assert.deepEqual([b.resize, b.cropPct, b.interpolation, b.mean], ['stretch', 0.875, 'bicubic', [0.5, 0.5, 0.5]]);
+  });
+
+  it('keys a file leaves out take transformers\' constructor defaults: DeiT mean/std 0.5 and bicubic, ConvNeXt bilinear', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), JSON.stringify({ image_processor_type: 'DeiTImageProcessor', size: { height: 256, width: 256 } }));
+    const deit = fromPreprocessorConfig(dir)!.config;
+    assert.deepEqual([deit.mean, deit.std, deit.interpolation], [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], 'bicubic']);
+    fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), JSON.stringify({ image_processor_type: 'ConvNextImageProcessor', size: { shortest_edge: 224 } }));
+    const convnext = fromPreprocessorConfig(dir)!.config;
+    assert.deepEqual([convnext.mean, convnext.interpolation], [[0.5, 0.5, 0.5], 'bilinear']);
   });
 
   it('an audio feature extractor does not apply; do_normalize false means plain [0, 1]', async () => {

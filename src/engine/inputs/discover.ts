@@ -19,7 +19,6 @@ export interface Discovered {
   note?: string;
 }
 
-const IMAGENET_DEFAULT = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const IMAGENET_STANDARD = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const OPENAI_CLIP = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };
 
@@ -39,10 +38,10 @@ interface ProcessorDefaults {
 // used for keys a file leaves out. Swin uses ViT's processor, ResNet ConvNeXt's.
 const PROCESSORS: Record<string, ProcessorDefaults> = {
   ViT: { size: { height: 224, width: 224 }, resample: 2, norm: IMAGENET_STANDARD, shortestEdge: false },
-  DeiT: { size: { height: 256, width: 256 }, resample: 3, crop: { height: 224, width: 224 }, norm: IMAGENET_DEFAULT, shortestEdge: false },
+  DeiT: { size: { height: 256, width: 256 }, resample: 3, crop: { height: 224, width: 224 }, norm: IMAGENET_STANDARD, shortestEdge: false },
   Beit: { size: { height: 256, width: 256 }, resample: 3, crop: { height: 224, width: 224 }, norm: IMAGENET_STANDARD, shortestEdge: false },
   CLIP: { size: { shortest_edge: 224 }, resample: 3, crop: { height: 224, width: 224 }, norm: OPENAI_CLIP, shortestEdge: true },
-  ConvNext: { size: { shortest_edge: 384 }, resample: 3, norm: IMAGENET_STANDARD, shortestEdge: true },
+  ConvNext: { size: { shortest_edge: 384 }, resample: 2, norm: IMAGENET_STANDARD, shortestEdge: true },
 };
 const GENERIC: ProcessorDefaults = { resample: 2, shortestEdge: false };
 
