@@ -38,7 +38,11 @@ export function modelOrigin(model: OnnxModel): ModelOrigin {
 function besideHfConfig(model: OnnxModel): boolean {
   if (!model.file) return false;
   try {
-    const cfg = JSON.parse(fs.readFileSync(path.join(path.dirname(model.file), 'config.json'), 'utf8')) as Record<string, unknown>;
+    // a regular file of sane size only: a FIFO or a huge file must not hang an error message
+    const file = path.join(path.dirname(model.file), 'config.json');
+    const st = fs.statSync(file);
+    if (!st.isFile() || st.size > 4 << 20) return false;
+    const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     return Array.isArray(cfg.architectures) || typeof cfg.model_type === 'string';
   } catch {
     return false;
