@@ -1,4 +1,5 @@
 // Method parameters ⇄ form text, driven only by ParamSpec so new engine methods need no UI work.
+import { layerChoices, layerDetail, layerDisplayNames, type LayerLike } from '../../src/shared/layerNames';
 import type { MethodInfo, ParamSpec, ParamValue, ParamValues } from '../../src/shared/protocol';
 
 /** A default as it goes on the wire, or undefined when it cannot be sent (or there is none). */
@@ -93,4 +94,58 @@ export function parseParam(spec: ParamSpec, input: string | boolean): Parsed {
 /** Parameters that are required but missing. */
 export function missingRequired(info: MethodInfo, params: ParamValues): string[] {
   return info.params.filter((p) => p.required && (params[p.name] === undefined || params[p.name] === '')).map((p) => p.name);
+}
+
+export interface ChoiceOption {
+  value: string;
+  label: string;
+  /** secondary text: the dropdown shows it for the highlighted option */
+  description?: string;
+  disabled?: boolean;
+}
+
+/**
+ * A layer parameter's choices for this method: the layers that apply (CAM: spatial ones only),
+ * named as everywhere else, with the tensor name as secondary text. The empty value leaves the
+ * layer to the method ("(method default: features.relu2)") or, when it is required, asks for one.
+ * A current value outside the list stays offered, marked, so the field shows what will run.
+ */
+export function layerOptions(info: MethodInfo, spec: ParamSpec, layers: readonly LayerLike[], current: string): ChoiceOption[] {
+  const names = layerDisplayNames(layers);
+  const { layers: fit, defaultLayer } = layerChoices(info.family, layers);
+  const first: ChoiceOption = spec.required
+    ? { value: '', label: '(choose a layer)' }
+    : { value: '', label: defaultLayer ? `(method default: ${names.get(defaultLayer) ?? defaultLayer})` : '(method default)', description: defaultLayer };
+  const out: ChoiceOption[] = [first, ...fit.map((l) => ({
+    value: l.name,
+    label: `${names.get(l.name) ?? l.name} · ${layerDetail(l)}`,
+    description: l.name,
+  }))];
+  if (current && !fit.some((l) => l.name === current)) {
+    const l = layers.find((x) => x.name === current);
+    out.push({ value: current, label: `${l ? names.get(current) : current} (not a ${info.family === 'cam' ? 'spatial ' : ''}layer for ${info.captumName})`, description: current });
+  }
+  return out;
+}
+
+/** Family order and titles of the method picker's groups. */
+export const METHOD_FAMILIES: ReadonlyArray<{ family: string; title: string }> = [
+  { family: 'gradient', title: 'Gradient' },
+  { family: 'cam', title: 'CAM' },
+  { family: 'layer', title: 'Layer' },
+  { family: 'neuron', title: 'Neuron' },
+  { family: 'perturbation', title: 'Perturbation' },
+];
+
+/** Methods grouped by family (in METHOD_FAMILIES' order, unknown families last, each kept in the engine's order). */
+export function groupMethods(methods: readonly MethodInfo[]): Array<{ family: string; title: string; methods: MethodInfo[] }> {
+  const known = METHOD_FAMILIES.map((f) => f.family);
+  const families = [...known, ...new Set(methods.map((m) => m.family).filter((f) => !known.includes(f)))];
+  return families
+    .map((family) => ({
+      family,
+      title: METHOD_FAMILIES.find((f) => f.family === family)?.title ?? family,
+      methods: methods.filter((m) => m.family === family),
+    }))
+    .filter((g) => g.methods.length > 0);
 }

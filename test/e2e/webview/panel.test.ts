@@ -201,7 +201,7 @@ test('clicking a prediction posts retarget; Run posts runAttribution with the me
   assert.equal(await page.locator('al-run-bar #run').getAttribute('disabled'), null);
 
   // the method picker: Occlusion has a required shape; Run explains what is missing instead of posting
-  await pick(page, 'al-method-picker', '#method', 'Occlusion (perturbation)');
+  await pick(page, 'al-method-picker', '#method', 'Occlusion');
   await waitFor(page, async () => (await posted(page)).some((m) => (m as { type: string }).type === 'changeMethod'), 'changeMethod');
   const before = (await posted(page)).length;
   await page.locator('al-run-bar #run').click();

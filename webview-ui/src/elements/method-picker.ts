@@ -1,10 +1,11 @@
-// <al-method-picker>: method select plus that method's parameters, rendered from ParamSpec alone.
+// <al-method-picker>: method select (grouped by family, type to filter) plus that method's
+// parameters, rendered from ParamSpec alone.
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { MethodInfo, ModelSummary, ParamSpec, ParamValues } from '../../../src/shared/protocol';
-import { formatParam, parseParam } from '../params';
+import { type ChoiceOption, formatParam, groupMethods, layerOptions, parseParam } from '../params';
 import { AlElement, h, nodes } from './base';
 
 export interface MethodChangeDetail {
@@ -62,6 +63,9 @@ export class AlMethodPicker extends AlElement {
   private readonly select = h('vscode-single-select', {
     'attr:id': 'method',
     'attr:aria-label': 'Attribution method',
+    // type-to-find: the face is a text field that filters the list
+    combobox: true,
+    filter: 'contains',
     'on:change': (e: Event) => {
       const id = (e.target as HTMLElement & { value: string }).value;
       if (id && id !== this._method) this.emit<MethodChangeDetail>('al-method-change', { method: id });
@@ -75,10 +79,15 @@ export class AlMethodPicker extends AlElement {
     if (!this.select.isConnected) this.root.replaceChildren(this.select, this.body);
     if (this.shownMethods !== this._methods) {
       this.shownMethods = this._methods;
-      this.select.replaceChildren(...this._methods.map((m) => h('vscode-option', {
-        value: m.id,
-        description: m.description,
-      }, `${m.captumName} (${m.family})`)));
+      // a disabled heading per family; the filter hides headings that do not match either
+      this.select.replaceChildren(...groupMethods(this._methods).flatMap((g) => [
+        h('vscode-option', { class: 'group', disabled: true, value: `family:${g.family}`, 'attr:data-family': g.family }, `${g.title} methods`),
+        ...g.methods.map((m) => h('vscode-option', {
+          value: m.id,
+          description: m.description,
+          'attr:data-family': m.family,
+        }, m.captumName)),
+      ]));
     }
     if (this.select.value !== this._method) this.select.value = this._method;
     const f = this.shownFields;
@@ -117,15 +126,19 @@ export class AlMethodPicker extends AlElement {
       wrap.append(cb);
       return wrap;
     }
-    const options = p.kind === 'enum' ? (p.values ?? []).map((v) => ({ value: v, label: v }))
-      : p.kind === 'layer' && this._layers && this._layers.length > 0
-        ? [{ value: '', label: '(method default)' }, ...this._layers.map((l) => ({ value: l.name, label: `${l.module || l.name} · ${l.op} [${l.dims.join('×')}]` }))]
+    const current = typeof value === 'string' ? value : '';
+    const info = this.info;
+    const isLayer = p.kind === 'layer' && info && this._layers && this._layers.length > 0;
+    const options: ChoiceOption[] | undefined = p.kind === 'enum' ? (p.values ?? []).map((v) => ({ value: v, label: v }))
+      : isLayer ? layerOptions(info, p, this._layers!, current)
         : undefined;
     if (options) {
-      const current = typeof value === 'string' ? value : '';
       wrap.append(name, h('vscode-single-select', {
+        // a model has hundreds of layers: type to find one
+        combobox: isLayer,
+        filter: 'contains',
         'on:change': (e: Event) => changed((e.target as HTMLElement & { value: string }).value),
-      }, ...options.map((o) => h('vscode-option', { value: o.value, selected: o.value === current }, o.label))));
+      }, ...options.map((o) => h('vscode-option', { value: o.value, description: o.description ?? '', selected: o.value === current }, o.label))));
       return wrap;
     }
     const numeric = p.kind === 'int' || p.kind === 'number';
