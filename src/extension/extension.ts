@@ -9,6 +9,7 @@ import {
 import { compareMethods, exportAttribution, openPanel, openRun } from './commands/panelCommands';
 import type { Deps } from './deps';
 import { EngineClient } from './engineClient';
+import { watchOutputFolders } from './modelPicker';
 import { ModelService } from './models';
 import { AttributionPanel, PANEL_VIEW_TYPE, errorMessage } from './panel/attributionPanel';
 import { RunRecord, RunStore } from './runs';
@@ -34,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   const deps: Deps = { context, models, panel, runs, log };
   const modelsView = new ModelsView(models);
   const runsView = new RunsView(runs);
-  context.subscriptions.push(output, engine, models, runs, panel, modelsView, runsView);
+  context.subscriptions.push(output, engine, models, runs, panel, modelsView, runsView, watchOutputFolders());
 
   context.subscriptions.push(
     vscode.window.createTreeView(ModelsView.id, { treeDataProvider: modelsView, showCollapseAll: true }),

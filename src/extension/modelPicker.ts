@@ -1,6 +1,8 @@
 // Which model to run: the only one, the one last used for the folder, or the user's pick.
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { isUnder, resolveOutputFolder } from './exportFormats';
 import { ModelService, describeIO, displayName } from './models';
 
 interface ModelPick extends vscode.QuickPickItem {
@@ -69,10 +71,47 @@ export function isImage(uri: vscode.Uri): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase());
 }
 
+/** Where exports go for `resource` (its workspace folder's `attributionLens.outputFolder`). */
+export function outputFolder(resource?: vscode.Uri, fallbackDir = os.tmpdir()): string {
+  const folder = resource ? vscode.workspace.getWorkspaceFolder(resource) : vscode.workspace.workspaceFolders?.[0];
+  const setting = vscode.workspace.getConfiguration('attributionLens', folder?.uri ?? resource).get<string>('outputFolder');
+  return resolveOutputFolder(setting, folder?.uri.fsPath, fallbackDir, os.homedir());
+}
+
+/** Every workspace folder's output folder. */
+export function outputFolders(): string[] {
+  return [...new Set((vscode.workspace.workspaceFolders ?? []).map((f) => outputFolder(f.uri)))];
+}
+
+/** An exported file (under an output folder): never an input. */
+export function isExport(uri: vscode.Uri, folders = outputFolders()): boolean {
+  return folders.some((f) => isUnder(uri.fsPath, f));
+}
+
+/** An image that may be attributed: an image file that is not one of our exports. */
+export function isInputImage(uri: vscode.Uri): boolean {
+  return isImage(uri) && !isExport(uri);
+}
+
+/**
+ * Keeps the `attributionLens.exportFolders` context key (the output folders) current, so the
+ * Explorer and editor menus leave exported images out (`resourceDirname not in …`).
+ */
+export function watchOutputFolders(): vscode.Disposable {
+  const publish = () => void vscode.commands.executeCommand('setContext', 'attributionLens.exportFolders', outputFolders());
+  publish();
+  return vscode.Disposable.from(
+    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('attributionLens.outputFolder')) publish(); }),
+    vscode.workspace.onDidChangeWorkspaceFolders(publish),
+  );
+}
+
 /** The image to attribute: the active image editor's file, else a pick among workspace images. */
 export async function chooseImage(): Promise<vscode.Uri | undefined> {
   const active = activeImage();
-  const found = await vscode.workspace.findFiles(`**/*.{${IMAGE_EXTENSIONS.join(',')}}`, '**/{node_modules,.git,.e2e,out,dist}/**', 2000);
+  const exports = outputFolders();
+  const found = (await vscode.workspace.findFiles(`**/*.{${IMAGE_EXTENSIONS.join(',')}}`, '**/{node_modules,.git,.e2e,out,dist,.attribution-lens}/**', 2000))
+    .filter((uri) => !isExport(uri, exports));
   type ImagePick = vscode.QuickPickItem & { uri?: vscode.Uri };
   const browse: ImagePick = { label: `$(folder-opened) ${vscode.l10n.t('Browse…')}` };
   const items: ImagePick[] = [
@@ -96,5 +135,5 @@ export async function chooseImage(): Promise<vscode.Uri | undefined> {
 export function activeImage(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
-  return uri && isImage(uri) ? uri : undefined;
+  return uri && isInputImage(uri) ? uri : undefined;
 }
