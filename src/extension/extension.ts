@@ -9,6 +9,7 @@ import {
 import { compareMethods, exportAttribution, openPanel, openRun } from './commands/panelCommands';
 import type { Deps } from './deps';
 import { EngineClient } from './engineClient';
+import { OnnxEditorProvider } from './editors/onnxEditorProvider';
 import { watchOutputFolders } from './modelPicker';
 import { ModelService } from './models';
 import { AttributionPanel, PANEL_VIEW_TYPE, errorMessage } from './panel/attributionPanel';
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   context.subscriptions.push(
     vscode.window.createTreeView(ModelsView.id, { treeDataProvider: modelsView, showCollapseAll: true }),
     vscode.window.createTreeView(RunsView.id, { treeDataProvider: runsView }),
+    OnnxEditorProvider.register(deps),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (webviewPanel) => panel.restore(webviewPanel),
     }),

@@ -2,74 +2,28 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { MethodInfo, ModelInspection } from '../../engine';
+import type { MethodInfo } from '../../engine';
+import { isSpatialLayer } from '../../shared/layerNames';
 import type { ParamValues } from '../../shared/protocol';
 import type { Deps } from '../deps';
 import { activeImage, chooseImage, chooseModel } from '../modelPicker';
-import { describeIO } from '../models';
 import { moduleSegments } from '../moduleTree';
 import { findModuleDefinition } from '../sourceLocator';
+import { ONNX_EDITOR_VIEW_TYPE } from '../editors/onnxEditorProvider';
 import { requireTrust } from '../trust';
 import type { LayerNode, ModelsNode, ModuleTreeNode } from '../views/modelsView';
 import { attributeImage } from './attributeImage';
 
+/** Opens the model's read-only inspection: the .onnx editor, never an unsaved buffer. */
 export async function inspectModel(deps: Deps, node?: ModelsNode | vscode.Uri): Promise<void> {
   const file = node instanceof vscode.Uri ? node.fsPath : node && 'file' in node ? node.file : await chooseModel(deps.models, undefined, true);
   if (!file || !(await requireTrust())) return;
-  const ins = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Inspecting {0}…', path.basename(file)) },
-    () => deps.models.inspect(file),
-  );
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: inspectionMarkdown(file, ins) });
-  await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), ONNX_EDITOR_VIEW_TYPE, { viewColumn: vscode.ViewColumn.Beside, preview: true });
 }
 
-const MAX_LAYER_ROWS = 500;
-
-export function inspectionMarkdown(file: string, ins: ModelInspection): string {
-  const io = (list: ModelInspection['inputs']) => list.map((x) => `| \`${x.name}\` | ${describeIO(x)} |`).join('\n');
-  const ops = Object.entries(ins.opCounts).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ×${n}`).join(', ');
-  return [
-    `# ${path.basename(file)}`,
-    '',
-    `IR ${ins.irVersion} · opset ${ins.opset} · ${ins.producer || 'unknown producer'} · ${ins.batchable ? 'batches' : 'batch 1 only'}`,
-    '',
-    '| input | shape |',
-    '| --- | --- |',
-    io(ins.inputs),
-    '',
-    '| output | shape |',
-    '| --- | --- |',
-    io(ins.outputs),
-    '',
-    `**Labels:** ${ins.labels ? `${ins.labels.length}${ins.labelSource ? ` (from ${ins.labelSource})` : ''}: ${ins.labels.slice(0, 10).join(', ')}${ins.labels.length > 10 ? ', …' : ''}` : 'none (add labels.txt beside the model)'}`,
-    '',
-    `**Gradients:** ${ins.gradients.supported ? 'supported' : `not available (${ins.gradients.unsupportedOps.length ? `no rule for ${ins.gradients.unsupportedOps.join(', ')}` : ins.gradients.message ?? 'unknown reason'}); perturbation methods still work`}`,
-    '',
-    `**Preprocessing:** ${preprocessingLine(ins)}`,
-    '',
-    `**Operators:** ${ops}`,
-    '',
-    `**Layers:** ${ins.layers.length}${ins.layers.length > MAX_LAYER_ROWS ? ` (the first ${MAX_LAYER_ROWS} below)` : ''}`,
-    '',
-    '| layer | module | op | shape |',
-    '| --- | --- | --- | --- |',
-    ...ins.layers.slice(0, MAX_LAYER_ROWS).map((l) => `| \`${l.name}\` | ${l.module || '—'} | ${l.op} | [${l.dims.join(', ')}] |`),
-    '',
-  ].join('\n');
-}
-
-/** The first image input's preprocessing and where it came from (guessed: how to set it). */
-function preprocessingLine(ins: ModelInspection): string {
-  if (ins.preprocessingError) return `cannot be used: ${ins.preprocessingError}`;
-  const p = ins.preprocessing?.config;
-  if (!p) return 'no image input';
-  const values = `${p.layout} ${p.channels} ${p.size[0]}×${p.size[1]} ${p.resize}, ×${Number(p.scale.toFixed(8))}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`;
-  return `${values}: ${p.source === 'guessed' ? '**guessed**' : `from ${p.source}`}${p.note ? ` (${p.note})` : ''}`;
-}
-
-export async function setActiveModel(deps: Deps, node?: ModelsNode): Promise<void> {
-  const file = node && 'file' in node ? node.file : await chooseModel(deps.models, undefined, true);
+/** From the Models view, the Explorer (a `.onnx` file) or the palette. */
+export async function setActiveModel(deps: Deps, node?: ModelsNode | vscode.Uri): Promise<void> {
+  const file = node instanceof vscode.Uri ? node.fsPath : node && 'file' in node ? node.file : await chooseModel(deps.models, undefined, true);
   if (file) await deps.models.setActive(file);
 }
 
@@ -79,8 +33,12 @@ export async function revealModelFile(node?: ModelsNode): Promise<void> {
 
 export async function useLayerForCam(deps: Deps, node?: LayerNode): Promise<void> {
   if (node?.kind !== 'layer') return;
+  if (!isSpatialLayer(node.layer)) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('CAM methods need a spatial layer (1, C, H, W with H and W > 1, or ViT tokens); {0} is [{1}].', node.display, node.layer.dims.join(', ')));
+    return;
+  }
   await deps.panel.setCamLayer(node.file, node.layer.name);
-  void vscode.window.showInformationMessage(vscode.l10n.t('CAM methods on {0} now use layer {1}.', path.basename(node.file), node.layer.name));
+  void vscode.window.showInformationMessage(vscode.l10n.t('CAM methods on {0} now use layer {1}.', path.basename(node.file), node.display));
 }
 
 /** Opens the Python line that defines the module (`self.layer4 = ...`) beside the panel. */
@@ -134,7 +92,8 @@ async function imageFor(deps: Deps, modelFile: string): Promise<vscode.Uri | und
 /** Layer methods (LayerGradCam, LayerConductance, ...) for this layer. */
 export async function attributeToLayer(deps: Deps, node?: LayerNode): Promise<void> {
   if (node?.kind !== 'layer') return;
-  const method = await pickMethod(deps, ['layer', 'cam'], vscode.l10n.t('Attribute the prediction to {0}', node.layer.name));
+  // CAM methods only for a layer they can draw
+  const method = await pickMethod(deps, isSpatialLayer(node.layer) ? ['layer', 'cam'] : ['layer'], vscode.l10n.t('Attribute the prediction to {0}', node.display));
   if (!method) return;
   const image = await imageFor(deps, node.file);
   if (!image) return;
@@ -148,7 +107,7 @@ export async function attributeNeuron(deps: Deps, node?: LayerNode): Promise<voi
   if (node?.kind !== 'layer') return;
   const sel = await pickNeuron(node.layer.dims);
   if (!sel) return;
-  const method = await pickMethod(deps, ['neuron'], vscode.l10n.t('Attribute {0} of {1} to the input', sel.label, node.layer.name));
+  const method = await pickMethod(deps, ['neuron'], vscode.l10n.t('Attribute {0} of {1} to the input', sel.label, node.display));
   if (!method) return;
   const image = await imageFor(deps, node.file);
   if (!image) return;

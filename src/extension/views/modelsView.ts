@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { IOInfo, ModelInspection } from '../../engine';
 import { LayerEntry, ModuleNode, buildModuleTree, countLayers } from '../moduleTree';
 import { ModelService, describeIO, displayName } from '../models';
+import { isSpatialLayer, layerDisplayNames } from '../../shared/layerNames';
 import { isTrusted } from '../trust';
 
 export type ModelsNode =
@@ -12,7 +13,8 @@ export type ModelsNode =
   | { kind: 'io'; file: string; role: 'input' | 'output'; io: IOInfo }
   | { kind: 'label'; file: string; index: number; label: string }
   | { kind: 'module'; file: string; node: ModuleNode }
-  | { kind: 'layer'; file: string; layer: LayerEntry }
+  /** `display`: the layer's one name (src/shared/layerNames.ts), as the panel and the .onnx editor show it */
+  | { kind: 'layer'; file: string; layer: LayerEntry; display: string }
   | { kind: 'message'; text: string; icon: string; tooltip?: string };
 
 export type LayerNode = Extract<ModelsNode, { kind: 'layer' }>;
@@ -22,7 +24,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   static readonly id = 'attributionLens.models';
   private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly trees = new Map<string, { ins: ModelInspection; root: ModuleNode }>();
+  private readonly trees = new Map<string, Tree>();
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly models: ModelService) {
@@ -45,17 +47,17 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       case 'section':
         return this.sectionChildren(element);
       case 'module':
-        return moduleChildren(element.file, element.node);
+        return moduleChildren(element.file, element.node, (await this.load(element.file)).names);
       default:
         return [];
     }
   }
 
-  private async load(file: string): Promise<{ ins: ModelInspection; root: ModuleNode }> {
+  private async load(file: string): Promise<Tree> {
     const ins = await this.models.inspect(file);
     let t = this.trees.get(file);
     if (!t || t.ins !== ins) {
-      t = { ins, root: buildModuleTree(ins.layers) };
+      t = { ins, root: buildModuleTree(ins.layers), names: layerDisplayNames(ins.layers) };
       this.trees.set(file, t);
     }
     return t;
@@ -86,7 +88,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   }
 
   private async sectionChildren(n: Extract<ModelsNode, { kind: 'section' }>): Promise<ModelsNode[]> {
-    const { ins, root } = await this.load(n.file);
+    const { ins, root, names } = await this.load(n.file);
     switch (n.section) {
       case 'inputs':
         return ins.inputs.map((io) => ({ kind: 'io', file: n.file, role: 'input', io }));
@@ -95,7 +97,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       case 'labels':
         return (ins.labels ?? []).map((label, index) => ({ kind: 'label', file: n.file, index, label }));
       case 'layers':
-        return moduleChildren(n.file, root);
+        return moduleChildren(n.file, root, names);
     }
   }
 
@@ -158,11 +160,13 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
         return item;
       }
       case 'layer': {
-        const item = new vscode.TreeItem(n.layer.op, C.None);
-        item.description = `[${n.layer.dims.join(', ')}]`;
-        item.tooltip = new vscode.MarkdownString(`\`${n.layer.name}\`\n\n${n.layer.op} → [${n.layer.dims.join(', ')}]${n.layer.module ? `\n\n${vscode.l10n.t('module')}: \`${n.layer.module}\`` : ''}`);
+        // the same name as the panel's pickers and summaries; the tensor name in the tooltip
+        const item = new vscode.TreeItem(n.display, C.None);
+        item.description = `${n.layer.op} [${n.layer.dims.join(', ')}]`;
+        item.tooltip = new vscode.MarkdownString(`**${n.display}**\n\n${n.layer.op} → [${n.layer.dims.join(', ')}]\n\n${vscode.l10n.t('tensor')}: \`${n.layer.name}\``);
         item.iconPath = new vscode.ThemeIcon('symbol-field');
-        item.contextValue = n.layer.dims.length >= 2 ? 'layer' : 'layer.scalar';
+        // 'layer': a CAM can use it (Use This Layer for CAM Methods); 'layer.flat'/'layer.scalar': not
+        item.contextValue = isSpatialLayer(n.layer) ? 'layer' : n.layer.dims.length >= 2 ? 'layer.flat' : 'layer.scalar';
         item.id = `layer:${n.file}:${n.layer.name}`;
         return item;
       }
@@ -181,9 +185,16 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   }
 }
 
-function moduleChildren(file: string, node: ModuleNode): ModelsNode[] {
+interface Tree {
+  ins: ModelInspection;
+  root: ModuleNode;
+  /** tensor name → display name */
+  names: Map<string, string>;
+}
+
+function moduleChildren(file: string, node: ModuleNode, names: Map<string, string>): ModelsNode[] {
   return [
     ...node.children.map((c): ModelsNode => ({ kind: 'module', file, node: c })),
-    ...node.layers.map((layer): ModelsNode => ({ kind: 'layer', file, layer })),
+    ...node.layers.map((layer): ModelsNode => ({ kind: 'layer', file, layer, display: names.get(layer.name) ?? layer.name })),
   ];
 }
