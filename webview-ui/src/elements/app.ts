@@ -6,6 +6,7 @@ import type {
   AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, PanelImage, ParamValues,
   Prediction, PreprocessValues, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
+import { layerDisplayName } from '../../../src/shared/layerNames';
 import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
 import { blankImage, loadPanelImage } from '../image';
 import { defaultParams, missingRequired } from '../params';
@@ -608,7 +609,7 @@ export class AlApp extends AlElement {
     const r = s.result;
     this.summary.textContent = r
       ? `${init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method} for ${r.targetLabel ?? `output ${r.target}`} · ${r.seconds.toFixed(2)} s` +
-        (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer ? ` · layer ${r.layer}` : '')
+        (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer ? ` · layer ${layerDisplayName(r.layer, init?.model.layers)}` : '')
       : '';
 
     this.compare.methods = init?.methods ?? [];
