@@ -10,6 +10,15 @@ export const VISUALIZE_METHODS: readonly VisualizeMethod[] = ['heat_map', 'blend
 export const VISUALIZE_SIGNS: readonly VisualizeSign[] = ['absolute_value', 'positive', 'negative', 'all'];
 export const COLORMAPS: readonly ColormapName[] = ['auto', 'viridis', 'inferno', 'jet', 'gray'];
 
+/** The views a setting changes: the others draw the same whatever it is. */
+export const VIEWS_USING = {
+  colormap: ['heat_map', 'blended_heat_map'],
+  alphaOverlay: ['blended_heat_map'],
+  blendOver: ['blended_heat_map'],
+  sign: ['heat_map', 'blended_heat_map', 'masked_image', 'alpha_scaling'],
+  outlierPerc: ['heat_map', 'blended_heat_map', 'masked_image', 'alpha_scaling'],
+} as const satisfies Record<string, readonly VisualizeMethod[]>;
+
 /** Captum's defaults: blended heat map, absolute value, 2 % outliers, overlay 0.5. */
 export const DEFAULT_VIEW: ViewSettings = {
   method: 'blended_heat_map',
@@ -38,6 +47,8 @@ export interface VisualizeOptions {
   upsample?: 'bilinear' | 'nearest';
   /** channel layout of 4-D maps; `auto` detects (1,H,W,C) when it matches the image */
   layout?: 'auto' | 'nchw' | 'nhwc';
+  /** what blended_heat_map blends over: Captum's greyscale (default) or the colour image */
+  blendOver?: 'grayscale' | 'color';
 }
 
 export interface Visualization {
@@ -52,6 +63,8 @@ export interface Visualization {
   /** raw range of the channel-summed map at image size */
   min: number;
   max: number;
+  /** the channel-summed map at image size (what the colours are made from), row-major */
+  map: Float32Array;
   /** the map after Captum's normalisation: [-1, 1] for `all`, else [0, 1] */
   normalized: Float32Array;
   /** colormap used (heat map views) */
@@ -136,6 +149,44 @@ export function reduceToMap(
     for (let k = 0; k < c; k++) for (let p = 0; p < plane; p++) summed[p] += attr[k * plane + p];
   }
   return resizeMap(summed, h, w, height, width, opts.upsample ?? 'bilinear');
+}
+
+/** The raw values behind one image pixel: the map cell it comes from and that cell's channels. */
+export interface PixelValues {
+  /** the cell of the (possibly smaller) map the pixel falls in */
+  cell: { x: number; y: number; width: number; height: number };
+  /** the raw attribution of each channel at that cell (one entry for single-channel maps) */
+  channels: number[];
+}
+
+/**
+ * What the attribution holds at image pixel (x, y): the map cell under it (nearest, as the
+ * pixel's centre falls) and the cell's per-channel raw values. Shapes as reduceToMap takes them.
+ */
+export function valuesAt(
+  attr: ArrayLike<number>,
+  dims: readonly number[],
+  width: number,
+  height: number,
+  x: number,
+  y: number,
+  opts: Pick<VisualizeOptions, 'layout'> = {},
+): PixelValues {
+  let c: number, h: number, w: number, channelsLast = false;
+  if (dims.length === 4) {
+    const nhwc = opts.layout === 'nhwc' ||
+      (opts.layout !== 'nchw' && dims[1] === height && dims[2] === width && dims[3] <= 4 && !(dims[2] === height && dims[3] === width));
+    if (nhwc) [h, w, c, channelsLast] = [dims[1], dims[2], dims[3], true];
+    else [c, h, w] = [dims[1], dims[2], dims[3]];
+  } else if (dims.length === 3) [c, h, w] = [dims[0], dims[1], dims[2]];
+  else if (dims.length === 2) [c, h, w] = [1, dims[0], dims[1]];
+  else throw new VisualizeError(`cannot read an attribution of shape [${dims.join(', ')}] as an image`);
+  const mx = Math.min(w - 1, Math.max(0, Math.floor(((x + 0.5) * w) / width)));
+  const my = Math.min(h - 1, Math.max(0, Math.floor(((y + 0.5) * h) / height)));
+  const p = my * w + mx;
+  const channels: number[] = [];
+  for (let k = 0; k < c; k++) channels.push(channelsLast ? attr[p * c + k] : attr[k * h * w + p]);
+  return { cell: { x: mx, y: my, width: w, height: h }, channels };
 }
 
 /**
@@ -272,12 +323,15 @@ export function visualizeImageAttr(attr: ArrayLike<number>, dims: readonly numbe
     case 'blended_heat_map': {
       cm = colormapFor(sign, options.colormap ?? 'auto');
       const lut = cm.lut;
-      const gray = method === 'blended_heat_map' ? grayscale(image) : undefined;
+      const blend = method === 'blended_heat_map';
+      const gray = blend && options.blendOver !== 'color' ? grayscale(image) : undefined;
       for (let i = 0; i < n; i++) {
         const k = lutIndex(normalized[i], vmin, vmax) * 3;
         if (gray) {
           const g = gray[i] * (1 - alpha);
           for (let c = 0; c < 3; c++) rgba[i * 4 + c] = Math.round(lut[k + c] * alpha + g);
+        } else if (blend) {
+          for (let c = 0; c < 3; c++) rgba[i * 4 + c] = Math.round(lut[k + c] * alpha + src[i * 4 + c] * (1 - alpha));
         } else {
           rgba[i * 4] = lut[k]; rgba[i * 4 + 1] = lut[k + 1]; rgba[i * 4 + 2] = lut[k + 2];
         }
@@ -288,5 +342,5 @@ export function visualizeImageAttr(attr: ArrayLike<number>, dims: readonly numbe
     default:
       throw new VisualizeError(`unknown visualisation method "${String(method)}": use one of ${VISUALIZE_METHODS.join(', ')}`);
   }
-  return { width, height, rgba, threshold, min, max, normalized, colormap: cm?.name, vmin, vmax };
+  return { width, height, rgba, threshold, min, max, map, normalized, colormap: cm?.name, vmin, vmax };
 }

@@ -48,3 +48,20 @@ test('defaults go on the wire as given; values are shown as field text', () => {
   assert.equal(formatParam(undefined), '');
   assert.equal(formatParam(true), 'true');
 });
+
+test('number fields step by what the spec needs, so a default is never shown as invalid', async () => {
+  const { numberStep } = await import('../../webview-ui/src/params');
+  assert.equal(numberStep(spec({ name: 'nSteps', kind: 'int', default: 50, min: 1 })), 1);
+  // RISE's probability: default 0.5, min 1e-6: a step of 0.1 from 1e-6 would make 0.5 invalid
+  assert.equal(numberStep(spec({ name: 'probability', kind: 'number', default: 0.5, min: 1e-6, max: 1 })), 'any');
+  assert.equal(numberStep(spec({ name: 'alpha', kind: 'number', default: 0.5, min: 0, max: 1 })), 0.1);
+  assert.equal(numberStep(spec({ name: 'stdevs', kind: 'number', default: 0.25 })), 0.01);
+  assert.equal(numberStep(spec({ name: 'eps', kind: 'number', default: 1 })), 0.1);
+  assert.equal(numberStep(spec({ name: 'abs', kind: 'boolean' })), undefined);
+  // the default is min + k·step for every finite step
+  for (const p of [spec({ name: 'a', kind: 'number', default: 0.35, min: 0.05, max: 2 }), spec({ name: 'b', kind: 'number', default: 0.001, min: 0 })]) {
+    const st = numberStep(p) as number;
+    const k = ((p.default as number) - (p.min ?? 0)) / st;
+    assert.ok(Math.abs(k - Math.round(k)) < 1e-9, `${p.name}: step ${st}`);
+  }
+});

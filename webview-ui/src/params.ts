@@ -20,6 +20,27 @@ export function defaultParams(info: MethodInfo): ParamValues {
   return out;
 }
 
+/** Decimal places of a number as written (1e-6 → 6, 0.25 → 2, 3 → 0). */
+function decimals(v: number): number {
+  if (!Number.isFinite(v) || Number.isInteger(v)) return 0;
+  const [mant, exp] = v.toExponential().split('e');
+  return Math.max(0, (mant.split('.')[1]?.length ?? 0) - Number(exp));
+}
+
+/**
+ * The `step` of a number field: 1 for whole numbers; for fractional parameters the finest
+ * decimal step the spec's default and bounds need (0.5 in [0, 1] → 0.1), or `any` when that
+ * would be finer than 0.001 (RISE's probability, min 1e-6): a browser marks a value that is not
+ * min + k·step as invalid, and without a step the step is 1.
+ */
+export function numberStep(p: ParamSpec): number | 'any' | undefined {
+  if (p.kind === 'int') return 1;
+  if (p.kind !== 'number') return undefined;
+  const nums = [p.default, p.min, p.max].filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const d = Math.max(1, ...nums.map(decimals));
+  return d > 3 ? 'any' : Number((10 ** -d).toFixed(d));
+}
+
 /** Text shown in a field for a value. */
 export function formatParam(value: ParamValue | undefined): string {
   if (value === undefined || value === null) return '';

@@ -35,9 +35,14 @@ export class AlLegend extends AlElement {
     const t = Math.abs(info.threshold);
     const heat = view.method === 'heat_map' || view.method === 'blended_heat_map';
     const bar = h('div', { class: 'bar', 'attr:data-testid': 'legend-bar' });
+    // masked_image multiplies the image by the normalised value: 0 is black, the top keeps the
+    // pixel whole, whatever the theme; alpha_scaling fades from the page to the pixel
     bar.style.background = heat && info.colormap
       ? cssGradient(getColormap(info.colormap as BuiltinColormap))
-      : 'linear-gradient(to right, var(--vscode-editor-background), var(--vscode-editor-foreground))';
+      : view.method === 'masked_image'
+        ? cssGradient(getColormap('gray'))
+        : 'linear-gradient(to right, var(--vscode-editor-background), var(--vscode-editor-foreground))';
+    bar.dataset.start = view.method === 'masked_image' ? 'black' : heat ? 'colormap' : 'background';
     const ticks = view.sign === 'all'
       ? [fmt(-t), '0', fmt(t)]
       : view.sign === 'negative' ? ['0', fmt(-t)] : ['0', fmt(t)];

@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { MethodInfo, ModelSummary, ParamSpec, ParamValues } from '../../../src/shared/protocol';
-import { type ChoiceOption, formatParam, groupMethods, layerOptions, parseParam } from '../params';
+import { type ChoiceOption, formatParam, groupMethods, layerOptions, numberStep, parseParam } from '../params';
 import { AlElement, h, nodes } from './base';
 
 export interface MethodChangeDetail {
@@ -22,7 +22,11 @@ export interface ParamsChangeDetail {
 type Layers = NonNullable<ModelSummary['layers']>;
 
 const CSS = `
-.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 8px 12px; margin-top: 8px; }
+.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(160px, 100%), 1fr)); gap: 8px 12px; margin-top: 8px; }
+.field { min-width: 0; }
+/* a long flag name (returnConvergenceDelta) wraps inside its cell instead of running into the next */
+vscode-checkbox { max-width: 100%; }
+.cb-name { overflow-wrap: anywhere; }
 .desc { margin: 6px 0 0; }
 .field .name { font-size: 12px; }
 .field.invalid .name { color: var(--vscode-errorForeground); }
@@ -120,9 +124,8 @@ export class AlMethodPicker extends AlElement {
     if (p.kind === 'boolean') {
       const cb = h('vscode-checkbox', {
         checked: value === true,
-        label: p.name,
         'on:change': (e: Event) => changed((e.target as HTMLElement & { checked: boolean }).checked),
-      });
+      }, h('span', { class: 'cb-name' }, p.name));
       wrap.append(cb);
       return wrap;
     }
@@ -147,7 +150,7 @@ export class AlMethodPicker extends AlElement {
       value: formatParam(value),
       min: numeric ? p.min : undefined,
       max: numeric ? p.max : undefined,
-      step: p.kind === 'int' ? 1 : undefined,
+      step: numberStep(p),
       placeholder: p.kind === 'shape' ? 'e.g. 3, 15, 15' : p.required ? 'required' : '',
       'on:change': (e: Event) => changed((e.target as HTMLElement & { value: string }).value),
     }));

@@ -6,10 +6,20 @@ import { maxAbsScore, shade, textPieces } from '../../../src/shared/textScores';
 import { AlElement, fmt, h } from './base';
 
 const CSS = `
+:host { container-type: inline-size; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--vscode-widget-border, var(--vscode-panel-border)); vertical-align: top; }
 th { font-weight: 600; color: var(--vscode-descriptionForeground); }
-td[data-col="tokens"] { width: 45%; min-width: 12em; }
+td[data-col="tokens"] { width: 45%; overflow-wrap: anywhere; }
+/* too narrow for five columns side by side: one row per column, its heading as a label */
+@container (max-width: 640px) {
+  table, tbody, tr, td { display: block; width: auto; }
+  thead { display: none; }
+  td { display: grid; grid-template-columns: minmax(7em, 30%) 1fr; gap: 8px; padding: 3px 4px; }
+  td[data-col="tokens"] { width: auto; display: block; }
+  td::before { content: attr(data-label); font-weight: 600; color: var(--vscode-descriptionForeground); }
+  td[data-col="tokens"]::before { display: block; }
+}
 td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 mark { color: inherit; padding: 0 2px; margin: 0 1px; border-radius: 2px; line-height: 1.9; background: transparent; }
 mark.special { color: var(--vscode-descriptionForeground); }
@@ -51,11 +61,11 @@ export class AlTextTable extends AlElement {
     this.root.replaceChildren(h('table', {},
       h('thead', {}, h('tr', {}, ...['True Label', 'Predicted Label', 'Attribution Label', 'Attribution Score', 'Word Importance'].map((t) => h('th', {}, t)))),
       h('tbody', {}, h('tr', {},
-        h('td', { 'attr:data-col': 'true' }, r.trueLabel ?? '—'),
-        h('td', { 'attr:data-col': 'predicted' }, top ? `${label(top.index, top.label)} (${top.probability.toFixed(2)})` : '—'),
-        h('td', { 'attr:data-col': 'attribution' }, label(r.target, r.targetLabel)),
-        h('td', { class: 'num', 'attr:data-col': 'score' }, r.sentenceScore.toFixed(2)),
-        h('td', { 'attr:data-col': 'tokens' }, ...marks)))));
+        h('td', { 'attr:data-col': 'true', 'attr:data-label': 'True Label' }, r.trueLabel ?? '—'),
+        h('td', { 'attr:data-col': 'predicted', 'attr:data-label': 'Predicted Label' }, top ? `${label(top.index, top.label)} (${top.probability.toFixed(2)})` : '—'),
+        h('td', { 'attr:data-col': 'attribution', 'attr:data-label': 'Attribution Label' }, label(r.target, r.targetLabel)),
+        h('td', { class: 'num', 'attr:data-col': 'score', 'attr:data-label': 'Attribution Score' }, r.sentenceScore.toFixed(2)),
+        h('td', { 'attr:data-col': 'tokens', 'attr:data-label': 'Word Importance' }, ...marks)))));
   }
 }
 

@@ -43,7 +43,7 @@ export function freshTextUi(): TextUiState {
 const CSS = `
 .text { font-family: var(--vscode-editor-font-family); margin: 4px 0 8px; padding: 6px 8px; border-left: 2px solid var(--vscode-textBlockQuote-border);
   background: var(--vscode-textBlockQuote-background); white-space: pre-wrap; overflow-wrap: anywhere; max-height: 8em; overflow: auto; }
-.main { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px 24px; align-items: start; }
+.main { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%), 1fr)); gap: 16px 24px; align-items: start; }
 section { min-width: 0; }
 .summary { font-size: 12px; margin-top: 8px; }
 .error { color: var(--vscode-errorForeground); font-size: 12px; min-height: 1.2em; }

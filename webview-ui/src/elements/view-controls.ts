@@ -3,7 +3,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { ViewSettings } from '../../../src/shared/protocol';
-import { COLORMAPS, DEFAULT_VIEW, VISUALIZE_METHODS, VISUALIZE_SIGNS } from '../../../src/shared/visualize';
+import { COLORMAPS, DEFAULT_VIEW, VIEWS_USING, VISUALIZE_METHODS, VISUALIZE_SIGNS } from '../../../src/shared/visualize';
 import { AlElement, h } from './base';
 
 export interface ViewChangeDetail {
@@ -11,9 +11,11 @@ export interface ViewChangeDetail {
 }
 
 const CSS = `
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 8px 12px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(130px, 100%), 1fr)); gap: 8px 12px; }
+label.field { min-width: 0; }
 vscode-single-select, vscode-textfield { width: 100%; }
-.name { font-size: 12px; }
+.name { font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+label[data-inactive] .name { opacity: .6; }
 `;
 
 export class AlViewControls extends AlElement {
@@ -36,6 +38,7 @@ export class AlViewControls extends AlElement {
     method: this.select('method', VISUALIZE_METHODS),
     sign: this.select('sign', VISUALIZE_SIGNS),
     colormap: this.select('colormap', COLORMAPS),
+    blendOver: this.select('blendOver', ['grayscale', 'color']),
   };
   private readonly numbers = {
     outlierPerc: this.number('outlierPerc', 0, 100, 0.5),
@@ -43,11 +46,24 @@ export class AlViewControls extends AlElement {
   };
   private built = false;
 
-  private select<K extends 'method' | 'sign' | 'colormap'>(key: K, values: readonly ViewSettings[K][]): HTMLElement & { value: string } {
+  private select<K extends 'method' | 'sign' | 'colormap' | 'blendOver'>(key: K, values: readonly NonNullable<ViewSettings[K]>[]): HTMLElement & { value: string } {
     return h('vscode-single-select', {
       'attr:id': key,
       'on:change': (e: Event) => this.set(key, (e.target as HTMLElement & { value: string }).value as ViewSettings[K]),
     }, ...values.map((x) => h('vscode-option', { value: x }, x)));
+  }
+
+  /** Off, with the reason as its tooltip, in views the setting does not change. */
+  private applies(key: keyof typeof VIEWS_USING, el: HTMLElement): void {
+    const views: readonly string[] = VIEWS_USING[key];
+    const on = views.includes(this._view.method);
+    el.toggleAttribute('disabled', !on);
+    (el as HTMLElement & { disabled: boolean }).disabled = !on;
+    const field = el.closest('label');
+    const why = on ? '' : `No effect in ${this._view.method}: only ${views.join(', ')} use it`;
+    field?.toggleAttribute('data-inactive', !on);
+    if (field) field.title = why;
+    el.title = why;
   }
 
   private number(key: 'outlierPerc' | 'alphaOverlay', min: number, max: number, step: number): HTMLElement & { value: string } {
@@ -71,10 +87,18 @@ export class AlViewControls extends AlElement {
         field('Outlier %', this.numbers.outlierPerc),
         field('Overlay opacity', this.numbers.alphaOverlay),
         field('Colormap', this.selects.colormap),
+        field('Blend over', this.selects.blendOver),
       ));
     }
     const v = this._view;
     for (const k of ['method', 'sign', 'colormap'] as const) if (this.selects[k].value !== v[k]) this.selects[k].value = v[k];
+    const blend = v.blendOver ?? 'grayscale';
+    if (this.selects.blendOver.value !== blend) this.selects.blendOver.value = blend;
+    this.applies('colormap', this.selects.colormap);
+    this.applies('blendOver', this.selects.blendOver);
+    this.applies('alphaOverlay', this.numbers.alphaOverlay);
+    this.applies('sign', this.selects.sign);
+    this.applies('outlierPerc', this.numbers.outlierPerc);
     for (const k of ['outlierPerc', 'alphaOverlay'] as const) if (Number(this.numbers[k].value) !== v[k]) this.numbers[k].value = String(v[k]);
   }
 }
