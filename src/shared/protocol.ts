@@ -29,10 +29,6 @@ export interface ViewSettings {
   /** heat map opacity over the grayscale image for `blended_heat_map` (default 0.5) */
   alphaOverlay: number;
   colormap: ColormapName;
-  /** `blended_heat_map` over the greyscale image (Captum's, the default) or over the colour image */
-  blendOver?: 'grayscale' | 'color';
-  /** the original image drawn beside the map (default true; false = the map alone) */
-  beside?: boolean;
 }
 
 /** The model as the panel needs it (a subset of the engine's ModelInspection). */
@@ -167,6 +163,8 @@ export interface InitMessage {
   view?: Partial<ViewSettings>;
   /** the image input's preprocessing (image models) */
   preprocess?: PreprocessInfo;
+  /** the `attributionLens.compareMethods` setting: what Compare Methods runs, here and in the palette */
+  compareMethods?: string[];
 }
 
 /** A partial update of what `init` set (e.g. trust granted, new image, method list changed). */
@@ -179,6 +177,7 @@ export interface StateMessage {
   trust?: WorkspaceTrust;
   view?: Partial<ViewSettings>;
   preprocess?: PreprocessInfo;
+  compareMethods?: string[];
 }
 
 /** Top-5 predictions for the current input. */
@@ -225,6 +224,15 @@ export interface CompareResultMessage {
   sharedScale: boolean;
   results: AttributionPayload[];
   errors?: Array<{ method: string; message: string }>;
+}
+
+/** One method of a running comparison finished (its map, or why not); `compareResult` still ends the run. */
+export interface CompareTileMessage {
+  type: 'compareTile';
+  requestId: string;
+  method: string;
+  result?: AttributionPayload;
+  error?: string;
 }
 
 /** One-line error. With a requestId it ends that request; without, it is a general error. */
@@ -304,6 +312,7 @@ export type ToWebview =
   | RunProgressMessage
   | RunResultMessage
   | CompareResultMessage
+  | CompareTileMessage
   | ErrorMessage
   | RunCancelledMessage
   | ExportDoneMessage
@@ -361,6 +370,23 @@ export interface ExportMessage {
   format: 'png' | 'npy' | 'json';
   /** required for `png` (the canvas as drawn), absent otherwise */
   pngDataUrl?: string;
+  /** one map of the last comparison instead of the last result */
+  method?: string;
+  /** `png` only: the last comparison's whole grid, drawn as one figure */
+  grid?: boolean;
+}
+
+/** The panel's Compare checkboxes changed: the host writes them to `attributionLens.compareMethods`. */
+export interface SetCompareMethodsMessage {
+  type: 'setCompareMethods';
+  methods: string[];
+}
+
+/** A tile of the last comparison was clicked: the host shows it as the main map, with its method and parameters. */
+export interface OpenCompareMapMessage {
+  type: 'openCompareMap';
+  requestId: string;
+  method: string;
 }
 
 /** The user picked another method (or edited its parameters); the host remembers it. */
@@ -424,7 +450,9 @@ export type FromWebview =
   | RunTextMessage
   | ExportTextMessage
   | PreviewPreprocessMessage
-  | SavePreprocessMessage;
+  | SavePreprocessMessage
+  | SetCompareMethodsMessage
+  | OpenCompareMapMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of webview messages (the host treats the webview as untrusted input)
@@ -533,9 +561,18 @@ export function isFromWebview(msg: unknown): msg is FromWebview {
       return Object.keys(per).every((k) => methods.includes(k) && isParamValues(per[k]));
     }
     case 'export':
-      if (!keysAre(m, ['type', 'requestId', 'format'], ['pngDataUrl']) || !isRequestId(m.requestId)) return false;
+      if (!keysAre(m, ['type', 'requestId', 'format'], ['pngDataUrl', 'method', 'grid']) || !isRequestId(m.requestId)) return false;
+      if (m.method !== undefined && !isMethodId(m.method)) return false;
+      if (m.grid !== undefined && (m.grid !== true || m.method !== undefined || m.format !== 'png')) return false;
       if (m.format === 'png') return isPngDataUrl(m.pngDataUrl);
       return (m.format === 'npy' || m.format === 'json') && m.pngDataUrl === undefined;
+    case 'setCompareMethods': {
+      if (!keysAre(m, ['type', 'methods'])) return false;
+      const methods = m.methods;
+      return Array.isArray(methods) && methods.length <= LIMITS.maxCompareMethods && methods.every(isMethodId) && new Set(methods).size === methods.length;
+    }
+    case 'openCompareMap':
+      return keysAre(m, ['type', 'requestId', 'method']) && isRequestId(m.requestId) && isMethodId(m.method);
     case 'changeMethod':
       return keysAre(m, ['type', 'method'], ['params']) && isMethodId(m.method) &&
         (m.params === undefined || isParamValues(m.params));

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Deps } from '../deps';
 import type { ExportFormat } from '../exportFormats';
+import { comparableMethods, compareSet } from '../../shared/compare';
 import { activeImage } from '../modelPicker';
 import { attributeImage } from './attributeImage';
 
@@ -12,7 +13,11 @@ export async function openPanel(deps: Deps): Promise<void> {
   if (!deps.panel.context && image && model) await deps.panel.load(model, image);
 }
 
-/** Runs several methods on the panel's image (asking for one first when there is none). */
+/**
+ * Runs `attributionLens.compareMethods` on the panel's image (asking for one first when there is
+ * none). The pick starts from that setting, and a changed pick is written back to it, so the
+ * panel's checkboxes and the palette always name the same methods.
+ */
 export async function compareMethods(deps: Deps): Promise<void> {
   if (!deps.panel.context) {
     const image = activeImage();
@@ -20,17 +25,17 @@ export async function compareMethods(deps: Deps): Promise<void> {
     if (!deps.panel.context) return;
   }
   const methods = await deps.models.methods();
-  const wanted = vscode.workspace.getConfiguration('attributionLens').get<string[]>('compareMethods') ?? [];
+  const config = vscode.workspace.getConfiguration('attributionLens');
+  const wanted = compareSet(methods, config.get<string[]>('compareMethods') ?? []);
   const picks = await vscode.window.showQuickPick(
-    methods
-      // maps of the input (CAM maps are upsampled to it); layer and neuron methods need a layer
-      .filter((m) => m.family !== 'layer' && m.family !== 'neuron')
-      .map((m) => ({ label: m.id, description: m.captumName, detail: m.description, picked: wanted.includes(m.id), id: m.id })),
-    { canPickMany: true, title: vscode.l10n.t('Attribution Lens: methods to compare'), matchOnDescription: true },
+    comparableMethods(methods).map((m) => ({ label: m.id, description: m.captumName, detail: m.description, picked: wanted.includes(m.id), id: m.id })),
+    { canPickMany: true, title: vscode.l10n.t('Attribution Lens: {0}', vscode.l10n.t('Compare Methods')), placeHolder: vscode.l10n.t('methods to compare (attributionLens.compareMethods)'), matchOnDescription: true },
   );
   if (!picks || picks.length === 0) return;
+  const chosen = compareSet(methods, picks.map((p) => p.id));
+  if (chosen.join() !== wanted.join()) await deps.panel.setCompareMethods(chosen);
   deps.panel.show();
-  await deps.panel.compare({ methods: picks.map((p) => p.id).slice(0, 12) });
+  await deps.panel.compare({ methods: chosen });
 }
 
 export async function exportAttribution(deps: Deps): Promise<void> {

@@ -7,6 +7,7 @@ import {
   AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, ParamValues, Prediction,
   PreprocessInfo, PreprocessValues, PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview,
 } from '../../shared/protocol';
+import { compareSet } from '../../shared/compare';
 import { readSettings } from '../config';
 import { CallCancelledError, EngineCall, EngineError } from '../engineClient';
 import { ExportFormat, jsonBytes, npyBytes, pngFromDataUrl } from '../exportFormats';
@@ -61,6 +62,8 @@ export class AttributionPanel implements vscode.Disposable {
   private running: Running | undefined;
   private lastResult: RunResultMessage | CompareResultMessage | undefined;
   private lastRecord: RunRecord | undefined;
+  /** the last comparison, kept when one of its maps is opened as the main map (its tiles stay exportable) */
+  private lastCompare: { msg: CompareResultMessage; record?: RunRecord } | undefined;
   /** small messages posted while the webview was not listening, replayed on `ready` */
   private pendingNotes: ToWebview[] = [];
   private hostIds = 0;
@@ -84,6 +87,7 @@ export class AttributionPanel implements vscode.Disposable {
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: 'state', trust: trustState() })),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('attributionLens.visualization')) this.post({ type: 'state', view: readSettings().view });
+        if (e.affectsConfiguration('attributionLens.compareMethods')) this.post({ type: 'state', compareMethods: readSettings().compareMethods });
       }),
     );
   }
@@ -271,7 +275,13 @@ export class AttributionPanel implements vscode.Disposable {
         await this.compare({ requestId: msg.requestId, methods: msg.methods, target: msg.target, sharedScale: msg.sharedScale, params: msg.params });
         return;
       case 'export':
-        await this.export(msg.format, msg.pngDataUrl, msg.requestId);
+        await this.export(msg.format, msg.pngDataUrl, msg.requestId, { method: msg.method, grid: msg.grid });
+        return;
+      case 'setCompareMethods':
+        await this.setCompareMethods(msg.methods);
+        return;
+      case 'openCompareMap':
+        this.openCompareMap(msg.requestId, msg.method);
         return;
       case 'changeMethod':
         await this.changeMethod(msg.method, msg.params);
@@ -344,10 +354,12 @@ export class AttributionPanel implements vscode.Disposable {
       predictions: ctx?.predictions,
       view: readSettings().view,
       preprocess: ctx?.preprocess,
+      compareMethods: readSettings().compareMethods,
     };
     if (!this.panel) return;
     this.ready = true;
     this.send(init);
+    if (this.lastCompare && this.lastResult !== this.lastCompare.msg) this.send(this.lastCompare.msg);
     if (this.lastResult) this.send(this.lastResult);
     if (this.running) {
       this.send(this.running.started);
@@ -515,28 +527,70 @@ export class AttributionPanel implements vscode.Disposable {
         try {
           const r = await call.promise;
           this.adoptRunImage(r.image, imageInput);
-          results.push(toPayload(r.result, imageInput));
+          const payload = toPayload(r.result, imageInput);
+          results.push(payload);
+          this.post({ type: 'compareTile', requestId, method, result: payload });
         } catch (e) {
           if (e instanceof CallCancelledError || running.cancelled) break;
           errors.push({ method, message: errorMessage(e) });
+          this.post({ type: 'compareTile', requestId, method, error: errorMessage(e) });
         }
       }
       if (running.cancelled) {
         this.post({ type: 'runCancelled', requestId });
         return undefined;
       }
-      const msg: CompareResultMessage = { type: 'compareResult', requestId, target, targetLabel, sharedScale: req.sharedScale ?? true, results, errors: errors.length ? errors : undefined };
+      const msg: CompareResultMessage = { type: 'compareResult', requestId, target, targetLabel, sharedScale: req.sharedScale ?? false, results, errors: errors.length ? errors : undefined };
       this.lastResult = msg;
+      this.lastCompare = { msg };
       this.post(msg);
       if (results.length === 0) return undefined;
       this.lastRecord = this.runs.add({
         kind: 'compare', modelFile: ctx.modelFile, imageFile: ctx.imageFile, target, targetLabel, results, errors: msg.errors,
         sharedScale: msg.sharedScale, summary: ctx.summary, image: ctx.image, predictions: ctx.predictions,
       });
+      this.lastCompare.record = this.lastRecord;
       return this.lastRecord;
     } finally {
       if (this.running === running) this.running = undefined;
     }
+  }
+
+  /** The panel's Compare checkboxes: written to the setting the palette's Compare Methods reads (where it is set now). */
+  async setCompareMethods(methods: string[]): Promise<void> {
+    const known = this.methodsCache ?? (await this.models.methods().catch(() => []));
+    if (known.length === 0) return; // without the engine's list nothing can be checked: keep the setting
+    const ids = compareSet(known, methods);
+    const c = vscode.workspace.getConfiguration('attributionLens');
+    const where = c.inspect<string[]>('compareMethods');
+    const target = where?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
+      : where?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    if (JSON.stringify(c.get<string[]>('compareMethods') ?? []) === JSON.stringify(ids)) return;
+    await c.update('compareMethods', ids, target);
+  }
+
+  /** A tile of the last comparison becomes the main map: its method and the parameters it ran with, so nothing is stale. */
+  private openCompareMap(requestId: string, method: string): void {
+    const cmp = this.lastCompare;
+    const payload = cmp?.msg.results.find((r) => r.method === method);
+    if (!cmp || !payload || !this.ctx) {
+      this.post({ type: 'error', requestId, message: vscode.l10n.t('{0} is not in the last comparison: compare again.', method) });
+      return;
+    }
+    const info = this.methodInfo(method);
+    const ran: ParamValues = {};
+    for (const p of info?.params ?? []) {
+      const v = payload.params[p.name];
+      if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) ran[p.name] = v as ParamValues[string];
+    }
+    this.paramsByMethod.set(method, ran);
+    this.current = { method, params: this.paramsFor(method, ran), target: payload.target };
+    const msg: RunResultMessage = { type: 'runResult', requestId, result: payload };
+    this.lastResult = msg;
+    const rec = cmp.record;
+    if (rec) this.lastRecord = { ...rec, kind: 'single', results: [payload], errors: undefined };
+    this.post({ type: 'state', current: this.current });
+    this.post(msg);
   }
 
   /** With preprocessing edits the run's image is not the one the panel showed: the map is drawn over its own. */
@@ -560,8 +614,9 @@ export class AttributionPanel implements vscode.Disposable {
     this.lastResult =
       run.kind === 'single'
         ? { type: 'runResult', requestId, result: run.results[0] }
-        : { type: 'compareResult', requestId, target: run.target, targetLabel: run.targetLabel, sharedScale: run.sharedScale ?? true, results: run.results, errors: run.errors };
+        : { type: 'compareResult', requestId, target: run.target, targetLabel: run.targetLabel, sharedScale: run.sharedScale ?? false, results: run.results, errors: run.errors };
     this.lastRecord = run;
+    this.lastCompare = this.lastResult.type === 'compareResult' ? { msg: this.lastResult, record: run } : undefined;
     if (run.kind === 'single') this.current = { method: run.results[0].method, params: this.paramsFor(run.results[0].method), target: run.target };
     this.post({ type: 'state', model: run.summary, image: run.image, current: this.current, trust: trustState() });
     this.post({ type: 'predictions', predictions: run.predictions });
@@ -582,8 +637,9 @@ export class AttributionPanel implements vscode.Disposable {
   }
 
   /** Writes the last result where the user chooses (never anywhere else). */
-  async export(format: ExportFormat, pngDataUrl?: string, requestId?: string): Promise<boolean> {
-    const run = this.lastRecord;
+  async export(format: ExportFormat, pngDataUrl?: string, requestId?: string, pick: { method?: string; grid?: boolean } = {}): Promise<boolean> {
+    const fromCompare = pick.method !== undefined || pick.grid === true;
+    const run = fromCompare ? this.lastCompare?.record : this.lastRecord;
     const done = (ok: boolean, message: string): boolean => {
       if (requestId) this.post({ type: 'exportDone', requestId, ok, message });
       else if (ok) void vscode.window.showInformationMessage(message);
@@ -591,7 +647,8 @@ export class AttributionPanel implements vscode.Disposable {
       return ok;
     };
     if (!run) return done(false, vscode.l10n.t('Nothing to export yet: run an attribution first.'));
-    const payload = run.results[0];
+    const payload = pick.method !== undefined ? run.results.find((r) => r.method === pick.method) : run.results[0];
+    if (!payload) return done(false, vscode.l10n.t('{0} is not in the last comparison: compare again.', pick.method ?? ''));
     let bytes: Uint8Array;
     try {
       if (format === 'png') {

@@ -6,13 +6,13 @@ import type {
   AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, PanelImage, ParamValues,
   Prediction, PreprocessValues, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
-import { layerDisplayName } from '../../../src/shared/layerNames';
+import { compareSet } from '../../../src/shared/compare';
 import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
 import { blankImage, loadPanelImage } from '../image';
 import { defaultParams, missingRequired } from '../params';
 import { connectHost, type Host } from '../vscode';
 import { AlElement, h } from './base';
-import type { AlCompare, CompareChangeDetail, CompareItem } from './compare';
+import type { AlCompare, CompareChangeDetail, CompareExportDetail, CompareItem, CompareOpenDetail } from './compare';
 import type { ExportDetail, AlExportBar } from './export-bar';
 import type { AlHeatmap, DecodedMap, RenderedDetail, RenderErrorDetail } from './heatmap';
 import type { AlLegend } from './legend';
@@ -88,7 +88,7 @@ function decodeMap(m: AttributionMap): DecodedMap {
 }
 
 function freshState(): PanelState {
-  return { version: 1, view: { ...DEFAULT_VIEW }, params: {}, compareSelected: [], sharedScale: true };
+  return { version: 1, view: { ...DEFAULT_VIEW }, params: {}, compareSelected: [], sharedScale: false };
 }
 
 export class AlApp extends AlElement {
@@ -106,7 +106,7 @@ export class AlApp extends AlElement {
   private readonly inputEl = h('span', { class: 'muted' });
   private readonly restricted = h('al-notice', { 'attr:id': 'restricted', kind: 'warning', dismissible: false }) as AlNotice;
   private readonly errorEl = h('al-notice', { 'attr:id': 'error', kind: 'error' }) as AlNotice;
-  private readonly heatmap = h('al-heatmap', { 'attr:id': 'heatmap', 'attr:paired': true }) as AlHeatmap;
+  private readonly heatmap = h('al-heatmap', { 'attr:id': 'heatmap' }) as AlHeatmap;
   private readonly legend = h('al-legend', { 'attr:id': 'legend' }) as AlLegend;
   private readonly viewControls = h('al-view-controls', { 'attr:id': 'view' }) as AlViewControls;
   private readonly summary = h('div', { class: 'summary muted', 'attr:id': 'summary' });
@@ -178,6 +178,10 @@ export class AlApp extends AlElement {
     this.root.addEventListener('al-export', (e) => this.export((e as CustomEvent<ExportDetail>).detail.format));
     this.root.addEventListener('al-compare-change', (e) => this.compareChanged((e as CustomEvent<CompareChangeDetail>).detail));
     this.root.addEventListener('al-compare-run', (e) => this.runCompare((e as CustomEvent<CompareChangeDetail>).detail));
+    this.root.addEventListener('al-compare-open', (e) => {
+      if (!this.running) this.post({ type: 'openCompareMap', requestId: this.nextId('open'), method: (e as CustomEvent<CompareOpenDetail>).detail.method });
+    });
+    this.root.addEventListener('al-compare-export', (e) => this.exportCompare((e as CustomEvent<CompareExportDetail>).detail));
   }
 
   override connectedCallback(): void {
@@ -231,12 +235,14 @@ export class AlApp extends AlElement {
         this.running = { requestId: m.requestId, kind: m.kind };
         this.runBar.progress = undefined;
         if (m.kind === 'single' && !this.state.text) this.state.target = m.target;
+        if (m.kind === 'compare') this.compare.startRun(m.methods);
         this.showError('');
         break;
       case 'runProgress':
         if (this.running?.requestId !== m.requestId) return;
         this.runBar.progress = { done: m.done, total: m.total, phase: m.method ? `${m.method}: ${m.phase ?? 'running'}` : m.phase };
         this.textView.progress = this.runBar.progress;
+        if (m.method && this.running.kind === 'compare') this.compare.progress(m.method, m.done, m.total, m.phase);
         if (m.partial && this.running.kind === 'single') {
           this.heatmap.map = decodeMap(m.partial);
           this.heatmap.partial = true;
@@ -249,8 +255,16 @@ export class AlApp extends AlElement {
         this.resultMap = decodeMap(m.result.map);
         this.mapMade();
         break;
+      case 'compareTile':
+        if (this.running?.requestId !== m.requestId) return;
+        this.compare.tileDone(m.method, m.result ? { payload: m.result, map: decodeMap(m.result.map) } : undefined, m.error);
+        return; // the tiles so far are not persisted: compareResult is
       case 'compareResult':
-        if (this.running?.requestId === m.requestId) this.running = undefined;
+        if (this.running?.requestId === m.requestId) {
+          this.running = undefined;
+          this.compare.reveal();
+        }
+        this.compare.endRun();
         this.state.compare = m;
         this.mapMade();
         break;
@@ -274,9 +288,11 @@ export class AlApp extends AlElement {
         break;
       case 'runCancelled':
         if (this.running?.requestId === m.requestId) this.running = undefined;
+        if (!this.running) this.compare.endRun();
         break;
       case 'error':
         if (m.requestId && this.running?.requestId === m.requestId) this.running = undefined;
+        if (!this.running) this.compare.endRun();
         if (m.requestId && m.requestId === this.exportRequest) this.exportRequest = undefined;
         this.showError(m.message);
         break;
@@ -287,6 +303,7 @@ export class AlApp extends AlElement {
         if (m.requestId === this.exportRequest) this.exportRequest = undefined;
         this.exportBar.status = m.message;
         this.textView.exportStatus = m.message;
+        this.compare.status = m.message;
         if (!m.ok) this.showError(m.message);
         return;
       default:
@@ -308,7 +325,8 @@ export class AlApp extends AlElement {
     }
     this.state.target ??= m.current.target ?? m.predictions?.[0]?.index ?? 0;
     if (m.view && !this.viewTouched) this.state.view = { ...DEFAULT_VIEW, ...m.view };
-    if (this.state.compareSelected.length === 0) this.state.compareSelected = methods.slice(0, 3).map((x) => x.id);
+    // the attributionLens.compareMethods setting, as the palette's Compare Methods runs it
+    if (m.compareMethods) this.state.compareSelected = compareSet(methods, m.compareMethods);
     this.state.compareSelected = this.state.compareSelected.filter((id) => methods.some((x) => x.id === id));
     if (!prev || prev.image !== m.image) void this.loadImage();
     const base = JSON.stringify(m.preprocess ?? null);
@@ -463,19 +481,13 @@ export class AlApp extends AlElement {
     if (!this.state.result) return this.showError('Nothing to export yet: run an attribution first.');
     this.exportRequest = requestId;
     this.exportBar.status = `Exporting ${format.toUpperCase()}…`;
-    if (format === 'png') this.post({ type: 'export', requestId, format, pngDataUrl: this.heatmap.figureDataURL(this.figureTitle()) });
+    if (format === 'png') this.post({ type: 'export', requestId, format, pngDataUrl: this.heatmap.toDataURL() });
     else this.post({ type: 'export', requestId, format });
   }
 
-  /** The exported figure's title: method, target, model (as Captum users caption theirs). */
-  private figureTitle(): string {
-    const r = this.state.result;
-    if (!r) return this.state.init?.model.name ?? '';
-    const name = this.state.init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method;
-    return `${name} for ${r.targetLabel ?? `output ${r.target}`} (${r.target}) · ${this.state.init?.model.name ?? ''}`;
-  }
-
   private compareChanged(d: CompareChangeDetail): void {
+    // the checkboxes are the attributionLens.compareMethods setting: the host writes it (and the palette reads it)
+    if (d.selected.join() !== this.state.compareSelected.join()) this.post({ type: 'setCompareMethods', methods: d.selected });
     this.state.compareSelected = d.selected;
     this.state.sharedScale = d.sharedScale;
     this.save();
@@ -487,6 +499,17 @@ export class AlApp extends AlElement {
     const params: Record<string, ParamValues> = {};
     for (const id of d.selected) if (this.state.params[id]) params[id] = this.state.params[id];
     this.post({ type: 'compare', requestId: this.nextId('compare'), methods: d.selected, target: this.state.target ?? 0, sharedScale: d.sharedScale, params });
+  }
+
+  /** A compare tile (PNG figure or NPY of its values) or the whole grid (PNG figure). */
+  private exportCompare(d: CompareExportDetail): void {
+    if (!this.state.compare) return;
+    const requestId = this.nextId('export');
+    this.exportRequest = requestId;
+    this.compare.status = `Exporting ${d.format.toUpperCase()}…`;
+    const what = d.method ? { method: d.method } : { grid: true as const };
+    if (d.format === 'png') this.post({ type: 'export', requestId, format: 'png', pngDataUrl: d.pngDataUrl, ...what });
+    else this.post({ type: 'export', requestId, format: d.format, ...what });
   }
 
   private runText(d: TextRunDetail): void {
@@ -617,7 +640,7 @@ export class AlApp extends AlElement {
     const r = s.result;
     this.summary.textContent = r
       ? `${init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method} for ${r.targetLabel ?? `output ${r.target}`} · ${r.seconds.toFixed(2)} s` +
-        (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer ? ` · layer ${layerDisplayName(r.layer, init?.model.layers)}` : '')
+        (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer ? ` · layer ${r.layer}` : '')
       : '';
 
     this.compare.methods = init?.methods ?? [];
