@@ -67,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   command('attributionLens.compareMethods', () => compareMethods(deps));
   command('attributionLens.openPanel', () => openPanel(deps));
   command('attributionLens.exportAttribution', () => exportAttribution(deps));
+  command('attributionLens.clearTextDecorations', () => panel.text.clearDecorations());
   command('attributionLens.models.refresh', () => modelsView.refresh());
   command('attributionLens.models.setActive', (node?: never) => setActiveModel(deps, node));
   command('attributionLens.models.revealFile', (node?: never) => revealModelFile(node));

@@ -6,6 +6,7 @@ import type {
   ModelSummary, ParamValues, Prediction, RunStartedMessage, TextAttributionPayload, TextContext, ToWebview,
 } from '../../shared/protocol';
 import { textCsv, textJson } from '../../shared/textScores';
+import { tokenRanges } from '../../shared/tokenRanges';
 import { readSettings } from '../config';
 import { CallCancelledError, EngineCall } from '../engineClient';
 import type { ModelService } from '../models';
@@ -15,6 +16,8 @@ import { plainParams, toModelSummary } from '../wire';
 import type { ModelRef } from '../worker/workerProtocol';
 
 const TEXT_CONTEXT_KEY = 'attributionLens.textContext';
+/** Shades per sign for the scores drawn into the editor. */
+const SHADES = 5;
 
 export interface SavedText {
   modelFile: string;
@@ -42,6 +45,10 @@ export class TextSession {
   private running: { requestId: string; started: RunStartedMessage; call?: EngineCall<unknown>; cancelled: boolean } | undefined;
   private last: TextAttributionPayload | undefined;
   private hostIds = 0;
+  /** the editor selection the text came from (Attribute Prediction for Selection), while unchanged */
+  private selection: { uri: string; offset: number; version: number } | undefined;
+  /** token scores drawn on the selection: shades [negative…, positive…], and what clears them */
+  private decoration: { types: vscode.TextEditorDecorationType[]; watch: vscode.Disposable } | undefined;
 
   constructor(private readonly models: ModelService, private readonly state: vscode.Memento, private readonly host: TextSessionHost) {}
 
@@ -65,6 +72,12 @@ export class TextSession {
   async load(modelFile: string, text: string, source?: string): Promise<boolean> {
     if (!isTrusted()) return false;
     this.cancel();
+    this.clearDecorations();
+    const ed = vscode.window.activeTextEditor;
+    this.selection = source && ed && !ed.selection.isEmpty && ed.document.uri.scheme === 'file' && ed.document.uri.fsPath === source &&
+      ed.document.getText(ed.selection).startsWith(text)
+      ? { uri: ed.document.uri.toString(), offset: ed.document.offsetAt(ed.selection.start), version: ed.document.version }
+      : undefined;
     try {
       const [ins, methods, { predictions }] = await Promise.all([
         this.models.inspect(modelFile),
@@ -105,6 +118,8 @@ export class TextSession {
   leave(): void {
     if (!this.ctx) return;
     this.cancel();
+    this.clearDecorations();
+    this.selection = undefined;
     this.ctx = undefined;
     this.last = undefined;
     void this.state.update(TEXT_CONTEXT_KEY, undefined);
@@ -149,6 +164,7 @@ export class TextSession {
       return undefined;
     }
     this.cancel();
+    this.clearDecorations();
     if (req.params) this.paramsByMethod.set(method, req.params);
     const params = this.paramsByMethod.get(method) ?? readSettings().methodParams[method] ?? {};
     const target = req.target ?? this.target ?? ctx.predictions[0]?.index ?? 0;
@@ -170,6 +186,7 @@ export class TextSession {
       const result: TextAttributionPayload = { ...res, text: ctx.text, params: plainParams(res.params) };
       this.last = result;
       this.host.post({ type: 'textResult', requestId, result });
+      this.decorate(result);
       return result;
     } catch (e) {
       if (e instanceof CallCancelledError || running.cancelled) this.host.post({ type: 'runCancelled', requestId });
@@ -178,6 +195,60 @@ export class TextSession {
     } finally {
       if (this.running === running) this.running = undefined;
     }
+  }
+
+  /**
+   * Draws each token's score on the selection it came from: a green (positive) or red (negative)
+   * background, stronger with |score| over the largest; the score on hover. Cleared when that
+   * document changes, a new run starts, or by Clear Token Scores in Editor.
+   */
+  private decorate(r: TextAttributionPayload): void {
+    const sel = this.selection;
+    if (!sel) return;
+    const editors = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === sel.uri);
+    if (editors.length === 0 || editors[0].document.version !== sel.version) return;
+    const doc = editors[0].document;
+    const ranges = tokenRanges(r.text, r.tokens);
+    let max = 0;
+    r.tokens.forEach((t, i) => { if (ranges[i]) max = Math.max(max, Math.abs(t.score)); });
+    if (max === 0) return;
+    const types = Array.from({ length: 2 * SHADES }, (_, k) => {
+      const positive = k >= SHADES;
+      const alpha = (((k % SHADES) + 1) / SHADES) * 0.55;
+      return vscode.window.createTextEditorDecorationType({
+        backgroundColor: positive ? `rgba(56, 166, 72, ${alpha.toFixed(2)})` : `rgba(229, 62, 62, ${alpha.toFixed(2)})`,
+        borderRadius: '2px',
+      });
+    });
+    const byType: vscode.DecorationOptions[][] = types.map(() => []);
+    r.tokens.forEach((t, i) => {
+      const range = ranges[i];
+      if (!range || t.score === 0) return;
+      const shade = Math.min(SHADES - 1, Math.floor((Math.abs(t.score) / max) * SHADES - 1e-9));
+      byType[(t.score > 0 ? SHADES : 0) + Math.max(0, shade)].push({
+        range: new vscode.Range(doc.positionAt(sel.offset + range.start), doc.positionAt(sel.offset + range.end)),
+        hoverMessage: `${r.targetLabel ?? `output ${r.target}`} · ${t.text}: ${t.score.toPrecision(3)}`,
+      });
+    });
+    const watch = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.toString() === sel.uri && e.contentChanges.length > 0) {
+        this.selection = undefined;
+        this.clearDecorations();
+      }
+    });
+    this.decoration = { types, watch };
+    for (const ed of editors) types.forEach((ty, k) => ed.setDecorations(ty, byType[k]));
+    void vscode.commands.executeCommand('setContext', 'attributionLens.textDecorations', true);
+  }
+
+  /** Removes the token scores from the editor. */
+  clearDecorations(): void {
+    const d = this.decoration;
+    if (!d) return;
+    this.decoration = undefined;
+    d.watch.dispose();
+    for (const t of d.types) t.dispose();
+    void vscode.commands.executeCommand('setContext', 'attributionLens.textDecorations', false);
   }
 
   /** Writes the last text result as JSON or CSV where the user chooses. */
