@@ -146,6 +146,31 @@ export interface PreprocessInfo {
 export type ParamValue = number | boolean | string | null | number[];
 export type ParamValues = Record<string, ParamValue>;
 
+/**
+ * The panel's whole state as the host holds it (src/extension/panel/panelState.ts): the webview
+ * renders from the latest one it got and never overrides it (its own getState only shows the panel
+ * at once while the host re-sends). Add fields freely; the host always sends the whole object.
+ */
+export interface HostPanelState {
+  modelFile?: string;
+  /** the image the predictions and the next run are for */
+  imageFile?: string;
+  predictions: Prediction[];
+  /** what the picker shows and Run runs */
+  method: string;
+  /** parameters per method, as the picker shows them and Run sends them */
+  params: Record<string, ParamValues>;
+  target: number;
+  /** the run under way: `caption` names its method and target (or neuron) */
+  run?: { requestId: string; kind: 'single' | 'compare'; caption: string };
+  /** what produced the map shown (the `requestId` of its result): the webview draws no other map */
+  shown?: { requestId: string; method: string; params: ParamValues; target: number; imageFile: string; caption: string };
+  /** the shown map is not what the panel is set to: one line naming what it was computed with */
+  stale?: string;
+  /** one line about the last automatic choice ("ran Saliency again, the last method; …") */
+  note?: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host → webview
 
@@ -165,6 +190,8 @@ export interface InitMessage {
   preprocess?: PreprocessInfo;
   /** the `attributionLens.compareMethods` setting: what Compare Methods runs, here and in the palette */
   compareMethods?: string[];
+  /** the panel's whole state (image mode); when present it wins over `current` and `predictions` */
+  panel?: HostPanelState;
 }
 
 /** A partial update of what `init` set (e.g. trust granted, new image, method list changed). */
@@ -178,6 +205,8 @@ export interface StateMessage {
   view?: Partial<ViewSettings>;
   preprocess?: PreprocessInfo;
   compareMethods?: string[];
+  /** the panel's whole state, sent whole on every change */
+  panel?: HostPanelState;
 }
 
 /** Top-5 predictions for the current input. */

@@ -1,5 +1,6 @@
 // The Attribution panel's host side: one reusable webview panel, its model+image context, and
 // the runs it starts in the engine worker. Every webview message is validated before use.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { MethodInfo } from '../../engine';
@@ -21,10 +22,19 @@ import { panelHtml, panelOptions } from './panelHtml';
 import { GateContext, classCount, receiveFromWebview } from './webviewGate';
 import { TextSession } from './textSession';
 import { PreprocessSession, preprocessInfo } from './preprocessSession';
+import {
+  CaptionContext, HostPanelState, caption, fromPersisted, gestureRuns, methodForNewImage, methodName, paramsBrief, persisted, sameParams,
+  staleReason, targetName,
+} from './panelState';
 
 export const PANEL_VIEW_TYPE = 'attributionLens.panel';
 const CONTEXT_KEY = 'attributionLens.panelContext';
 const CAM_LAYERS_KEY = 'attributionLens.camLayers';
+/** the panel's state (panelState.ts) as a window reload restores it */
+const STATE_KEY = 'attributionLens.panelState';
+/** the shown result itself, when its map is small enough to keep (a browser reload may lose the webview's own state) */
+const RESULT_KEY = 'attributionLens.panelResult';
+const MAX_SAVED_MAP = 4_000_000;
 
 /** What the panel is about: one model and one input. */
 interface PanelContext {
@@ -42,7 +52,12 @@ interface Running {
   call?: EngineCall<unknown>;
   cancelled: boolean;
   lastProgress?: RunProgressMessage;
+  /** the parameters of a single run: what its result is captioned and compared with */
+  params?: ParamValues;
 }
+
+/** Messages after which the webview gets the panel's whole state again. */
+const PANEL_CHANGES = new Set<ToWebview['type']>(['state', 'predictions', 'runStarted', 'runResult', 'compareResult', 'runCancelled', 'error', 'preprocessPreview']);
 
 export interface RunRequest {
   requestId?: string;
@@ -67,6 +82,12 @@ export class AttributionPanel implements vscode.Disposable {
   /** small messages posted while the webview was not listening, replayed on `ready` */
   private pendingNotes: ToWebview[] = [];
   private hostIds = 0;
+  /** what produced the map shown, the last automatic choice, and whether the image has had no run yet */
+  private shown: HostPanelState['shown'];
+  private note: string | undefined;
+  private fresh = false;
+  private loadSeq = 0;
+  private syncQueued = false;
   private readonly subs: vscode.Disposable[] = [];
   /** text mode: a text model and a text instead of an image */
   readonly text: TextSession;
@@ -127,7 +148,20 @@ export class AttributionPanel implements vscode.Disposable {
     const saved = this.ext.workspaceState.get<{ modelFile: string; imageFile: string }>(CONTEXT_KEY);
     const savedText = this.text.saved();
     if (savedText && !this.text.active) void this.loadText(savedText.modelFile, savedText.text, savedText.source);
-    else if (saved && !this.ctx) void this.load(saved.modelFile, vscode.Uri.file(saved.imageFile));
+    else if (saved && !this.ctx) {
+      // the method, its parameters, the target and what the map was made with come back whole
+      const state = fromPersisted(this.readSaved(STATE_KEY));
+      const same = state && state.modelFile === saved.modelFile && state.imageFile === saved.imageFile;
+      if (state && same) {
+        this.paramsByMethod.clear();
+        for (const [m, p] of Object.entries(state.params)) this.paramsByMethod.set(m, p);
+        this.current = { method: state.method, params: state.params[state.method] ?? {}, target: state.target };
+        this.shown = state.shown;
+        const result = this.readSaved(RESULT_KEY) as RunResultMessage | undefined;
+        if (result?.type === 'runResult' && result.requestId === state.shown?.requestId) this.lastResult = result;
+      }
+      void this.load(saved.modelFile, vscode.Uri.file(saved.imageFile), { restored: !!same });
+    }
   }
 
   private adopt(panel: vscode.WebviewPanel): void {
@@ -163,13 +197,14 @@ export class AttributionPanel implements vscode.Disposable {
   // Context
 
   /** Points the panel at a model and an image: inspects, predicts, and tells the webview. */
-  load(modelFile: string, image: vscode.Uri): Promise<boolean> {
-    const p = this.doLoad(modelFile, image.fsPath);
+  load(modelFile: string, image: vscode.Uri, opts: { restored?: boolean } = {}): Promise<boolean> {
+    const p = this.doLoad(modelFile, image.fsPath, ++this.loadSeq, opts.restored ?? false);
     this.loading = p;
     return p;
   }
 
-  private async doLoad(modelFile: string, imageFile: string): Promise<boolean> {
+  /** `seq`: a later load supersedes this one (the last image asked for wins, whatever finishes first). */
+  private async doLoad(modelFile: string, imageFile: string, seq: number, restored: boolean): Promise<boolean> {
     if (!isTrusted()) {
       this.post({ type: 'state', trust: trustState() });
       return false;
@@ -182,8 +217,9 @@ export class AttributionPanel implements vscode.Disposable {
       const ins = await this.models.inspect(modelFile);
       const summary = toModelSummary(ins, path.basename(modelFile));
       const { predictions, image, preprocess } = await this.models.engine.call('predict', { model: this.modelRef(modelFile), input: this.inputRef(imageFile) }).promise;
+      if (seq !== this.loadSeq) return false;
       const imageInput = ins.inputs[0]?.name;
-      const same = this.ctx?.modelFile === modelFile && this.ctx?.imageFile === imageFile;
+      const same = restored || (this.ctx?.modelFile === modelFile && this.ctx?.imageFile === imageFile);
       this.ctx = {
         modelFile, imageFile, summary, image: image ? toPanelImage(image, imageInput) : undefined, predictions,
         preprocess: preprocessInfo(modelFile, preprocess, ins.inputs.length),
@@ -191,6 +227,12 @@ export class AttributionPanel implements vscode.Disposable {
       // A new model or image starts from its top prediction; the same one keeps the chosen target.
       if (!same) {
         this.lastResult = undefined;
+        this.current.target = predictions[0]?.index;
+        // the old map is another image's: it goes, and the next run without a method chooses one for the new image
+        this.shown = undefined;
+        this.note = undefined;
+        this.fresh = true;
+      } else if (restored && this.current.target === undefined) {
         this.current.target = predictions[0]?.index;
       }
       // the method list first: suggested defaults (occlusion's window) depend on the method's parameters
@@ -259,7 +301,7 @@ export class AttributionPanel implements vscode.Disposable {
         return;
       case 'retarget':
         if (this.mode === 'text') await this.text.run({ requestId: msg.requestId, target: msg.target });
-        else await this.run({ requestId: msg.requestId, target: msg.target });
+        else await this.retarget(msg.requestId, msg.target);
         return;
       case 'cancel':
         if (!msg.requestId || msg.requestId === this.running?.requestId) this.cancel();
@@ -326,10 +368,37 @@ export class AttributionPanel implements vscode.Disposable {
   /** The webview picked a method or edited its parameters; values the host fills in (a CAM layer, occlusion's window) go back so the fields show them. */
   private async changeMethod(method: string, params?: ParamValues): Promise<void> {
     await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+    const before = { method: this.current.method, params: this.current.params };
     this.current.method = method;
     if (params) this.paramsByMethod.set(method, params);
     this.current.params = this.paramsFor(method);
     if (JSON.stringify(sortedEntries(params ?? {})) !== JSON.stringify(sortedEntries(this.current.params))) this.post({ type: 'state', current: this.current });
+    const changed = before.method !== method || !sameParams(this.methodInfo(method), before.params, this.current.params);
+    if (changed) await this.gesture();
+    this.sync();
+  }
+
+  /** A clicked prediction: the same rule as a changed method (run at once when cheap, else the map is marked stale). */
+  private async retarget(requestId: string, target: number): Promise<void> {
+    this.current.target = target;
+    if (!(await this.gesture(requestId))) this.sync();
+  }
+
+  /**
+   * After a change of method, parameters or target: cheap methods run at once, others leave the
+   * map marked stale (the state says what it was computed with) and say why they wait for Run.
+   */
+  private async gesture(requestId?: string): Promise<boolean> {
+    if (!this.ctx || this.mode !== 'image' || !isTrusted()) return false;
+    const info = this.methodInfo(this.current.method);
+    if (gestureRuns(info, this.current.params)) {
+      await this.run({ requestId, method: this.current.method, target: this.current.target });
+      return true;
+    }
+    const brief = paramsBrief(info, this.current.params);
+    this.note = `${methodName(this.methodsCache ?? [], this.current.method)}${brief ? ` (${brief})` : ''} is slow: press Run to start it.`;
+    if (requestId) this.post({ type: 'runCancelled', requestId });
+    return false;
   }
 
   private async sendInit(): Promise<void> {
@@ -355,6 +424,7 @@ export class AttributionPanel implements vscode.Disposable {
       view: readSettings().view,
       preprocess: ctx?.preprocess,
       compareMethods: readSettings().compareMethods,
+      panel: this.mode === 'image' ? this.snapshot() : undefined,
     };
     if (!this.panel) return;
     this.ready = true;
@@ -378,9 +448,104 @@ export class AttributionPanel implements vscode.Disposable {
 
   /** Sends now when the webview listens; otherwise state is replayed on `ready` (errors are kept). */
   private post(msg: ToWebview): void {
+    if (msg.type === 'runResult') this.noteShown(msg);
     if (this.ready) this.send(msg);
     else if (msg.type === 'error' || msg.type === 'exportDone') this.pendingNotes.push(msg);
     if (msg.type === 'runProgress' && this.running?.requestId === msg.requestId) this.running.lastProgress = msg;
+    // whatever changed the panel's state, the webview gets the whole of it again
+    if (PANEL_CHANGES.has(msg.type) && !(msg.type === 'state' && msg.panel)) this.sync();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The panel's state (panelState.ts): held here, sent whole, restored after a reload
+
+  private captionContext(): CaptionContext {
+    return { methods: this.methodsCache ?? [], summary: this.ctx?.summary, predictions: this.ctx?.predictions ?? [] };
+  }
+
+  /** The panel's whole state, from what the host holds. */
+  snapshot(): HostPanelState {
+    const ctx = this.ctx;
+    const params: Record<string, ParamValues> = Object.fromEntries(this.paramsByMethod);
+    params[this.current.method] = this.current.params;
+    const r = this.running;
+    const cc = this.captionContext();
+    let run: HostPanelState['run'];
+    if (r) {
+      const st = r.started;
+      const what = st.kind === 'single'
+        ? caption(cc, st.methods[0], r.params ?? {}, st.target)
+        : `${st.methods.map((m) => methodName(cc.methods, m)).join(', ')} for ${targetName(st.target, cc.summary, cc.predictions)}`;
+      run = { requestId: r.requestId, kind: st.kind, caption: what };
+    }
+    const s: HostPanelState = {
+      modelFile: ctx?.modelFile, imageFile: ctx?.imageFile, predictions: ctx?.predictions ?? [],
+      method: this.current.method, params, target: this.current.target ?? ctx?.predictions[0]?.index ?? 0,
+      run, shown: this.shown, note: this.note,
+    };
+    s.stale = staleReason(s, cc);
+    return s;
+  }
+
+  /** Sends the whole state once the current turn is over (several changes make one message) and saves it. */
+  private sync(): void {
+    if (this.syncQueued) return;
+    this.syncQueued = true;
+    queueMicrotask(() => {
+      this.syncQueued = false;
+      if (this.mode !== 'image') return;
+      const s = this.snapshot();
+      if (this.ready) this.send({ type: 'state', panel: s });
+      const saved = persisted(s);
+      if (saved) this.writeSaved(STATE_KEY, saved);
+    });
+  }
+
+  /**
+   * The panel's state is written at once to a file in the extension's workspace storage: a
+   * workspaceState update made just before a window reload can be lost (the workbench flushes it
+   * later), and the state must come back whole. Without a workspace, workspaceState serves.
+   */
+  private savedFile(key: string): string | undefined {
+    const dir = this.ext.storageUri?.fsPath;
+    return dir ? path.join(dir, `${key}.json`) : undefined;
+  }
+
+  private writeSaved(key: string, value: unknown): void {
+    const file = this.savedFile(key);
+    if (!file) {
+      void this.ext.workspaceState.update(key, value);
+      return;
+    }
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (value === undefined) fs.rmSync(file, { force: true });
+      else fs.writeFileSync(file, JSON.stringify(value));
+    } catch (e) {
+      this.log(`cannot save the panel's state: ${(e as Error).message}`);
+    }
+  }
+
+  private readSaved(key: string): unknown {
+    const file = this.savedFile(key);
+    if (!file) return this.ext.workspaceState.get(key);
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A result is shown: remember what produced it (method, parameters, target, image) and its caption. */
+  private noteShown(msg: RunResultMessage): void {
+    const r = msg.result;
+    const params = this.running?.requestId === msg.requestId && this.running.params ? this.running.params
+      : this.current.method === r.method ? this.current.params : (r.params as ParamValues);
+    this.shown = {
+      requestId: msg.requestId, method: r.method, params, target: r.target, imageFile: this.ctx?.imageFile ?? '',
+      caption: caption(this.captionContext(), r.method, params, r.target),
+    };
+    this.writeSaved(RESULT_KEY, r.map.data.length <= MAX_SAVED_MAP ? msg : undefined);
   }
 
   private showError(e: unknown, requestId?: string): void {
@@ -393,8 +558,9 @@ export class AttributionPanel implements vscode.Disposable {
   // -------------------------------------------------------------------------------------------
   // Runs
 
+  /** Unique across reloads too: a restored panel's shown result is matched by its id. */
   private nextId(): string {
-    return `host-${++this.hostIds}`;
+    return `host-${Date.now().toString(36)}-${++this.hostIds}`;
   }
 
   private targetLabel(target: number): string | undefined {
@@ -456,13 +622,23 @@ export class AttributionPanel implements vscode.Disposable {
     }
     this.cancel();
     await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
-    const method = req.method ?? this.current.method;
+    let method = req.method ?? this.current.method;
+    if (!req.method && this.fresh) {
+      // a new image: the configured default, or the last method again only when it is cheap (and the panel says so)
+      const choice = methodForNewImage(this.methodsCache ?? [], { method: this.current.method, params: this.current.params }, readSettings().defaultMethod);
+      method = choice.method;
+      if (choice.isDefault) this.paramsByMethod.delete(method);
+      this.note = choice.note;
+    } else if (req.method || req.params) {
+      this.note = undefined;
+    }
+    this.fresh = false;
     if (req.params) this.paramsByMethod.set(method, req.params);
     const params = this.paramsFor(method, req.params);
     const target = req.target ?? this.current.target ?? ctx.predictions[0]?.index ?? 0;
     this.current = { method, params, target };
     const started: RunStartedMessage = { type: 'runStarted', requestId, kind: 'single', methods: [method], target, targetLabel: this.targetLabel(target) };
-    const running: Running = { requestId, started, cancelled: false };
+    const running: Running = { requestId, started, cancelled: false, params };
     this.running = running;
     // Runs started from commands (not the panel) tell the panel which method and parameters they use.
     if (!req.requestId) this.post({ type: 'state', current: this.current });
@@ -606,6 +782,7 @@ export class AttributionPanel implements vscode.Disposable {
     this.leaveText();
     if (this.ctx?.modelFile !== run.modelFile || this.ctx?.imageFile !== run.imageFile) this.cancel();
     this.prep.reset(); // unsaved edits belonged to the context shown before
+    this.fresh = false;
     this.ctx = { modelFile: run.modelFile, imageFile: run.imageFile, summary: run.summary, image: run.image, predictions: run.predictions };
     this.loading = undefined;
     void this.ext.workspaceState.update(CONTEXT_KEY, { modelFile: run.modelFile, imageFile: run.imageFile });

@@ -329,7 +329,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await quickPick('channel 5', /Which channel\? \(8 in all\)/);
     await quickPick('neuron-gradient', /Attribute channel 5 of \/features\/conv2\/Conv_output_0 to the input/);
     frame = await panelFrame();
-    await frame.getByText(/NeuronGradient for green · [\d.]+ s/).first().waitFor({ timeout: 60_000 });
+    await frame.getByText(/NeuronGradient for channel 5 of \S+ at \(16, 16\) · [\d.]+ s/).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(SHOTS, 'vscode-neuron.png') });
 
     const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
@@ -379,7 +379,8 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await editor.locator('#source', { hasText: /^Source: model\.attrlens\.json$/ }).waitFor({ timeout: 30_000 });
     assert.match(await top(), /^red #0\s*26\.8%/);
     await frame.locator('al-predictions button', { hasText: 'red' }).click();
-    await frame.locator('#summary', { hasText: /for red · [\d.]+ s/ }).waitFor({ timeout: 90_000 });
+    // the restored method is the neuron run's: captioned by its neuron, not the class
+    await frame.locator('#summary', { hasText: /for (red|channel 5 of \S+ at \(16, 16\)) · [\d.]+ s/ }).waitFor({ timeout: 90_000 });
     await frame.locator('#stale').waitFor({ state: 'hidden', timeout: 10_000 });
   });
 });

@@ -180,6 +180,64 @@ export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix:
   };
 }
 
+/**
+ * A fresh profile with the packaged .vsix and these user settings, code-server on a temp copy of a
+ * sample folder (trusted), and Chromium on its workbench, once the extension's view container is
+ * in the activity bar (before that its menu entries are missing).
+ */
+export async function openWorkbench(sample: 'shapes' | 'text', prefix: string, settings: Record<string, unknown> = {}): Promise<Workbench> {
+  const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  checkInstalled();
+  const vsix = findVsix();
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const workspace = join(tmp, sample);
+  cpSync(join(ROOT, 'samples', sample), workspace, { recursive: true });
+  const shots = join(ROOT, 'out', 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const profile = makeProfile(join(tmp, 'profile'), {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    ...settings,
+  });
+  installExtension(profile, vsix);
+  const server = await startCodeServer(profile, workspace);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const close = async (lastShot: string): Promise<void> => {
+    if (!page.isClosed()) await page.screenshot({ path: join(shots, lastShot) }).catch(() => undefined);
+    await browser.close().catch(() => undefined);
+    await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  } catch (e) {
+    await close(`${prefix}failed.png`);
+    throw e;
+  }
+  return { tmp, workspace, page, close };
+}
+
+/** Right-click a file of the Explorer (its folder opened first when given) and pick a context menu entry. */
+export async function explorerCommand(page: Page, file: string, label: RegExp, folder?: string): Promise<void> {
+  const row = (name: string) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
+  if (folder && !(await row(file).isVisible().catch(() => false))) {
+    await row(folder).waitFor({ timeout: 60_000 });
+    await row(folder).click();
+  }
+  await row(file).waitFor({ timeout: 30_000 });
+  await row(file).click({ button: 'right' });
+  await clickMenuItem(page, label);
+}
+
 /** The Attribution panel's webview frame (the one holding <al-app>), once it appears. */
 export async function waitForPanelFrame(page: Page, timeout = 60_000): Promise<Frame> {
   const deadline = Date.now() + timeout;

@@ -3,7 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { base64ToFloat32 } from '../../../src/shared/base64';
 import type {
-  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, InitMessage, MethodInfo, PanelImage, ParamValues,
+  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, HostPanelState, InitMessage, MethodInfo, PanelImage, ParamValues,
   Prediction, PreprocessValues, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
 import { compareSet } from '../../../src/shared/compare';
@@ -47,6 +47,10 @@ export interface PanelState {
   init?: InitMessage;
   predictions?: Prediction[];
   result?: AttributionPayload;
+  /** the request `result` answered: drawn only while the host's state says it is the one shown */
+  resultRequestId?: string;
+  /** the host's whole state, last received: it wins over everything above */
+  host?: HostPanelState;
   compare?: CompareResultMessage;
   error?: string;
   /** the preprocessing editor: `base` is the host's info the values started from */
@@ -80,6 +84,7 @@ header .spacer { flex: 1; }
 section { min-width: 0; }
 .stale { font-size: 12px; margin-top: 4px; color: var(--vscode-editorWarning-foreground, var(--vscode-foreground)); }
 .summary { font-size: 12px; margin-top: 6px; }
+.note { font-size: 12px; margin-top: 4px; }
 al-legend { margin-top: 6px; max-width: 448px; }
 `;
 
@@ -122,6 +127,7 @@ export class AlApp extends AlElement {
   private readonly prepEditor = h('al-preprocess-editor', { 'attr:id': 'preprocess' }) as AlPreprocessEditor;
   private readonly prepGuessed = h('al-notice', { 'attr:id': 'preprocess-guessed', kind: 'warning', dismissible: false }) as AlNotice;
   private readonly staleEl = h('div', { class: 'stale', 'attr:id': 'stale', 'attr:role': 'status' });
+  private readonly noteEl = h('div', { class: 'note muted', 'attr:id': 'note', 'attr:role': 'status' });
   private prepTimer: ReturnType<typeof setTimeout> | undefined;
   /** the newest preview and save requests; older answers are dropped */
   private prepRequest: string | undefined;
@@ -141,7 +147,7 @@ export class AlApp extends AlElement {
       this.errorEl,
       this.prepGuessed,
       h('div', { class: 'main' },
-        h('section', {}, this.heatmap, this.legend, this.summary, this.staleEl, h('h3', {}, 'View'), this.viewControls),
+        h('section', {}, this.heatmap, this.legend, this.summary, this.staleEl, this.noteEl, h('h3', {}, 'View'), this.viewControls),
         h('section', {},
           h('h3', {}, 'Predictions'), this.predictions,
           h('h3', {}, 'Preprocessing'), this.prepEditor,
@@ -203,12 +209,14 @@ export class AlApp extends AlElement {
     switch (m.type) {
       case 'init':
         this.applyInit(m);
+        if (m.panel) this.applyHost(m.panel);
         break;
       case 'state': {
         const base = this.state.init;
         if (!base) break;
         this.applyInit({ ...base, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)), type: 'init' } as InitMessage);
-        if (m.current) this.followCurrent(m.current);
+        if (m.panel) this.applyHost(m.panel);
+        else if (m.current) this.followCurrent(m.current);
         break;
       }
       case 'predictions':
@@ -251,6 +259,7 @@ export class AlApp extends AlElement {
       case 'runResult':
         if (this.running?.requestId === m.requestId) this.running = undefined;
         this.state.result = m.result;
+        this.state.resultRequestId = m.requestId;
         this.state.target = m.result.target;
         this.resultMap = decodeMap(m.result.map);
         this.mapMade();
@@ -364,6 +373,32 @@ export class AlApp extends AlElement {
     if (!img || this.mapImage) return;
     this.mapImage = await loadPanelImage(img).catch(() => undefined);
     this.requestUpdate();
+  }
+
+  /**
+   * The host's whole state: the picker, its parameters, the target and the predictions follow it,
+   * whatever this webview restored or chose before (the host answers every choice with it).
+   */
+  private applyHost(p: HostPanelState): void {
+    this.state.host = p;
+    const methods = this.state.init?.methods ?? [];
+    for (const [id, values] of Object.entries(p.params)) {
+      const info = methods.find((x) => x.id === id);
+      const next = { ...(info ? defaultParams(info) : {}), ...values };
+      if (JSON.stringify(next) !== JSON.stringify(this.state.params[id])) this.state.params[id] = next;
+    }
+    if (this.state.method !== p.method) this.paramErrors = [];
+    this.state.method = p.method;
+    this.state.target = p.target;
+    this.state.predictions = p.predictions;
+  }
+
+  /** The result drawn: with the host's state, only the one it says is shown (another image's map never lingers). */
+  private get shownResult(): AttributionPayload | undefined {
+    const r = this.state.result;
+    const host = this.state.host;
+    if (!host) return r;
+    return r && host.shown && host.shown.requestId === this.state.resultRequestId ? r : undefined;
   }
 
   /** The host changed the method (a run started from a command): the picker shows it, with the host's values. */
@@ -606,7 +641,9 @@ export class AlApp extends AlElement {
     this.runBar.running = running;
     if (!running) this.runBar.progress = undefined;
     this.runBar.disabled = trust.restricted || !init;
-    this.exportBar.disabled = !s.result;
+    const shown = this.shownResult;
+    const shownMap = shown ? this.resultMap : undefined;
+    this.exportBar.disabled = !shown;
 
     const prep = s.prep;
     const info = init?.preprocess;
@@ -623,25 +660,35 @@ export class AlApp extends AlElement {
       ? 'The preprocessing is guessed, so the predictions may be wrong: set it under Preprocessing and Save.' : '';
     const stale = this.mapStale;
     if (stale) void this.loadMapImage();
-    this.staleEl.textContent = stale ? 'The preprocessing changed since this map was made: run again to update it.' : '';
-    this.staleEl.hidden = !stale;
+    const staleText = [stale ? 'The preprocessing changed since this map was made: run again to update it.' : '', shown ? s.host?.stale ?? '' : '']
+      .filter(Boolean).join(' ');
+    this.staleEl.textContent = staleText;
+    this.staleEl.hidden = !staleText;
+    this.noteEl.textContent = s.host?.note ?? '';
+    this.noteEl.hidden = !s.host?.note;
 
     const current = (stale ? this.mapImage : undefined) ?? this.image;
-    const img = current ?? (this.resultMap ? blankFor(this.resultMap) : undefined);
+    const img = current ?? (shownMap ? blankFor(shownMap) : undefined);
     this.heatmap.image = img;
     this.heatmap.view = s.view;
     if (!running || this.running?.kind !== 'single' || !this.heatmap.partial) {
-      this.heatmap.map = this.resultMap;
+      this.heatmap.map = shownMap;
       this.heatmap.partial = false;
     }
     this.legend.view = s.view;
-    if (!this.resultMap) this.legend.info = undefined;
+    if (!shownMap) this.legend.info = undefined;
     this.viewControls.view = s.view;
-    const r = s.result;
-    this.summary.textContent = r
-      ? `${init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method} for ${r.targetLabel ?? `output ${r.target}`} · ${r.seconds.toFixed(2)} s` +
-        (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer ? ` · layer ${r.layer}` : '')
-      : '';
+    const r = shown;
+    const hostRun = s.host?.run;
+    const named = s.host?.shown?.caption;
+    const neuron = init?.methods.find((m) => m.id === r?.method)?.family === 'neuron';
+    // during a run the summary names what runs; after, what the shown map was computed with
+    this.summary.textContent = hostRun && running
+      ? `Running ${hostRun.caption}…`
+      : r
+        ? `${named ?? `${init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method} for ${r.targetLabel ?? `output ${r.target}`}`} · ${r.seconds.toFixed(2)} s` +
+          (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer && !neuron ? ` · layer ${r.layer}` : '')
+        : '';
 
     this.compare.methods = init?.methods ?? [];
     this.compare.selected = s.compareSelected;
