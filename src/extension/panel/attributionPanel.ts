@@ -11,7 +11,8 @@ import {
 import { compareSet } from '../../shared/compare';
 import { readSettings } from '../config';
 import { CallCancelledError, EngineCall, EngineError } from '../engineClient';
-import { ExportFormat, jsonBytes, npyBytes, pngFromDataUrl } from '../exportFormats';
+import { ExportFormat, exportFileName, jsonBytes, npyBytes, pngFromDataUrl } from '../exportFormats';
+import { outputFolder } from '../modelPicker';
 import { ModelService } from '../models';
 import { withSuggestedDefaults } from '../paramDefaults';
 import { RunRecord, RunStore } from '../runs';
@@ -813,14 +814,14 @@ export class AttributionPanel implements vscode.Disposable {
     return true;
   }
 
-  /** Writes the last result where the user chooses (never anywhere else). */
+  /** Writes the last result into the output folder (attributionLens.outputFolder), then offers Open and Reveal. */
   async export(format: ExportFormat, pngDataUrl?: string, requestId?: string, pick: { method?: string; grid?: boolean } = {}): Promise<boolean> {
     const fromCompare = pick.method !== undefined || pick.grid === true;
     const run = fromCompare ? this.lastCompare?.record : this.lastRecord;
     const done = (ok: boolean, message: string): boolean => {
       if (requestId) this.post({ type: 'exportDone', requestId, ok, message });
-      else if (ok) void vscode.window.showInformationMessage(message);
-      else void vscode.window.showWarningMessage(message);
+      // a written file gets the Open/Reveal notification (offerExported)
+      else if (!ok) void vscode.window.showWarningMessage(message);
       return ok;
     };
     if (!run) return done(false, vscode.l10n.t('Nothing to export yet: run an attribution first.'));
@@ -839,23 +840,16 @@ export class AttributionPanel implements vscode.Disposable {
     } catch (e) {
       return done(false, errorMessage(e));
     }
-    const base = `${path.basename(run.imageFile, path.extname(run.imageFile))}-${payload.method}-${payload.target}.${format}`;
-    const filters: Record<ExportFormat, Record<string, string[]>> = {
-      png: { [vscode.l10n.t('PNG image')]: ['png'] },
-      npy: { [vscode.l10n.t('NumPy array')]: ['npy'] },
-      json: { JSON: ['json'] },
-    };
-    const uri = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.file(path.join(path.dirname(run.imageFile), base)),
-      filters: filters[format],
-      title: vscode.l10n.t('Export Attribution'),
-    });
-    if (!uri) return done(false, vscode.l10n.t('Export cancelled.'));
+    // into the output folder, never beside the inputs (where a PNG would be offered as an input)
+    const folder = outputFolder(vscode.Uri.file(run.imageFile), path.dirname(run.modelFile));
+    const uri = vscode.Uri.file(path.join(folder, exportFileName(run.imageFile, pick.grid ? 'compare' : payload.method, payload.target, format)));
     try {
+      await vscode.workspace.fs.createDirectory(vscode.Uri.file(folder));
       await vscode.workspace.fs.writeFile(uri, bytes);
     } catch (e) {
       return done(false, vscode.l10n.t('Cannot write {0}: {1}', uri.fsPath, (e as Error).message));
     }
+    void offerExported(uri);
     return done(true, vscode.l10n.t('Saved {0}', uri.fsPath));
   }
 
@@ -876,6 +870,15 @@ function engineParams(params: ParamValues): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== '') out[k] = v;
   return out;
+}
+
+/** The notification after an export: Open the file, or Reveal it in the Explorer. */
+async function offerExported(uri: vscode.Uri): Promise<void> {
+  const open = vscode.l10n.t('Open');
+  const reveal = vscode.l10n.t('Reveal in Explorer');
+  const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Exported {0}', path.basename(uri.fsPath)), open, reveal);
+  if (choice === open) await vscode.commands.executeCommand('vscode.open', uri);
+  else if (choice === reveal) await vscode.commands.executeCommand('revealInExplorer', uri);
 }
 
 export function errorMessage(e: unknown): string {
