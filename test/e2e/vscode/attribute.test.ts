@@ -3,7 +3,7 @@
 // context menu, and the heatmap the webview draws is read back and checked against the image.
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it, builds and packages first).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,27 +15,8 @@ const SHOTS = join(ROOT, 'out', 'screenshots');
 const SAMPLE = join(ROOT, 'samples', 'shapes');
 const IMAGE = 'red-circle.png';
 
-// A PyTorch-style definition of the sample's modules, for Go to Source (node names /features/conv2/...).
-const NET_PY = `import torch.nn as nn
-
-
-class Features(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.pool1 = nn.MaxPool2d(2)
-        self.conv2 = nn.Conv2d(4, 8, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-
-class ShapesNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = Features()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(8, 4)
-`;
+// samples/shapes/net.py: the sample's modules in PyTorch, for Go to Source (node names /features/conv2/...).
+const NET_PY = readFileSync(join(SAMPLE, 'net.py'), 'utf8');
 const CONV2_LINE = NET_PY.split('\n').findIndex((l) => l.includes('self.conv2 =')) + 1;
 
 let tmp: string;
@@ -51,7 +32,6 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-'));
   workspace = join(tmp, 'shapes');
   cpSync(SAMPLE, workspace, { recursive: true });
-  writeFileSync(join(workspace, 'net.py'), NET_PY);
   mkdirSync(SHOTS, { recursive: true });
   const profile = makeProfile(join(tmp, 'profile'), {
     'workbench.startupEditor': 'none',
@@ -188,18 +168,11 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     assert.ok(inside > outside + 40, `blueness inside the disc ${inside.toFixed(1)} vs outside ${outside.toFixed(1)}`);
   });
 
-  await t.test('Export JSON writes the attribution where the save dialog points', async () => {
-    const exported = join(workspace, 'images', 'red-circle-integrated-gradients-0.json');
+  await t.test('Export JSON writes the attribution into the output folder, not beside the image', async () => {
+    const exported = join(workspace, '.attribution-lens', 'exports', 'red-circle-integrated-gradients-0.json');
     await frame.locator('#export-json').click();
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 20_000 });
-    // The simple file dialog fills in the suggested name a moment after it opens.
-    const deadlineName = Date.now() + 10_000;
-    while (!(await input.inputValue()).endsWith('.json') && Date.now() < deadlineName) await page.waitForTimeout(100);
-    assert.match(await input.inputValue(), /\/images\/red-circle-integrated-gradients-0\.json$/);
-    await page.keyboard.press('Enter');
     // written once the panel reports it
-    await frame.locator('al-export-bar#export .status', { hasText: /^Saved .*red-circle-integrated-gradients-0\.json/ }).waitFor({ timeout: 20_000 });
+    await frame.locator('al-export-bar#export .status', { hasText: /^Saved .*\.attribution-lens\/exports\/red-circle-integrated-gradients-0\.json/ }).waitFor({ timeout: 20_000 });
     assert.ok(existsSync(exported), `${exported} was not written`);
     const doc = JSON.parse(readFileSync(exported, 'utf8')) as { method: string; target: number; dims: number[]; values: number[]; delta: number };
     assert.equal(doc.method, 'integrated-gradients');
@@ -216,7 +189,8 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     }
     assert.ok(onDisc / total > 0.5, `only ${(100 * onDisc / total).toFixed(0)}% of the attribution is on the disc`);
     const others = readdirSync(join(workspace, 'images')).filter((f) => f.endsWith('.json') && f !== 'manifest.json');
-    assert.deepEqual(others, ['red-circle-integrated-gradients-0.json'], 'nothing else written');
+    assert.deepEqual(others, [], 'nothing written beside the inputs');
+    assert.deepEqual(readdirSync(join(workspace, '.attribution-lens', 'exports')), ['red-circle-integrated-gradients-0.json'], 'nothing else written');
   });
 
   await t.test('clicking a prediction re-runs for that class', async () => {

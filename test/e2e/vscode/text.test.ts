@@ -176,6 +176,49 @@ test('Attribute Prediction for Selection in a real VS Code', async (t) => {
     await page.screenshot({ path: join(SHOTS, 'vscode-text.png') });
   });
 
+  await t.test('the token scores are drawn on the selection in the editor, and Clear Token Scores removes them', async () => {
+    // the decorations' spans in the editor: one per scored token, the sentiment word the greenest
+    const decorated = () => page.evaluate(`(() => {
+      const out = [];
+      for (const el of document.querySelectorAll('.monaco-editor .view-overlays [class*="ced-"], .monaco-editor .view-lines [class*="ced-"]')) {
+        const bg = getComputedStyle(el).backgroundColor;
+        const r = el.getBoundingClientRect();
+        if (bg && bg !== 'rgba(0, 0, 0, 0)' && r.width > 0) out.push({ x: r.x, w: r.width, bg });
+      }
+      return out;
+    })()`) as Promise<Array<{ x: number; w: number; bg: string }>>;
+    const deadline = Date.now() + 10_000;
+    let spans = await decorated();
+    while (spans.length === 0 && Date.now() < deadline) { await page.waitForTimeout(100); spans = await decorated(); }
+    assert.ok(spans.length >= 3, `${spans.length} decorated token ranges`);
+    const rgba = (bg: string) => (/rgba?\(([^)]*)\)/.exec(bg)?.[1] ?? '').split(',').map(Number);
+    const greenest = spans.map((d) => rgba(d.bg)).sort((a, b) => (b[3] ?? 1) - (a[3] ?? 1))[0];
+    assert.ok(greenest[1] > greenest[0] + 30, `strongest token background rgba(${greenest.join(', ')})`);
+    // the strongest one sits on the sentiment word
+    const word = page.locator('.monaco-editor .view-line', { hasText: first.text }).first();
+    const wordBox = await word.evaluate((line, w) => {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const i = (n.textContent ?? '').indexOf(w);
+        if (i >= 0) { const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + w.length); const b = r.getBoundingClientRect(); return { x: b.x, w: b.width }; }
+      }
+      return undefined;
+    }, first.word);
+    assert.ok(wordBox, `${first.word} on the line`);
+    const strongest = spans.sort((a, b) => (rgba(b.bg)[3] ?? 1) - (rgba(a.bg)[3] ?? 1))[0];
+    assert.ok(Math.abs(strongest.x - wordBox.x) < 3 && Math.abs(strongest.w - wordBox.w) < 3, `strongest decoration at ${strongest.x}+${strongest.w}, "${first.word}" at ${wordBox.x}+${wordBox.w}`);
+    await page.screenshot({ path: join(SHOTS, 'vscode-text-decorations.png') });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill('>Clear Token Scores in Editor');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Clear Token Scores in Editor' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const end = Date.now() + 10_000;
+    while ((await decorated()).length > 0 && Date.now() < end) await page.waitForTimeout(100);
+    assert.equal((await decorated()).length, 0, 'cleared');
+  });
+
   await t.test('word and sentence granularity, and gamma lifting faint tokens', async () => {
     const faintBefore = (await readChips(frame, 'chips')).find((c) => c.text === 'the')!;
     await frame.locator('al-text-chips button[data-unit="sentence"]').click();
