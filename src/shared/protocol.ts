@@ -29,6 +29,10 @@ export interface ViewSettings {
   /** heat map opacity over the grayscale image for `blended_heat_map` (default 0.5) */
   alphaOverlay: number;
   colormap: ColormapName;
+  /** `blended_heat_map` over the greyscale image (Captum's, the default) or over the colour image */
+  blendOver?: 'grayscale' | 'color';
+  /** the original image drawn beside the map (default true; false = the map alone) */
+  beside?: boolean;
 }
 
 /** The model as the panel needs it (a subset of the engine's ModelInspection). */

@@ -111,7 +111,7 @@ export class AlApp extends AlElement {
   private readonly inputEl = h('span', { class: 'muted' });
   private readonly restricted = h('al-notice', { 'attr:id': 'restricted', kind: 'warning', dismissible: false }) as AlNotice;
   private readonly errorEl = h('al-notice', { 'attr:id': 'error', kind: 'error' }) as AlNotice;
-  private readonly heatmap = h('al-heatmap', { 'attr:id': 'heatmap' }) as AlHeatmap;
+  private readonly heatmap = h('al-heatmap', { 'attr:id': 'heatmap', 'attr:paired': true }) as AlHeatmap;
   private readonly legend = h('al-legend', { 'attr:id': 'legend' }) as AlLegend;
   private readonly viewControls = h('al-view-controls', { 'attr:id': 'view' }) as AlViewControls;
   private readonly summary = h('div', { class: 'summary muted', 'attr:id': 'summary' });
@@ -516,8 +516,16 @@ export class AlApp extends AlElement {
     if (!this.state.result) return this.showError('Nothing to export yet: run an attribution first.');
     this.exportRequest = requestId;
     this.exportBar.status = `Exporting ${format.toUpperCase()}…`;
-    if (format === 'png') this.post({ type: 'export', requestId, format, pngDataUrl: this.heatmap.toDataURL() });
+    if (format === 'png') this.post({ type: 'export', requestId, format, pngDataUrl: this.heatmap.figureDataURL(this.figureTitle()) });
     else this.post({ type: 'export', requestId, format });
+  }
+
+  /** The exported figure's title: method, target, model (as Captum users caption theirs). */
+  private figureTitle(): string {
+    const r = this.state.result;
+    if (!r) return this.state.init?.model.name ?? '';
+    const name = this.state.init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method;
+    return `${name} for ${r.targetLabel ?? `output ${r.target}`} (${r.target}) · ${this.state.init?.model.name ?? ''}`;
   }
 
   private compareChanged(d: CompareChangeDetail): void {
