@@ -51,7 +51,13 @@ function parseLabelValue(v: string): string[] | undefined {
       return Array.from(labels, (l, i) => l ?? String(i));
     }
   } catch {
-    // not JSON: comma or newline separated
+    // not JSON: a Python dict as Ultralytics writes `names` ({0: 'person', 1: 'bicycle'}), or comma or newline separated
+  }
+  const dict = [...v.matchAll(/(\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")/g)];
+  if (/^\s*\{/.test(v) && dict.length) {
+    const labels: string[] = [];
+    for (const m of dict) labels[Number(m[1])] = m[2] ?? m[3];
+    return Array.from(labels, (l, i) => l ?? String(i));
   }
   const parts = v.split(/\r?\n|,/).map((s) => s.trim()).filter(Boolean);
   return parts.length > 1 ? parts : undefined;
