@@ -4,6 +4,8 @@ import { AttrLensError, closest } from '../errors';
 import type { IOInfo, LoadedModel } from '../loaded';
 import { inputStride, roundToStride } from '../onnx/stride';
 import { Discovered, discoverPreprocess } from './discover';
+import { validateOutputSettings } from '../targets/settings';
+import type { OutputSettings } from '../targets/types';
 
 export type Layout = 'NCHW' | 'NHWC';
 export type ResizeMode = 'stretch' | 'cover' | 'contain' | 'height';
@@ -31,6 +33,8 @@ export interface PreprocessConfig {
   std: number[];
   /** the model input the image feeds */
   input: string;
+  /** how to read the explained output (kind, threshold, CTC decoding, dictionary): see targets/outputs.ts */
+  output?: OutputSettings;
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -52,7 +56,7 @@ const LAYOUTS: readonly Layout[] = ['NCHW', 'NHWC'];
 const RESIZES: readonly ResizeMode[] = ['stretch', 'cover', 'contain', 'height'];
 const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'lanczos'];
 const CHANNELS: readonly Channels[] = ['RGB', 'BGR', 'grayscale'];
-const KEYS = ['layout', 'size', 'resize', 'cropPct', 'interpolation', 'channels', 'scale', 'mean', 'std', 'input'] as const;
+const KEYS = ['layout', 'size', 'resize', 'cropPct', 'interpolation', 'channels', 'scale', 'mean', 'std', 'input', 'output'] as const;
 
 /** `model.onnx` → `model.attrlens.json` beside it. */
 export function configPathFor(modelFile: string): string {
@@ -125,6 +129,9 @@ export function validatePreprocess(json: unknown, label: string): Partial<Prepro
       case 'input':
         if (typeof v !== 'string' || v === '') fail(`"input" must be the name of a model input (got ${JSON.stringify(v)})`);
         out.input = v as string;
+        break;
+      case 'output':
+        out.output = validateOutputSettings(v, fail);
         break;
       default:
         fail(`unknown key "${key}" (did you mean "${closest(key, KEYS, 1)[0]}"?); allowed keys: ${KEYS.join(', ')}`);

@@ -6,6 +6,8 @@ import { readNpy } from '../inputs/npy';
 import { LoadedModel } from '../loaded';
 import { Tensor, asFloat32, repeatRows, sizeOf } from '../tensor';
 import { Rng } from './rng';
+import { targetSeed } from '../targets/reduce';
+import type { Target } from '../targets/types';
 import { AttributeProgress, MethodInfo, ParamSpec } from './types';
 
 export interface MethodContext {
@@ -17,6 +19,8 @@ export interface MethodContext {
   /** the explained output tensor */
   output: string;
   target: number;
+  /** the resolved target when it is not a plain class index (region, step, box): seeds gradients and scores perturbations */
+  spec?: Target;
   params: Record<string, unknown>;
   /** folder that relative `.npy` parameters are read from */
   baseDir: string;
@@ -127,9 +131,30 @@ export function baselineOf(ctx: MethodContext, param = 'baselines'): Float32Arra
 /** Target scores output[:, target] of the forward model for a batch of attributed-input rows. */
 export async function targetScores(ctx: MethodContext, rows: Tensor, batchSize?: number, onChunk?: (done: number, total: number) => void): Promise<Float64Array> {
   const feeds = { ...ctx.feeds, [ctx.input]: rows };
-  const res = await ctx.lm.forward(feeds, [ctx.output], { signal: ctx.signal, batchSize, onProgress: onChunk ? (p) => onChunk(p.done, p.total) : undefined });
+  const res = await ctx.lm.forward(feeds, scoredOutputs(ctx), { signal: ctx.signal, batchSize, onProgress: onChunk ? (p) => onChunk(p.done, p.total) : undefined });
   if (rows === ctx.feeds[ctx.input]) ctx.sawOutput?.(ctx.output, res[ctx.output]);
-  return pick(res[ctx.output], ctx.target);
+  return scoreOutputs(ctx, res);
+}
+
+/** The outputs the target's score reads: the explained output, or what a structured target reads. */
+export function scoredOutputs(ctx: MethodContext): string[] {
+  return ctx.spec?.reads ?? [ctx.output];
+}
+
+/** The target's score per row: output[:, target], or the structured target's reduction. */
+export function scoreOutputs(ctx: MethodContext, res: Record<string, Tensor>): Float64Array {
+  return ctx.spec ? ctx.spec.score(res) : pick(res[ctx.output], ctx.target);
+}
+
+/**
+ * The backward seed as a function of the rows for linear targets (one-hot on ctx.target, or the
+ * target's weights); undefined for a non-linear target, whose seed needs each row's output.
+ */
+export function linearSeed(ctx: MethodContext): ((rows: number, outDims: number[]) => Tensor) | undefined {
+  const spec = ctx.spec;
+  if (!spec) return (n, d) => oneHotSeed(d, n, ctx.target);
+  if (spec.weights) return (n, d) => targetSeed(spec, n, d);
+  return undefined;
 }
 
 /** output[:, target] of a (N, K, ...) output, flattened per row. */
@@ -159,17 +184,21 @@ export interface GradOptions {
 export async function gradientsAt(ctx: MethodContext, rows: Tensor | undefined, o: GradOptions = {}) {
   const feeds: Record<string, Tensor> = { ...ctx.feeds, ...(rows ? { [ctx.input]: rows } : {}), ...(o.feeds ?? {}) };
   for (const c of o.cut ?? []) if (!feeds[c]) throw new Error(`cut tensor '${c}' needs a feed`);
-  const res = await runGradients(
-    ctx.lm,
-    feeds,
-    { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet },
-    o.seed ?? ((n, d) => oneHotSeed(d, n, ctx.target)),
-    {
+  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet };
+  const run = (seed: Tensor | ((rows: number, outDims: number[]) => Tensor)) =>
+    runGradients(ctx.lm, feeds, req, seed, {
       signal: ctx.signal,
       batchSize: o.batchSize,
       onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: o.phase }),
-    },
-  );
+    });
+  let seed = o.seed ?? linearSeed(ctx);
+  if (!seed) {
+    // a non-linear target: its seed is its gradient at each row's output, from a first pass
+    const spec = ctx.spec!;
+    const first = await run((n, d) => ({ dtype: 'float32', dims: [1, ...d.slice(1)], data: new Float32Array(sizeOf(d.slice(1))) }));
+    seed = (n, d) => targetSeed(spec, n, d, first.output);
+  }
+  const res = await run(seed);
   // the plain input with the ordinary output: its forward value is the prediction
   if (!rows && !o.cut?.length && !o.feeds && res.output.dims[0] === 1) ctx.sawOutput?.(ctx.output, res.output);
   return res;

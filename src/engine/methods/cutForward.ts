@@ -2,14 +2,15 @@ import { BATCH_DIM } from '../onnx/batch';
 import { OnnxModel, pruneTo } from '../onnx/model';
 import { ShapeInfo } from '../loaded';
 import { ONNX_CODE, Tensor } from '../tensor';
-import { MethodContext, pick } from './base';
+import { MethodContext, scoreOutputs, scoredOutputs } from './base';
 
 /**
  * The forward model with `layer` turned into a graph input (its producer writes elsewhere) and
  * everything the output no longer needs pruned away, so rows fed to the layer cost only the
  * rest of the network. Graphs with subgraphs (If, Loop) are cut but not pruned.
  */
-export function cutForwardModel(model: OnnxModel, layer: string, output: string, shapes: ShapeInfo): OnnxModel {
+export function cutForwardModel(model: OnnxModel, layer: string, output: string | string[], shapes: ShapeInfo): OnnxModel {
+  const outputs = typeof output === 'string' ? [output] : output;
   const m = model.clone();
   const g = m.graph;
   for (const n of g.node) n.output = n.output.map((o) => (o === layer ? `${layer}__uncut` : o));
@@ -17,11 +18,11 @@ export function cutForwardModel(model: OnnxModel, layer: string, output: string,
   const dims = (shapes.dims.get(layer) ?? []).map((d, i) => (batchable && shapes.dims2!.get(layer)?.[i] !== d ? { dimParam: BATCH_DIM } : { dimValue: d }));
   g.input = g.input.filter((i) => i.name !== layer);
   g.input.push({ name: layer, type: { tensorType: { elemType: ONNX_CODE[shapes.dtype.get(layer) ?? 'float32'], shape: { dim: dims } } } });
-  g.output = g.output.filter((o) => o.name === output);
+  g.output = g.output.filter((o) => outputs.includes(o.name ?? ''));
   const hasSubgraphs = g.node.some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length));
   if (hasSubgraphs) return m;
 
-  const needed = pruneTo(g, [output], model.name);
+  const needed = pruneTo(g, outputs, model.name);
   const inits = new Set(g.initializer.map((t) => t.name));
   g.input = g.input.filter((i) => needed.has(i.name ?? '') || inits.has(i.name));
   const produced = new Set(g.node.flatMap((n) => n.output));
@@ -29,12 +30,13 @@ export function cutForwardModel(model: OnnxModel, layer: string, output: string,
   return m;
 }
 
-/** output[:, target] of the model for a batch of `layer` values (N, ...layer dims), forward only. */
+/** The target's score (output[:, target] for a class) of the model for a batch of `layer` values (N, ...layer dims), forward only. */
 export async function scoresFromLayer(ctx: MethodContext, layer: string, rows: Tensor, batchSize?: number): Promise<Float64Array> {
   const shapes = await ctx.lm.shapes(ctx.feeds);
-  const session = await ctx.lm.session(`cut-forward|${ctx.output}|${layer}|${(shapes.dims.get(layer) ?? []).join(',')}`, () => cutForwardModel(ctx.lm.forwardModel, layer, ctx.output, shapes));
+  const outputs = scoredOutputs(ctx);
+  const session = await ctx.lm.session(`cut-forward|${outputs.join(',')}|${layer}|${(shapes.dims.get(layer) ?? []).join(',')}`, () => cutForwardModel(ctx.lm.forwardModel, layer, outputs, shapes));
   const feeds: Record<string, Tensor> = { [layer]: rows };
   for (const name of session.inputNames) if (name !== layer) feeds[name] = ctx.feeds[name];
-  const res = await ctx.lm.runChunked(session, feeds, [ctx.output], { signal: ctx.signal, batchSize });
-  return pick(res[ctx.output], ctx.target);
+  const res = await ctx.lm.runChunked(session, feeds, outputs, { signal: ctx.signal, batchSize });
+  return scoreOutputs(ctx, res);
 }

@@ -1,8 +1,8 @@
 import { Tensor } from '../tensor';
 import { Approximation, integrationPoints } from './approximation';
-import { oneHotSeed } from '../gradients';
+import { targetSeed } from '../targets/reduce';
 import { runReducedGradients } from '../reducedGradients';
-import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, requireFloatInput, stackRows, targetScores } from './base';
+import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, linearSeed, requireFloatInput, stackRows, targetScores } from './base';
 import { MethodInfo } from './types';
 
 /**
@@ -14,12 +14,23 @@ export async function pathGradients(ctx: MethodContext, x: Float32Array, base: F
   const { alphas, weights } = integrationPoints(approx, nSteps);
   const dims = inputTensor(ctx).dims;
   const row = (data: Float32Array): Tensor => ({ dtype: 'float32', dims, data });
-  const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output }, { path: { x: row(x), base: row(base), alphas }, weights, sums: ['sum'] }, (n, d) => oneHotSeed(d, n, ctx.target), {
+  const seed = linearSeed(ctx) ?? (await pathSeed(ctx, x, base, alphas));
+  const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output }, { path: { x: row(x), base: row(base), alphas }, weights, sums: ['sum'] }, seed, {
     signal: ctx.signal,
     batchSize,
     onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: 'integrating' }),
   });
   return r.sum!;
+}
+
+/** A non-linear target's seed at each path point: its gradient at the point's forward output. */
+async function pathSeed(ctx: MethodContext, x: Float32Array, base: Float32Array, alphas: ArrayLike<number>): Promise<(rows: number, outDims: number[]) => Tensor> {
+  const dims = inputTensor(ctx).dims;
+  const points = stackRows(dims, alphas.length, (k, row) => {
+    for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
+  });
+  const out = (await ctx.lm.forward({ ...ctx.feeds, [ctx.input]: points }, [ctx.output], { signal: ctx.signal }))[ctx.output];
+  return (n, d) => targetSeed(ctx.spec!, n, d, out);
 }
 
 /** Sundararajan et al. 2017, https://arxiv.org/abs/1703.01365 */

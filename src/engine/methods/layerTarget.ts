@@ -72,5 +72,5 @@ export function neuronIndex(sel: unknown, dims: number[], layer: string): number
 export async function neuronGradients(ctx: MethodContext, layer: string, neuron: number, rows: Tensor | undefined, o: GradOptions = {}) {
   const isInput = ctx.lm.inputs.some((i) => i.name === layer);
   // the layer becomes the differentiated output; it must be a graph output of the backward model
-  return gradientsAt({ ...ctx, output: layer, target: neuron }, rows, { ...o, expose: isInput ? o.expose : [...(o.expose ?? []), layer] });
+  return gradientsAt({ ...ctx, output: layer, target: neuron, spec: undefined }, rows, { ...o, expose: isInput ? o.expose : [...(o.expose ?? []), layer] });
 }

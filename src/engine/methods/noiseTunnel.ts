@@ -1,8 +1,7 @@
 import { AttrLensError, closest } from '../errors';
 import { Tensor, sizeOf } from '../tensor';
-import { oneHotSeed } from '../gradients';
 import { runReducedGradients, Transform } from '../reducedGradients';
-import { Method, MethodContext, MethodOutput, P, broadcastTo, inputTensor, requireFloatInput, rngOf, stackRows, tensorParam, throwIfCancelled } from './base';
+import { Method, MethodContext, MethodOutput, P, broadcastTo, inputTensor, linearSeed, requireFloatInput, rngOf, stackRows, tensorParam, throwIfCancelled } from './base';
 import { resolveParams } from './params';
 import { Rng } from './rng';
 import { MethodInfo } from './types';
@@ -136,10 +135,11 @@ export class NoiseTunnel extends Method {
     const rng = rngOf(ctx);
     const x = inputTensor(ctx);
     const moments = new Moments(type);
-    const fast = ONE_GRADIENT[base.info.id];
+    // a non-linear target's seed needs each noisy row's output: the per-sample path below
+    const fast = linearSeed(ctx) && ONE_GRADIENT[base.info.id];
     if (fast) {
       const sums: Array<'sum' | 'sumsq'> = type === 'smoothgrad' ? ['sum'] : type === 'smoothgrad_sq' ? ['sumsq'] : ['sum', 'sumsq'];
-      const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output, ruleSet: fast.ruleSet }, { generate: noisyRows(x, n, ctx.params.stdevs as number, rng), transform: fast.transform(baseParams), sums }, (k, d) => oneHotSeed(d, k, ctx.target), {
+      const r = await runReducedGradients(ctx.lm, ctx.feeds, ctx.input, { output: ctx.output, ruleSet: fast.ruleSet }, { generate: noisyRows(x, n, ctx.params.stdevs as number, rng), transform: fast.transform(baseParams), sums }, linearSeed(ctx)!, {
         signal: ctx.signal,
         batchSize: ctx.params.ntSamplesBatchSize as number | undefined,
         onProgress: (p) => ctx.progress({ done: p.done, total: p.total, phase: 'noise samples' }),

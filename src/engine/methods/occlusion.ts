@@ -105,7 +105,8 @@ export class Occlusion extends Method {
       const opts = { phase: passes.length > 1 && g !== fine ? 'coarse' : 'fine', partial: snapshot, doneOffset: done, grandTotal };
       const perEval = Math.min(perturbationsPerEval(ctx), g.total);
       const whole = perturbedScorer(ctx, perEval, (k, row) => ablate(row, idxOf(k), base));
-      const crops = await planCrops(ctx, dims, g);
+      // the crop sessions give the explained output only: a target reading others runs whole images
+      const crops = ctx.spec?.reads ? undefined : await planCrops(ctx, dims, g);
       await evalBatches(ctx, g.total, perEval, crops ? cropScorer(ctx, crops, g, base, perEval, whole) : whole, onScores, opts);
       done += g.total;
       result = snapshot().data as Float32Array;

@@ -2,7 +2,7 @@ import { AxisPlan, CROP, LocalPrefix, cropCost, cropModel, localPrefixes, planAx
 import { Session } from '../runtime/session';
 import { Tensor } from '../tensor';
 import { ShapeInfo, valuesKey } from '../loaded';
-import { MethodContext, inputTensor, pick } from './base';
+import { MethodContext, inputTensor, scoreOutputs } from './base';
 import { Scorer } from './perturbation';
 
 /** Runs whose cost falls below this fraction of whole-image runs use crops. */
@@ -167,7 +167,7 @@ export function cropScorer(ctx: MethodContext, plan: CropPlan, g: WindowGrid, ba
     };
     for (const name of session.inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
     const res = await ctx.lm.runChunked(session, feeds, [ctx.output], { signal: ctx.signal, shared: [CROP.base(cut)] });
-    const scores = pick(res[ctx.output], ctx.target);
+    const scores = scoreOutputs(ctx, res);
     return scores.some(Number.isNaN) ? whole(start, n) : scores;
   };
 }

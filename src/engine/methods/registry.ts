@@ -9,6 +9,9 @@ import { resolveParams } from './params';
 import { AttributeOptions, AttributeRequest, AttributionResult, MethodInfo, Prediction } from './types';
 import { allMethods } from './all';
 import { activationOf, looksLikeProbabilities } from './probability';
+import { outputKindOf, targetEnv } from '../targets/env';
+import { isStructuredTarget, listTargets, resolveTargetText } from '../targets/registry';
+import { Target, TargetEnv } from '../targets/types';
 
 const registry = new Map<string, Method>();
 for (const m of allMethods) {
@@ -100,13 +103,21 @@ export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, 
 
   const labels = labelsOf(lm);
   // With an explicit target the method's own pass on the input yields the predictions; only
-  // the default target (the top prediction) needs a forward pass first.
+  // the default target (the top prediction) and structured targets (region:, step:, box:, whose
+  // reduction comes from the clean output) need a forward pass first.
   const explicit = request.target !== undefined && request.target !== null && request.target !== '';
   let outputRow: Tensor | undefined;
+  let env: TargetEnv | undefined;
+  let spec: Target | undefined;
+  if (isStructuredTarget(request.target, labels)) {
+    env = await targetEnv(lm, feeds, input, output, labels, { signal: opts.signal });
+    outputRow = env.clean[output];
+    spec = resolveTargetText(String(request.target), env);
+  }
   if (!explicit) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
   const outDims = outputRow?.dims ?? (await lm.shapes(feeds)).dims.get(output) ?? [];
   const classes = sizeOf(outDims.slice(1));
-  const target = resolveTarget(request.target, labels, classes, outputRow ? predictionsFrom(outputRow, labels, 1, activationOf(lm, output))[0]?.index ?? 0 : 0, lm.label);
+  const target = spec ? spec.index : resolveTarget(request.target, labels, classes, outputRow ? predictionsFrom(outputRow, labels, 1, activationOf(lm, output))[0]?.index ?? 0 : 0, lm.label);
 
   const ctx: MethodContext = {
     lm,
@@ -114,6 +125,7 @@ export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, 
     input,
     output,
     target,
+    spec,
     params,
     baseDir: request.baseDir ?? process.cwd(),
     signal: opts.signal,
@@ -127,10 +139,18 @@ export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, 
   throwIfAborted(opts.signal);
   if (!outputRow) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
   const predictions = predictionsFrom(outputRow, labels, 5, activationOf(lm, output));
+  // dense, sequence and detection outputs: what can be targeted, from the clean output
+  const kind = env?.kind ?? outputKindOf(lm, output, outputRow.dims);
+  if (!env && kind.kind !== 'classification' && kind.kind !== 'other') {
+    env = await targetEnv(lm, feeds, input, output, labels, { clean: lm.outputs.length === 1 ? { [output]: outputRow } : undefined, signal: opts.signal });
+  }
   return {
     method: method.info.id,
     target,
-    targetLabel: labels?.[target],
+    targetLabel: spec ? spec.label : labels?.[target],
+    targetSpec: spec ? { text: spec.text, kind: spec.kind, ...(spec.info ? { info: spec.info } : {}) } : { text: String(target), kind: 'class' },
+    outputKind: kind.kind,
+    ...(env ? { targets: listTargets(env) } : {}),
     attributions: out.attributions,
     predictions,
     delta: out.delta,

@@ -85,7 +85,8 @@ export class Rise extends Method {
       return { dtype: 'float32', dims: [1, 1, img.h, img.w], data: out };
     };
     await evalPerturbed(
-      { ...ctx, lm: probabilityModel(ctx.lm, ctx.output) },
+      // a structured target (region, step, box) scores its own reduction of the raw outputs
+      ctx.spec ? ctx : { ...ctx, lm: probabilityModel(ctx.lm, ctx.output) },
       n,
       (i, row) => {
         const m = maskOf(i);

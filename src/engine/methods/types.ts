@@ -52,7 +52,7 @@ export interface AttributeRequest {
   output?: string;
   /** folder that relative `.npy` parameter paths are read from (default: the working directory) */
   baseDir?: string;
-  /** output index, or a label name */
+  /** output index, a label name, or a structured target: `region:CLASS[@x0,y0,x1,y1]`, `step:T[=CLASS]`, `box:K` (src/engine/targets) */
   target?: number | string;
   params?: Record<string, unknown>;
 }
@@ -70,9 +70,15 @@ export interface AttributeOptions {
 
 export interface AttributionResult {
   method: string;
-  /** the explained output index */
+  /** the explained output index (a structured target: the class it is about) */
   target: number;
   targetLabel?: string;
+  /** the explained target as text (`region:1@0,0,8,8`, `step:3=12`, or the index) and its kind */
+  targetSpec?: { text: string; kind: string; info?: Record<string, unknown> };
+  /** what the output is: classification, dense, sequence, detection, other */
+  outputKind?: string;
+  /** what can be targeted, for dense, sequence and detection outputs: regions, steps, detections */
+  targets?: Record<string, Array<Record<string, unknown> & { target: string }>>;
   /** the attribution, in the shape Captum returns (one tensor per attributed input) */
   attributions: Record<string, Tensor>;
   /** top-5 predictions for the (first) input */

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { AttrLensError } from '../errors';
 import { OnnxModel } from './model';
 
 const LABEL_FILES = ['labels.txt', 'synset.txt', 'classes.txt'];
@@ -67,4 +68,49 @@ function readSmall(p: string, limit = 4 << 20): string | undefined {
   const st = fs.statSync(p);
   if (!st.isFile() || st.size > limit) return undefined;
   return fs.readFileSync(p, 'utf8');
+}
+
+const DICTIONARY_FILES = ['ppocr_keys_v1.txt', 'dict.txt', 'keys.txt'];
+
+/**
+ * A recogniser's dictionary (PaddleOCR's convention: line k is class k+1, class 0 the CTC blank,
+ * and when the output has one class more, the last class a space). Found as `named` (relative
+ * to the model: the config's output.dictionary), else `<model>.dict.txt` / `<model>_dict.txt`,
+ * else ppocr_keys_v1.txt, dict.txt, keys.txt or any `*_dict.txt` / `*_keys*.txt` beside the
+ * model whose line count fits the output's `classes` (lines + 1 or lines + 2).
+ */
+export function discoverDictionary(model: OnnxModel, classes: number, named?: string): { labels: string[]; source: string } | undefined {
+  if (!model.file) return undefined;
+  const dir = path.dirname(model.file);
+  const stem = path.basename(model.file, path.extname(model.file));
+  const read = (f: string): string[] | undefined => {
+    const p = path.resolve(dir, f);
+    if (!fs.existsSync(p)) return undefined;
+    const text = readSmall(p, 16 << 20);
+    if (text === undefined) return undefined;
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines;
+  };
+  const toLabels = (lines: string[]): string[] | undefined =>
+    lines.length + 1 === classes ? ['<blank>', ...lines] : lines.length + 2 === classes ? ['<blank>', ...lines, ' '] : undefined;
+  if (named) {
+    const lines = read(named);
+    if (!lines) throw new AttrLensError(`the dictionary '${named}' named in ${stem}.attrlens.json is not a readable file beside the model`);
+    const labels = toLabels(lines);
+    if (!labels) throw new AttrLensError(`the dictionary '${named}' has ${lines.length} lines, but the output has ${classes} classes: a CTC dictionary has ${classes - 1} lines (blank + lines) or ${classes - 2} (blank + lines + space)`);
+    return { labels, source: named };
+  }
+  let others: string[] = [];
+  try {
+    others = fs.readdirSync(dir).filter((f) => /(_dict|_keys[^/]*)\.txt$/i.test(f)).sort();
+  } catch {
+    // an unreadable folder has no dictionary
+  }
+  for (const f of [`${stem}.dict.txt`, `${stem}_dict.txt`, ...DICTIONARY_FILES, ...others]) {
+    const lines = read(f);
+    const labels = lines && toLabels(lines);
+    if (labels) return { labels, source: f };
+  }
+  return undefined;
 }

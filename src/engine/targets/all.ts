@@ -1,5 +1,7 @@
 import { TargetKind } from './types';
 import { classKind } from './class';
+import { regionKind } from './region';
+import { stepKind } from './step';
 
 /** Every target kind; a new kind is one file exporting a TargetKind, added here. */
-export const allTargetKinds: ReadonlyArray<TargetKind> = [classKind];
+export const allTargetKinds: ReadonlyArray<TargetKind> = [classKind, regionKind, stepKind] as ReadonlyArray<TargetKind>;

@@ -2,11 +2,24 @@ import { AttrLensError, closest } from '../errors';
 import { allTargetKinds } from './all';
 import { Target, TargetEnv, TargetItem, TargetKind } from './types';
 
-const kinds = new Map<string, TargetKind>();
-for (const k of allTargetKinds) {
-  if (kinds.has(k.name)) throw new Error(`target kind '${k.name}' registered twice`);
-  kinds.set(k.name, k as TargetKind);
-}
+// built on first use: kind files import this module's helpers, so all.ts may still be loading
+let table: Map<string, TargetKind> | undefined;
+const kinds = {
+  get map(): Map<string, TargetKind> {
+    if (!table) {
+      table = new Map();
+      for (const k of allTargetKinds) {
+        if (table.has(k.name)) throw new Error(`target kind '${k.name}' registered twice`);
+        table.set(k.name, k);
+      }
+    }
+    return table;
+  },
+  has: (n: string) => kinds.map.has(n),
+  get: (n: string) => kinds.map.get(n),
+  keys: () => kinds.map.keys(),
+  values: () => kinds.map.values(),
+};
 
 export function listTargetKinds(): TargetKind[] {
   return [...kinds.values()];
