@@ -13,8 +13,17 @@ import { renderAttribution, writeFileSafe } from './render';
 export interface AttributeSummary {
   model: string;
   method: string;
+  /** the explained class index (for a structured target, the class it is about) */
   target: number;
   targetLabel?: string;
+  /** the explained target as text (`region:1@0,0,8,8`, `step:3=12`, or the index) and its kind */
+  targetSpec?: AttributionResult['targetSpec'];
+  /** classification, dense, sequence, detection, other */
+  outputKind?: string;
+  /** what can be targeted (dense, sequence and detection outputs): regions, steps, detections */
+  regions?: unknown[];
+  steps?: unknown[];
+  detections?: unknown[];
   predictions: AttributionResult['predictions'];
   attributionShape: number[];
   seconds: number;
@@ -84,6 +93,9 @@ export async function attributeCommand(args: ParsedArgs, print: (s: string) => v
     method: res.method,
     target: res.target,
     targetLabel: res.targetLabel,
+    targetSpec: res.targetSpec,
+    outputKind: res.outputKind,
+    ...res.targets,
     predictions: res.predictions,
     attributionShape: attr.dims,
     seconds: res.seconds,
@@ -134,8 +146,10 @@ function formatSummary(s: AttributeSummary): string {
   const lines = [
     `top predictions:`,
     formatPredictions(s.predictions),
-    `${s.method} for target ${s.target}${s.targetLabel ? ` (${s.targetLabel})` : ''}${s.layer ? ` at layer ${s.layer}` : ''}: attribution [${s.attributionShape.join(', ')}] in ${s.seconds.toFixed(3)} s`,
+    `${s.method} for target ${s.targetSpec && s.targetSpec.kind !== 'class' ? s.targetSpec.text : s.target}${s.targetLabel ? ` (${s.targetLabel})` : ''}${s.layer ? ` at layer ${s.layer}` : ''}: attribution [${s.attributionShape.join(', ')}] in ${s.seconds.toFixed(3)} s`,
   ];
+  if (s.regions) lines.push(`regions: ${s.regions.map((r) => (r as { target: string }).target).join(' ') || 'none'}`);
+  if (s.steps) lines.push(`steps: ${(s.steps as Array<{ step: number; label?: string; index: number }>).map((t) => `step:${t.step} ${JSON.stringify(t.label ?? t.index)}`).join(', ') || 'none'}`);
   if (s.delta !== undefined) lines.push(`convergence delta: ${s.delta.toExponential(3)}`);
   if (s.preprocessing) lines.push(formatPreprocessing(s.preprocessing).trimStart());
   if (s.out) lines.push(`raw values: ${s.out}`);

@@ -45,7 +45,7 @@ async function inspect(args: ParsedArgs): Promise<void> {
   const dims = (d: Array<number | string | null>) => `[${d.map((x) => x ?? '?').join(', ')}]`;
   print(`${info.file}\n  ir ${info.irVersion}, opset ${info.opset}${info.producer ? `, ${info.producer}` : ''}; batching: ${info.batchable ? 'yes' : 'batch 1 only'}`);
   for (const i of info.inputs) print(`  input  ${i.name}: ${i.dtype ?? i.elemType} ${dims(i.dims)}${i.note ? ` (${i.note})` : ''}`);
-  for (const o of info.outputs) print(`  output ${o.name}: ${o.dtype ?? o.elemType} ${dims(o.dims)}`);
+  for (const o of info.outputs) print(`  output ${o.name}: ${o.dtype ?? o.elemType} ${dims(o.dims)}${o.kind ? ` (${o.kind}, from ${o.kindWhy})` : ''}`);
   print(`  ops: ${Object.entries(info.opCounts).map(([k, v]) => `${k}×${v}`).join(' ')}`);
   print(`  labels: ${info.labels ? `${info.labels.length} from ${info.labelSource} (${info.labels.slice(0, 5).join(', ')}${info.labels.length > 5 ? ', …' : ''})` : 'none'}`);
   print(`  gradients: ${info.gradients.supported ? 'supported' : `not supported (${info.gradients.message})`}`);

@@ -5,6 +5,7 @@ import { discoverLabels } from './onnx/labels';
 import { num } from './onnx/proto';
 import { ResolvedPreprocess, resolvePreprocess } from './inputs/preprocess';
 import { Tensor } from './tensor';
+import { outputKindOf } from './targets/env';
 
 export interface LayerInfo {
   name: string;
@@ -21,7 +22,8 @@ export interface ModelInspection {
   producer: string;
   /** `note` says how an integer input is taken: as float pixels in place of its Cast, or why not */
   inputs: Array<IOInfo & { note?: string }>;
-  outputs: IOInfo[];
+  /** `kind` (classification, dense, sequence, detection, other) and how it was recognised */
+  outputs: Array<IOInfo & { kind?: string; kindWhy?: string }>;
   opCounts: Record<string, number>;
   labels?: string[];
   labelSource?: string;
@@ -60,6 +62,7 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
     if (!(e instanceof AttrLensError)) throw e;
   }
   const labels = discoverLabels(m);
+  const outputs = await outputKinds(lm, example);
   const pre = firstImagePreprocessing(lm);
   return {
     file: m.file,
@@ -67,7 +70,7 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
     opset: m.opset(''),
     producer: [m.proto.producerName, m.proto.producerVersion].filter(Boolean).join(' '),
     inputs: lm.inputs.map((i) => ({ ...i, ...(i.promotedFrom ? { note: `${i.promotedFrom}, differentiated after its Cast` } : i.integerUse ? { note: i.integerUse } : {}) })),
-    outputs: lm.outputs,
+    outputs,
     opCounts,
     labels: labels?.labels,
     labelSource: labels?.source,
@@ -76,6 +79,27 @@ export async function inspectModel(lmOrFile: LoadedModel | string, feeds?: Recor
     gradients: await gradientSupport(lm, example),
     ...pre,
   };
+}
+
+/** Each output with its kind, recognised from its shape at the example feeds (targets/outputs.ts). */
+async function outputKinds(lm: LoadedModel, feeds: Record<string, Tensor>): Promise<ModelInspection['outputs']> {
+  let dims: Map<string, number[]> | undefined;
+  try {
+    dims = (await lm.shapes(feeds)).dims;
+  } catch (e) {
+    if (!(e instanceof AttrLensError)) throw e;
+  }
+  return lm.outputs.map((o) => {
+    const d = dims?.get(o.name) ?? (o.dims.every((x) => typeof x === 'number') ? (o.dims as number[]) : undefined);
+    if (!d) return o;
+    try {
+      const k = outputKindOf(lm, o.name, d);
+      return { ...o, kind: k.kind, kindWhy: k.why };
+    } catch (e) {
+      if (!(e instanceof AttrLensError)) throw e;
+      return { ...o, kindWhy: e.message };
+    }
+  });
 }
 
 /** The preprocessing of the first float input shaped like an image (4 dims, 1 or 3 channels). */
