@@ -108,10 +108,16 @@ function buildModel(variant: Variant): OnnxModel {
   for (let c = 0; c < C; c++) {
     const [xmax, ymax, xminR, yminR] = [0, 1, 2, 3].map((k) => k * C + c);
     const set = (out: number, inp: number, v: number) => (wb[out * 16 + inp] = v);
-    set(0 * C + c, xmax, 0.5), set(0 * C + c, xminR, -0.5), (bb[0 * C + c] = SIZE / 2); // cx = (xmax + xmin) / 2
-    set(1 * C + c, ymax, 0.5), set(1 * C + c, yminR, -0.5), (bb[1 * C + c] = SIZE / 2);
-    set(2 * C + c, xmax, 1), set(2 * C + c, xminR, 1), (bb[2 * C + c] = -SIZE); // w = xmax − xmin
-    set(3 * C + c, ymax, 1), set(3 * C + c, yminR, 1), (bb[3 * C + c] = -SIZE);
+    // cx = (xmax + xmin) / 2, w = xmax − xmin (xmin read as SIZE − xmin), likewise cy and h
+    set(0 * C + c, xmax, 0.5);
+    set(0 * C + c, xminR, -0.5);
+    set(1 * C + c, ymax, 0.5);
+    set(1 * C + c, yminR, -0.5);
+    set(2 * C + c, xmax, 1);
+    set(2 * C + c, xminR, 1);
+    set(3 * C + c, ymax, 1);
+    set(3 * C + c, yminR, 1);
+    [bb[0 * C + c], bb[1 * C + c], bb[2 * C + c], bb[3 * C + c]] = [SIZE / 2, SIZE / 2, -SIZE, -SIZE];
   }
   let boxes = layer('/model.5/conv', 'Conv', [e, b.param('model.5.conv.weight', [16, 16, 1, 1], wb), b.param('model.5.conv.bias', [16], bb)], conv(1, 0));
   boxes = layer('/model.5', 'Reshape', [boxes, b.i64([1, 4, C, GRID, GRID])]);
@@ -127,8 +133,8 @@ function buildModel(variant: Variant): OnnxModel {
     const ws = Array.from({ length: C * C }, (_, i) => (Math.floor(i / C) === i % C ? A : 0));
     let s = layer('/model.8/cls', 'Conv', [cov, b.param('model.8.cls.weight', [C, C, 1, 1], ws), b.param('model.8.cls.bias', [C], new Array<number>(C).fill(-B))], conv(1, 0));
     s = layer('/model.8/act', 'Sigmoid', [s]);
-    let out = layer('/model.9', 'Concat', [box, s], { axis: attr.int(1) }); // (1,8,12,12)
-    out = layer('/model.9/reshape', 'Reshape', [out, b.i64([1, 4 + C, N])], {}, 'output0'); // (1,8,144)
+    const out = layer('/model.9', 'Concat', [box, s], { axis: attr.int(1) }); // (1,8,12,12)
+    layer('/model.9/reshape', 'Reshape', [out, b.i64([1, 4 + C, N])], {}, 'output0'); // (1,8,144)
   } else {
     // objectness sigmoid(A · the largest coverage − B); class probabilities sigmoid(2A · coverage − 2). (1,1,12,12), (1,4,12,12)
     let obj = layer('/model.8/obj_max', 'ReduceMax', [cov], { axes: attr.ints([1]), keepdims: attr.int(1) });

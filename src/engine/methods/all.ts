@@ -4,6 +4,7 @@ import { FeaturePermutation } from './featurePermutation';
 import { KernelShap } from './kernelShap';
 import { Lime } from './lime';
 import { Rise } from './rise';
+import { DRise } from './drise';
 import { ScoreCam } from './scoreCam';
 import { ShapleyValueSampling } from './shapleyValueSampling';
 import { DeepLift, DeepLiftShap } from './deeplift';
@@ -48,6 +49,7 @@ export const allMethods: Method[] = [
   new ScoreCam(),
   new AblationCam(),
   new Rise(),
+  new DRise(),
   new NoiseTunnel(() => allMethods),
   new GradientShap(),
   new GradCamPlusPlus(),

@@ -126,7 +126,10 @@ export function rawCandidates(row: Float32Array, layout: RawLayout, minScore = -
     let best = 0, bestP = -Infinity;
     for (let c = 0; c < classes; c++) {
       const p = row[at(n, first + c)];
-      if (p > bestP) (bestP = p), (best = c);
+      if (p > bestP) {
+        bestP = p;
+        best = c;
+      }
     }
     const score = obj * bestP;
     if (!(score >= minScore)) continue;
