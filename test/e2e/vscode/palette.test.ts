@@ -207,30 +207,25 @@ test('the command palette, in a real VS Code', async (t) => {
     const labels = (await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents()).map((s) => s.trim());
     assert.deepEqual(labels, ['PNG', 'NPY', 'JSON']);
     await pick(/^Export Attribution$/, 'PNG');
-    // no dialog: into the output folder
-    const file = join(workspace, '.attribution-lens', 'exports', 'red-circle-occlusion-0.png');
+    // the simple save dialog, with the suggested name filled in a moment after it opens
+    const deadlineName = Date.now() + 20_000;
+    while (!(await quickInput().inputValue().catch(() => '')).endsWith('.png') && Date.now() < deadlineName) await page.waitForTimeout(100);
+    assert.match(await quickInput().inputValue(), /\/images\/red-circle-occlusion-0\.png$/);
+    await page.keyboard.press('Enter');
+    const file = join(workspace, 'images', 'red-circle-occlusion-0.png');
     await frame.locator('al-export-bar#export .status', { hasText: /^Saved .*red-circle-occlusion-0\.png/ }).waitFor({ timeout: 20_000 });
     assert.ok(existsSync(file), `${file} was not written`);
     const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    // a figure: the view scaled ×8 (nearest) with the original beside it, a colour bar and a title
-    assert.ok(info.width >= 2 * 512 && info.height > 512, `figure is ${info.width}×${info.height}`);
-    // the view as drawn appears in it, each pixel an 8×8 block: find the map by its top-left pixel block
-    const px = (x: number, y: number) => [0, 1, 2].map((c) => data[(y * info.width + x) * info.channels + c]);
-    let found = false;
-    for (let y0 = 0; y0 < info.height - 512 && !found; y0++) for (let x0 = info.width - 512 - 40; x0 < info.width - 512; x0++) {
-      let diff = 0;
-      for (const [x, y] of [[0, 0], [63, 63], [31, 17], [5, 50]]) {
-        const got = px(x0 + x * 8 + 4, y0 + y * 8 + 4);
-        for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(got[c] - drawn.data[(y * 64 + x) * 4 + c]));
-      }
-      if (diff <= 1) { found = true; break; }
-    }
-    assert.ok(found, 'the saved figure holds the view the panel drew, scaled ×8');
+    assert.deepEqual([info.width, info.height], [64, 64]);
+    // the file holds exactly the view the panel drew
+    let diff = 0;
+    for (let i = 0; i < data.length; i++) diff = Math.max(diff, Math.abs(data[i] - drawn.data[i]));
+    assert.ok(diff <= 1, `saved PNG differs from the drawn view by up to ${diff}`);
   });
 
-  await t.test('Compare Methods shows one map per method picked, side by side', async () => {
+  await t.test('Compare Methods runs attributionLens.compareMethods; the panel shows the same set and label, and the maps in view on their own scales', async () => {
     await runCommand('Attribution Lens: Compare Methods');
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: /methods to compare/ }).waitFor({ timeout: 20_000 });
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: /Compare Methods/ }).waitFor({ timeout: 20_000 });
     // the methods of the compareMethods setting come checked
     const checked = await page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]').evaluateAll((rows) =>
       rows.map((r) => r.querySelector('.label-name')?.textContent?.trim() ?? ''));
@@ -239,11 +234,24 @@ test('the command palette, in a real VS Code', async (t) => {
     const cells = frame.locator('al-compare al-heatmap');
     const deadline = Date.now() + 120_000;
     while ((await cells.count()) < COMPARED.length && Date.now() < deadline) await page.waitForTimeout(250);
-    await frame.locator('al-compare').scrollIntoViewIfNeeded();
-    await frame.getByText(/^One scale for all maps: saturates at [\d.]+\.$/).first().waitFor({ timeout: 10_000 });
-    // On one shared scale occlusion's large output drops wash out the small gradients; each on its
-    // own scale, the three explanations differ pairwise (the cells redraw a moment later).
-    await frame.locator('al-compare #shared-scale').click();
+    // exactly the setting's methods ran, and the panel's checkboxes and button say the same
+    const ran = await cells.evaluateAll((els) => els.map((e) => e.getAttribute('data-method')));
+    assert.deepEqual([...ran].sort(), [...COMPARED].sort());
+    const boxes = await frame.locator('al-compare #compare-methods vscode-checkbox').evaluateAll((els) =>
+      els.filter((e) => (e as HTMLElement & { checked: boolean }).checked).map((e) => e.getAttribute('data-method')));
+    assert.deepEqual([...boxes].sort(), [...COMPARED].sort());
+    assert.equal((await frame.locator('al-compare #compare-run').innerText()).trim(), 'Compare Methods');
+    // the results came into view by themselves (no scrolling here)
+    const inView = await frame.locator('al-compare #compare-grid').evaluate((g) => {
+      const r = g.getBoundingClientRect();
+      return r.bottom > 0 && r.top < window.innerHeight && r.height > 0;
+    });
+    assert.equal(inView, true, 'the compare grid is not in view');
+    // these methods are in different units: no shared scale (off, and disabled with the reason)
+    const shared = frame.locator('al-compare #shared-scale');
+    assert.equal(await shared.evaluate((e) => (e as HTMLElement & { checked: boolean }).checked), false);
+    assert.match((await shared.getAttribute('title')) ?? '', /One scale needs maps in one unit/);
+    // Each map on its own scale, with its own legend: the three explanations differ pairwise and none is blank
     const meanDiff = (a: number[], b: number[]) => a.reduce((s, v, k) => s + Math.abs(v - b[k]), 0) / a.length;
     let problems: string[] = ['not drawn'];
     for (const end = Date.now() + 20_000; problems.length > 0 && Date.now() < end; await page.waitForTimeout(500)) {
@@ -260,7 +268,20 @@ test('the command palette, in a real VS Code', async (t) => {
         }
       }
     }
+    for (const m of COMPARED) {
+      const ticks = await frame.locator(`al-compare figure[data-method="${m}"] [data-testid="legend-ticks"] span`).allInnerTexts();
+      assert.equal(ticks.length, 2, `${m} has no legend`);
+      assert.ok(Number(ticks[1]) > 0, `${m}'s legend saturates at ${ticks[1]}`);
+    }
     await page.screenshot({ path: join(SHOTS, 'vscode-palette-compare.png') });
     assert.deepEqual(problems, []);
+    // the README's picture: the panel's group maximized, the grid in view
+    await page.locator('.tab', { hasText: /^Attribution: red-circle\.png/ }).first().click();
+    await runCommand('View: Maximize Editor Group and Hide Side Bars').catch(() => page.keyboard.press('Escape'));
+    await page.waitForTimeout(1000);
+    await frame.locator('al-compare #compare-methods').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(500);
+    mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'vscode-compare.png') });
   });
 });

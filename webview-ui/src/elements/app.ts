@@ -312,7 +312,7 @@ export class AlApp extends AlElement {
         if (m.requestId === this.exportRequest) this.exportRequest = undefined;
         this.exportBar.status = m.message;
         this.textView.exportStatus = m.message;
-        this.compare.status = m.message;
+        if (m.requestId === this.compareExport) this.compare.status = m.message;
         if (!m.ok) this.showError(m.message);
         return;
       default:
@@ -544,11 +544,15 @@ export class AlApp extends AlElement {
     this.post({ type: 'compare', requestId: this.nextId('compare'), methods: d.selected, target: this.state.target ?? 0, sharedScale: d.sharedScale, params });
   }
 
+  /** the last export of a compare tile or grid: its answer shows under the grid */
+  private compareExport: string | undefined;
+
   /** A compare tile (PNG figure or NPY of its values) or the whole grid (PNG figure). */
   private exportCompare(d: CompareExportDetail): void {
     if (!this.state.compare) return;
     const requestId = this.nextId('export');
     this.exportRequest = requestId;
+    this.compareExport = requestId;
     this.compare.status = `Exporting ${d.format.toUpperCase()}…`;
     const what = d.method ? { method: d.method } : { grid: true as const };
     if (d.format === 'png') this.post({ type: 'export', requestId, format: 'png', pngDataUrl: d.pngDataUrl, ...what });
