@@ -256,14 +256,14 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await row('Layers').click();
     await row('features').click();
     await row('conv2').click();
-    await row('Conv').waitFor({ timeout: 10_000 });
+    await row('features.conv2').waitFor({ timeout: 10_000 });
     const text = (await modelsPane.locator('.monaco-list-row').allTextContents()).join(' | ');
     for (const expected of ['Inputs', 'input', '[1, 3, 64, 64] float32', 'Outputs', 'logits', 'Labels', 'conv1', 'pool1', '[1, 8, 32, 32]']) {
       assert.ok(text.includes(expected), `Models view lacks "${expected}": ${text}`);
     }
     await page.screenshot({ path: join(SHOTS, 'vscode-models.png') });
 
-    await row('Conv').click({ button: 'right' });
+    await row('features.conv2').click({ button: 'right' });
     const labels = await contextMenuLabels();
     for (const l of ['Use This Layer for CAM Methods', 'Go to Source', 'Attribute Prediction to This Layer…', 'Attribute a Neuron of This Layer to the Input…']) {
       assert.ok(labels.includes(l), `layer menu lacks ${l}: ${labels.join(', ')}`);
@@ -277,7 +277,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
 
   await t.test('a layer of the Models view: GradCAM on it, and one neuron of it attributed to the input', async () => {
     const modelsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
-    const conv = modelsPane.locator('.monaco-list-row', { has: page.locator('.label-name').getByText('Conv', { exact: true }) });
+    const conv = modelsPane.locator('.monaco-list-row', { has: page.locator('.label-name').getByText('features.conv2', { exact: true }) });
     const quickPick = async (text: string, expectedTitle: RegExp): Promise<void> => {
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 20_000 });
@@ -290,9 +290,9 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
 
     await conv.click({ button: 'right' });
     await clickMenuItem(page, /^Attribute Prediction to This Layer…$/);
-    await quickPick('gradcam', /Attribute the prediction to \/features\/conv2\/Conv_output_0/);
+    await quickPick('gradcam', /Attribute the prediction to features\.conv2$/);
     frame = await panelFrame();
-    await frame.getByText(/LayerGradCam for green · [\d.]+ s · layer \/features\/conv2\/Conv_output_0/).first().waitFor({ timeout: 60_000 });
+    await frame.getByText(/LayerGradCam for green · [\d.]+ s · layer features\.conv2/).first().waitFor({ timeout: 60_000 });
     // the method picker follows the run the command started (it showed Integrated Gradients before)
     const picker = frame.locator('al-method-picker#picker');
     assert.equal(await picker.locator('#method').evaluate((el) => (el as HTMLElement & { value: string }).value), 'gradcam');
@@ -301,7 +301,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await conv.click({ button: 'right' });
     await clickMenuItem(page, /^Attribute a Neuron of This Layer to the Input…$/);
     await quickPick('channel 5', /Which channel\? \(8 in all\)/);
-    await quickPick('neuron-gradient', /Attribute channel 5 of \/features\/conv2\/Conv_output_0 to the input/);
+    await quickPick('neuron-gradient', /Attribute channel 5 of features\.conv2 to the input/);
     frame = await panelFrame();
     await frame.getByText(/NeuronGradient for channel 5 of \S+ at \(16, 16\) · [\d.]+ s/).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(SHOTS, 'vscode-neuron.png') });

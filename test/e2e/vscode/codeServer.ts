@@ -264,3 +264,13 @@ export async function launchChromium(): Promise<Browser> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
 }
+
+/** The .onnx editor's webview frame showing `id` (#inspection, #restricted, #error), once it appears. */
+export async function waitForOnnxEditorFrame(page: Page, id = 'inspection', timeout = 60_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) if (await f.locator(`main#${id}`).count().catch(() => 0)) return f;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`the .onnx editor did not show #${id}`);
+}
