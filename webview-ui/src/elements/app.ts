@@ -7,6 +7,7 @@ import type {
   Prediction, PreprocessValues, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
 import { compareSet } from '../../../src/shared/compare';
+import { layerDisplayName } from '../../../src/shared/layerNames';
 import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
 import { blankImage, loadPanelImage } from '../image';
 import { defaultParams, missingRequired } from '../params';
@@ -699,7 +700,7 @@ export class AlApp extends AlElement {
       ? `Running ${hostRun.caption}…`
       : r
         ? `${named ?? `${init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method} for ${r.targetLabel ?? `output ${r.target}`}`} · ${r.seconds.toFixed(2)} s` +
-          (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer && !neuron ? ` · layer ${r.layer}` : '')
+          (r.delta !== undefined ? ` · convergence delta ${r.delta.toExponential(2)}` : '') + (r.layer && !neuron ? ` · layer ${layerDisplayName(r.layer, init?.model.layers)}` : '')
         : '';
 
     this.compare.methods = init?.methods ?? [];
