@@ -173,6 +173,8 @@ export interface HostPanelState {
   stale?: string;
   /** one line about the last automatic choice ("ran Saliency again, the last method; …") */
   note?: string;
+  /** how the map is drawn (view, sign, outliers, opacity, colormap, …): the user's choice, else the settings' defaults */
+  view?: ViewSettings;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,6 +431,12 @@ export interface ChangeMethodMessage {
   params?: ParamValues;
 }
 
+/** The user changed how the map is drawn; the host keeps it with the rest of the panel's state. */
+export interface ChangeViewMessage {
+  type: 'changeView';
+  view: ViewSettings;
+}
+
 /** Open the extension's settings. */
 export interface OpenSettingsMessage {
   type: 'openSettings';
@@ -479,6 +487,7 @@ export type FromWebview =
   | CompareMessage
   | ExportMessage
   | ChangeMethodMessage
+  | ChangeViewMessage
   | OpenSettingsMessage
   | RunTextMessage
   | ExportTextMessage
@@ -531,6 +540,18 @@ function isParamValue(v: unknown): v is ParamValue {
   if (typeof v === 'string') return v.length <= LIMITS.maxStringParam && !v.includes('\0');
   if (Array.isArray(v)) return v.length <= LIMITS.maxArrayParam && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   return false;
+}
+
+const VIEW_METHODS = ['heat_map', 'blended_heat_map', 'masked_image', 'alpha_scaling', 'original_image'];
+const VIEW_SIGNS = ['absolute_value', 'positive', 'negative', 'all'];
+const VIEW_COLORMAPS = ['auto', 'viridis', 'inferno', 'jet', 'gray'];
+
+export function isViewSettings(v: unknown): v is ViewSettings {
+  if (!isRecord(v) || !keysAre(v, ['method', 'sign', 'outlierPerc', 'alphaOverlay', 'colormap'], ['blendOver', 'beside'])) return false;
+  const num = (x: unknown, lo: number, hi: number): boolean => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
+  return VIEW_METHODS.includes(v.method as string) && VIEW_SIGNS.includes(v.sign as string) && VIEW_COLORMAPS.includes(v.colormap as string) &&
+    num(v.outlierPerc, 0, 50) && num(v.alphaOverlay, 0, 1) &&
+    (v.blendOver === undefined || v.blendOver === 'grayscale' || v.blendOver === 'color') && (v.beside === undefined || typeof v.beside === 'boolean');
 }
 
 function isParamValues(v: unknown): v is ParamValues {
@@ -609,6 +630,8 @@ export function isFromWebview(msg: unknown): msg is FromWebview {
     case 'changeMethod':
       return keysAre(m, ['type', 'method'], ['params']) && isMethodId(m.method) &&
         (m.params === undefined || isParamValues(m.params));
+    case 'changeView':
+      return keysAre(m, ['type', 'view']) && isViewSettings(m.view);
     case 'runText':
       return keysAre(m, ['type', 'requestId', 'method', 'params'], ['target']) && isRequestId(m.requestId) &&
         isMethodId(m.method) && (m.target === undefined || isTarget(m.target)) && isParamValues(m.params);

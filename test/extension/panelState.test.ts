@@ -106,10 +106,13 @@ test('neuron runs are captioned by the neuron: layer display name, channel, posi
 test('what a reload restores: the choices and the shown map, checked; predictions are fetched again', () => {
   let s = withImage(freshPanelState('rise'), 'm.onnx', 'red.png', red);
   s = withTarget(withMethod(s, 'rise', { nMasks: 50000 }), 1);
+  s = { ...s, view: { method: 'heat_map', sign: 'all', outlierPerc: 1, alphaOverlay: 0.3, colormap: 'inferno', beside: false } };
   const saved = persisted(s);
   assert.ok(saved);
   const back = restoredState(fromPersisted(JSON.parse(JSON.stringify(saved)))!);
   assert.deepEqual([back.method, back.params.rise, back.target, back.imageFile, back.predictions], ['rise', { nMasks: 50000 }, 1, 'red.png', []]);
+  assert.deepEqual(back.view, s.view);
+  assert.equal(fromPersisted({ ...saved, view: { ...s.view, colormap: 'rainbow' } })?.view, undefined, 'a malformed view is dropped, the rest kept');
   assert.equal(fromPersisted({ version: 2 }), undefined);
   assert.equal(fromPersisted({ ...saved, method: 3 }), undefined);
   assert.equal(persisted(freshPanelState('saliency')), undefined, 'nothing to restore without an image');

@@ -17,6 +17,8 @@ test('valid webview messages pass', () => {
     { type: 'export', requestId: 'e1', format: 'npy' },
     { type: 'changeMethod', method: 'occlusion' },
     { type: 'changeMethod', method: 'occlusion', params: { strides: 8 } },
+    { type: 'changeView', view: { method: 'heat_map', sign: 'all', outlierPerc: 2, alphaOverlay: 0.5, colormap: 'viridis' } },
+    { type: 'changeView', view: { method: 'blended_heat_map', sign: 'positive', outlierPerc: 0, alphaOverlay: 1, colormap: 'auto', blendOver: 'color', beside: false } },
   ];
   for (const m of ok) assert.equal(isFromWebview(m), true, JSON.stringify(m));
 });
@@ -47,6 +49,9 @@ test('forged or malformed webview messages are rejected', () => {
     { type: 'export', requestId: 'e', format: 'exe' },
     { type: 'export', requestId: 'e', format: 'json', file: '/tmp/x.json' },
     { type: 'changeMethod' },
+    { type: 'changeView', view: { method: 'heat_map', sign: 'all', outlierPerc: 2, alphaOverlay: 0.5 } },
+    { type: 'changeView', view: { method: 'heat_map', sign: 'all', outlierPerc: 80, alphaOverlay: 0.5, colormap: 'viridis' } },
+    { type: 'changeView', view: { method: 'heat_map', sign: 'all', outlierPerc: 2, alphaOverlay: 0.5, colormap: 'viridis', css: 'x' } },
     { type: 'openSettings', query: 'x' },
     new (class Ready { type = 'ready'; })(),
   ];

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { MethodInfo } from '../../engine';
 import {
   AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, ParamValues, Prediction,
-  PreprocessInfo, PreprocessValues, PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview,
+  PreprocessInfo, PreprocessValues, PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview, ViewSettings,
 } from '../../shared/protocol';
 import { compareSet } from '../../shared/compare';
 import { readSettings } from '../config';
@@ -86,6 +86,8 @@ export class AttributionPanel implements vscode.Disposable {
   /** what produced the map shown, the last automatic choice, and whether the image has had no run yet */
   private shown: HostPanelState['shown'];
   private note: string | undefined;
+  /** how the user set the map to be drawn; undefined: the attributionLens.visualization defaults */
+  private view: ViewSettings | undefined;
   private fresh = false;
   private loadSeq = 0;
   private syncQueued = false;
@@ -108,7 +110,11 @@ export class AttributionPanel implements vscode.Disposable {
     this.subs.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: 'state', trust: trustState() })),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('attributionLens.visualization')) this.post({ type: 'state', view: readSettings().view });
+        if (e.affectsConfiguration('attributionLens.visualization')) {
+          // new defaults in the settings replace the panel's own choice
+          this.view = undefined;
+          this.post({ type: 'state', view: readSettings().view });
+        }
         if (e.affectsConfiguration('attributionLens.compareMethods')) this.post({ type: 'state', compareMethods: readSettings().compareMethods });
       }),
     );
@@ -158,6 +164,7 @@ export class AttributionPanel implements vscode.Disposable {
         for (const [m, p] of Object.entries(state.params)) this.paramsByMethod.set(m, p);
         this.current = { method: state.method, params: state.params[state.method] ?? {}, target: state.target };
         this.shown = state.shown;
+        this.view = state.view;
         const result = this.readSaved(RESULT_KEY) as RunResultMessage | undefined;
         if (result?.type === 'runResult' && result.requestId === state.shown?.requestId) this.lastResult = result;
       }
@@ -329,6 +336,10 @@ export class AttributionPanel implements vscode.Disposable {
       case 'changeMethod':
         await this.changeMethod(msg.method, msg.params);
         return;
+      case 'changeView':
+        this.view = msg.view;
+        this.sync();
+        return;
       case 'openSettings':
         await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:attribution-lens.attribution-lens');
         return;
@@ -482,7 +493,7 @@ export class AttributionPanel implements vscode.Disposable {
     const s: HostPanelState = {
       modelFile: ctx?.modelFile, imageFile: ctx?.imageFile, predictions: ctx?.predictions ?? [],
       method: this.current.method, params, target: this.current.target ?? ctx?.predictions[0]?.index ?? 0,
-      run, shown: this.shown, note: this.note,
+      run, shown: this.shown, note: this.note, view: this.view,
     };
     s.stale = staleReason(s, cc);
     return s;

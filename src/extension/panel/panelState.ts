@@ -2,7 +2,7 @@
 // (vscode-free, unit-tested in test/extension/panelState.test.ts). The host is the one source of
 // truth: it sends the whole state (`HostPanelState`, src/shared/protocol.ts) and the webview
 // renders from it. Fields may be added freely; every transition copies the state it is given.
-import type { HostPanelState, MethodInfo, ModelSummary, ParamValue, ParamValues, Prediction } from '../../shared/protocol';
+import { isViewSettings, type HostPanelState, type MethodInfo, type ModelSummary, type ParamValue, type ParamValues, type Prediction, type ViewSettings } from '../../shared/protocol';
 
 export type { HostPanelState };
 
@@ -219,11 +219,12 @@ export interface PersistedPanelState {
   params: Record<string, ParamValues>;
   target: number;
   shown?: HostPanelState['shown'];
+  view?: ViewSettings;
 }
 
 export function persisted(s: HostPanelState): PersistedPanelState | undefined {
   if (!s.modelFile || !s.imageFile) return undefined;
-  return { version: 1, modelFile: s.modelFile, imageFile: s.imageFile, method: s.method, params: s.params, target: s.target, shown: s.shown };
+  return { version: 1, modelFile: s.modelFile, imageFile: s.imageFile, method: s.method, params: s.params, target: s.target, shown: s.shown, view: s.view };
 }
 
 /** The saved state, checked: anything malformed is dropped rather than trusted. */
@@ -232,10 +233,10 @@ export function fromPersisted(v: unknown): PersistedPanelState | undefined {
   const p = v as Partial<PersistedPanelState>;
   if (p.version !== 1 || typeof p.modelFile !== 'string' || typeof p.imageFile !== 'string' || typeof p.method !== 'string') return undefined;
   if (typeof p.params !== 'object' || p.params === null || typeof p.target !== 'number') return undefined;
-  return { version: 1, modelFile: p.modelFile, imageFile: p.imageFile, method: p.method, params: p.params, target: p.target, shown: p.shown };
+  return { version: 1, modelFile: p.modelFile, imageFile: p.imageFile, method: p.method, params: p.params, target: p.target, shown: p.shown, view: isViewSettings(p.view) ? p.view : undefined };
 }
 
 /** A restored state: the saved choices, the predictions still to fetch, nothing running. */
 export function restoredState(p: PersistedPanelState): HostPanelState {
-  return { predictions: [], modelFile: p.modelFile, imageFile: p.imageFile, method: p.method, params: { ...p.params }, target: p.target, shown: p.shown };
+  return { predictions: [], modelFile: p.modelFile, imageFile: p.imageFile, method: p.method, params: { ...p.params }, target: p.target, shown: p.shown, view: p.view };
 }

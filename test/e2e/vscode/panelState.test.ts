@@ -108,7 +108,12 @@ test('one panel state, held by the host, in a real VS Code', async (t) => {
     await summary(/^Saliency for red · [\d.]+ s/);
   });
 
-  await t.test('after a window reload the picker, its parameters, the predictions and Run agree', async () => {
+  await t.test('after a window reload the picker, its parameters, the predictions, the view and Run agree', async () => {
+    // how the map is drawn is part of the host's state too
+    await frame.locator('al-view-controls #colormap').evaluate((el) => {
+      (el as HTMLElement & { value: string }).value = 'inferno';
+      el.dispatchEvent(new Event('change'));
+    });
     await pickMethod('rise');
     await field('nMasks').waitFor({ timeout: 10_000 });
     await setField('nMasks', '50000');
@@ -127,6 +132,7 @@ test('one panel state, held by the host, in a real VS Code', async (t) => {
     await stale(/^Stale: this map is Saliency for red; the method changed since/);
     assert.equal(await pickerMethod(), 'rise');
     assert.equal(await field('nMasks').evaluate((el) => (el as HTMLElement & { value: string }).value), '50000');
+    assert.equal(await frame.locator('al-view-controls #colormap').evaluate((el) => (el as HTMLElement & { value: string }).value), 'inferno');
     await summary(/^Saliency for red · [\d.]+ s/, 30_000);
     // Run starts what the picker shows
     await frame.locator('#run').click();

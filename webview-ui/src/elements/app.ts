@@ -392,6 +392,7 @@ export class AlApp extends AlElement {
     this.state.method = p.method;
     this.state.target = p.target;
     this.state.predictions = p.predictions;
+    if (p.view) this.state.view = { ...DEFAULT_VIEW, ...p.view };
   }
 
   /** The result drawn: with the host's state, only the one it says is shown (another image's map never lingers). */
@@ -507,6 +508,7 @@ export class AlApp extends AlElement {
   private changeView(view: ViewSettings): void {
     this.state.view = view;
     this.viewTouched = true;
+    this.post({ type: 'changeView', view });
     this.showError('');
     this.save();
     this.requestUpdate();
