@@ -122,3 +122,57 @@ describe('box:K targets', () => {
     await assert.rejects(attribute(bad, ONES, { method: 'saliency', target: 'box:0' }), /"output.format" "yolo9" is not a detection format; use one of "yolov8"/);
   });
 });
+
+/** A post-NMS detector over the same 2×4 input: boxes (x0, y0, x1, y1 or the NMS node's y0, x0, y1, x1), scores and labels as outputs. */
+async function postNms(withNode: boolean): Promise<LoadedModel> {
+  const m = OnnxModel.empty(17);
+  const b = new GraphBuilder(m, 't');
+  b.addInput('x', 1, ['N', 1, 2, 4]);
+  const flat = b.op('Flatten', ['x'], { axis: attr.int(1) });
+  // box 0 = [0, 0, 2·x5, 2], box 1 = [1, 0, 3, 2] (xyxy); in the node's order y0, x0, y1, x1
+  const order = withNode ? [1, 0, 3, 2] : [0, 1, 2, 3];
+  const xyxy = [[0, 0, -1, 2], [1, 0, 3, 2]]; // −1: 2·x5
+  const Wb = new Array<number>(8 * 8).fill(0), Bb = new Array<number>(8).fill(0);
+  for (let n = 0; n < 2; n++)
+    for (let j = 0; j < 4; j++) {
+      const v = xyxy[n][order[j]];
+      if (v < 0) Wb[5 * 8 + n * 4 + j] = 2;
+      else Bb[n * 4 + j] = v;
+    }
+  const boxes = b.op('Reshape', [b.op('Gemm', [flat, b.param('Wb', [8, 8], Wb), b.param('Bb', [8], Bb)]), b.i64([0, 2, 4])]);
+  // score 0 = 0.5 + 0.1·x0 + 0.2·x4, score 1 = 0.6
+  const Ws = new Array<number>(16).fill(0);
+  Ws[0 * 2] = 0.1;
+  Ws[4 * 2] = 0.2;
+  const scores = b.op('Gemm', [flat, b.param('Ws', [8, 2], Ws), b.param('Bs', [2], [0.5, 0.6])]);
+  b.add('Identity', [boxes], {}, ['boxes']);
+  if (withNode) {
+    b.add('Reshape', [scores, b.i64([0, 1, 2])], {}, ['scores']);
+    b.add('NonMaxSuppression', ['boxes', 'scores', b.i64([10]), b.f32([0.45]), b.f32([0.25])], {}, ['selected_indices']);
+    for (const o of ['selected_indices', 'boxes', 'scores']) b.addOutput(o, o === 'selected_indices' ? 7 : 1);
+  } else {
+    b.add('Identity', [scores], {}, ['scores']);
+    b.add('Cast', [b.op('Mul', [scores, b.f32(0)])], { to: attr.int(7) }, ['labels']);
+    for (const o of ['boxes', 'scores', 'labels']) b.addOutput(o, o === 'labels' ? 7 : 1);
+  }
+  return LoadedModel.fromModel(m);
+}
+
+describe('box:K on post-NMS outputs', () => {
+  for (const withNode of [false, true]) {
+    it(`${withNode ? 'a NonMaxSuppression node (selected_indices, boxes, scores)' : 'boxes, scores, labels'}: detections, occlusion matched by IoU, the score's gradient`, async () => {
+      const lm = await postNms(withNode);
+      const o = await attribute(lm, ONES, { method: 'occlusion', target: 'box:0', params: { slidingWindowShapes: [1, 1, 1] } });
+      assert.equal(o.outputKind, 'detection');
+      assert.deepEqual(
+        (o.targets?.detections as unknown as Array<{ box: number[]; score: number }>).map((d) => [d.box, d.score]),
+        [[[0, 0, 2, 2], 0.8], [[1, 0, 3, 2], 0.6]],
+      );
+      close(values(o), [0.1, 0, 0, 0, 0.2, 0.6, 0, 0], 1e-6);
+      const s = await attribute(lm, ONES, { method: 'saliency', target: 'box:1' });
+      close(values(s), new Array<number>(8).fill(0), 1e-6);
+      const s0 = await attribute(lm, ONES, { method: 'saliency', target: 'box:0' });
+      close(values(s0), [0.1, 0, 0, 0, 0.2, 0, 0, 0], 1e-6);
+    });
+  }
+});

@@ -123,7 +123,9 @@ export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, 
     lm,
     feeds,
     input,
-    output,
+    // a structured target may differentiate another output than the one it was read from
+    // (post-NMS detectors: box K's score in `scores`, picked from `boxes`)
+    output: spec?.output ?? output,
     target,
     spec,
     params,

@@ -70,16 +70,22 @@ function findNmsOutputs(lm: LoadedModel): NmsOutputs | undefined {
       return { boxes, scores, selected: n.output[0], centerPointBox: Number(cpb?.i ?? 0) };
     }
   }
+  // by name (boxes / scores / labels, as torchvision and most NMS exports call them), else by
+  // declared shape; declared dims, when there are any, must agree: boxes [.., N, 4], scores and labels [.., N]
+  const known = (o: (typeof outs)[number]) => o.dims.length > 0;
   const byName = (re: RegExp) => outs.find((o) => re.test(o.name));
   const boxes = byName(/box/i) ?? outs.find((o) => o.dtype === 'float32' && [2, 3].includes(o.dims.length) && o.dims[o.dims.length - 1] === 4);
-  if (!boxes || boxes.dims[boxes.dims.length - 1] !== 4) return undefined;
-  const rank = boxes.dims.length - 1;
-  const scores = byName(/score|conf/i) ?? outs.find((o) => o !== boxes && o.dtype === 'float32' && o.dims.length === rank);
-  if (!scores || scores === boxes || scores.dims.length !== rank) return undefined;
-  const labels = byName(/label|class/i) ?? outs.find((o) => o !== boxes && o !== scores && o.dims.length === rank);
-  const n = dimsOf(boxes)[rank - 1];
-  if (n > 0 && dimsOf(scores)[rank - 1] > 0 && dimsOf(scores)[rank - 1] !== n) return undefined;
-  return { boxes: boxes.name, scores: scores.name, labels: labels && labels !== scores && labels.dims.length === rank ? labels.name : undefined };
+  if (!boxes || (known(boxes) && (dimsOf(boxes)[boxes.dims.length - 1] !== 4 || ![2, 3].includes(boxes.dims.length)))) return undefined;
+  const rank = known(boxes) ? boxes.dims.length - 1 : undefined;
+  const fits = (o: (typeof outs)[number] | undefined) => !!o && o !== boxes && (!known(o) || rank === undefined || o.dims.length === rank);
+  const scores = byName(/score|conf/i) ?? outs.find((o) => o !== boxes && o.dtype === 'float32' && rank !== undefined && o.dims.length === rank);
+  if (!scores || !fits(scores) || scores.dtype !== 'float32') return undefined;
+  const labels = byName(/label|class/i) ?? outs.find((o) => o !== boxes && o !== scores && rank !== undefined && o.dims.length === rank);
+  if (rank !== undefined && known(scores)) {
+    const n = dimsOf(boxes)[rank - 1], m = dimsOf(scores)[rank - 1];
+    if (n > 0 && m > 0 && n !== m) return undefined;
+  }
+  return { boxes: boxes.name, scores: scores.name, labels: labels && labels !== scores && fits(labels) ? labels.name : undefined };
 }
 
 function checkFormat(format: string): DetectionFormat {
