@@ -3,7 +3,11 @@
 // a NonMaxSuppression selection), IoU and its gradient, Ultralytics' names.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LoadedModel } from '../../src/engine/loaded';
+import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
+import { detectionSetup } from '../../src/engine/targets/box';
+import { outputKindOf } from '../../src/engine/targets/env';
 import { discoverLabels } from '../../src/engine/onnx/labels';
 import { Tensor } from '../../src/engine/tensor';
 import {
@@ -132,5 +136,42 @@ describe('detection decoding', () => {
     const m = OnnxModel.empty(17);
     m.proto.metadataProps = [{ key: 'names', value: "{0: 'person', 1: \"bi, cycle\", 2: 'it\\'s'}" }];
     assert.deepEqual(discoverLabels(m)?.labels, ['person', 'bi, cycle', "it\\'s"]);
+  });
+});
+
+describe('detection outputs recognised', () => {
+  const modelWith = (dims: number[], meta: Record<string, string>) => {
+    const m = OnnxModel.empty(17);
+    m.proto.metadataProps = Object.entries(meta).map(([key, value]) => ({ key, value }));
+    const b = new GraphBuilder(m, 't');
+    b.addInput('x', 1, dims);
+    b.add('Identity', ['x'], {}, ['y']);
+    b.addOutput('y', 1, dims);
+    return LoadedModel.fromModel(m);
+  };
+  const names = (n: number) => `{${Array.from({ length: n }, (_, i) => `${i}: 'c${i}'`).join(', ')}}`;
+  const kindOf = async (dims: number[], meta: Record<string, string>) => {
+    const lm = await modelWith(dims, meta);
+    const k = outputKindOf(lm, 'y', dims);
+    return [k.kind, k.settings.format];
+  };
+
+  it('from Ultralytics metadata (task detect), or from the labels and the shape; not a sequence of as many classes', async () => {
+    assert.deepEqual(await kindOf([1, 84, 8400], { task: 'detect', names: names(80) }), ['detection', 'yolov8']);
+    assert.deepEqual(await kindOf([1, 84, 8400], { task: 'detect' }), ['detection', 'yolov8']);
+    assert.deepEqual(await kindOf([1, 116, 8400], { task: 'segment', names: names(80) }), ['detection', 'yolov8']);
+    assert.deepEqual(await kindOf([1, 25200, 85], { task: 'detect', names: names(80) }), ['detection', 'yolov5']);
+    assert.deepEqual(await kindOf([1, 8400, 84], { task: 'detect', names: names(80) }), ['detection', 'yolov8-rows']);
+    assert.deepEqual(await kindOf([1, 84, 8400], { names: names(80) }), ['detection', 'yolov8']);
+    assert.deepEqual(await kindOf([1, 25200, 85], { names: names(80) }), ['detection', 'yolov5']);
+    // no metadata and no labels: a [1, T, V] sequence
+    assert.deepEqual(await kindOf([1, 84, 8400], {}), ['sequence', undefined]);
+    assert.deepEqual(await kindOf([1, 40, 6625], { names: names(6625) }), ['sequence', undefined]);
+  });
+
+  it('the head is decoded with the labels as its classes (segmentation heads append mask coefficients)', async () => {
+    const lm = await modelWith([1, 4 + 2 + 3, 16], { task: 'segment', names: names(2) });
+    const kind = outputKindOf(lm, 'y', [1, 9, 16]);
+    assert.equal(detectionSetup(lm, kind, ['c0', 'c1']).layout!.classes, 2);
   });
 });

@@ -123,8 +123,12 @@ function recognise(lm: LoadedModel, output: string, dims: number[], settings: Ou
   const nmsOut = findNmsOutputs(lm);
   if (nmsOut && [nmsOut.boxes, nmsOut.scores, nmsOut.labels, nmsOut.selected].includes(output)) return made('nms', nmsOut.selected ? 'a NonMaxSuppression node' : 'post-NMS outputs (boxes, scores, labels)');
   const ultralytics = (task === 'detect' || task === 'segment') && output === lm.outputs[0].name;
-  if (!ultralytics && !configured) return undefined;
-  const why = configured ? 'model.attrlens.json' : `Ultralytics metadata (task ${task})`;
+  // without metadata, a head whose channels are 4 + the labels' count (and many more anchors) is one
+  const byShape =
+    !task && classes !== undefined && dims.length === 3 && dims[0] === 1 && classes !== dims[2] &&
+    ((dims[1] === 4 + classes && dims[2] >= 8 * dims[1]) || (dims[1] >= 8 * dims[2] && (dims[2] === 4 + classes || dims[2] === 5 + classes)));
+  if (!ultralytics && !configured && !byShape) return undefined;
+  const why = configured ? 'model.attrlens.json' : ultralytics ? `Ultralytics metadata (task ${task})` : `${classes} labels`;
   if (dims.length === 3 && dims[2] >= 6 && dims[2] <= 7 && /true/i.test(meta.get('end2end') ?? '')) return made('end2end', `${why}, end2end`);
   const f = guessRawFormat(dims, classes);
   if (!f) {
