@@ -78,7 +78,7 @@ describe('preprocess config file', () => {
 
   it('validation errors name the key and the allowed values', () => {
     const v = (x: unknown): unknown => validatePreprocess(x, 'm.attrlens.json');
-    assert.throws(() => v({ scal: 1 }), /^AttrLensError: m\.attrlens\.json: unknown key "scal" \(did you mean "scale"\?\); allowed keys: layout, size, resize, cropPct, interpolation, channels, scale, mean, std, input$/);
+    assert.throws(() => v({ scal: 1 }), /^AttrLensError: m\.attrlens\.json: unknown key "scal" \(did you mean "scale"\?\); allowed keys: layout, size, resize, cropPct, interpolation, channels, scale, mean, std, input, output$/);
     assert.throws(() => v({ layout: 'CHW' }), /m\.attrlens\.json: "layout" must be one of "NCHW", "NHWC" \(got "CHW"\)/);
     assert.throws(() => v({ resize: 3 }), /"resize" must be one of "stretch", "cover", "contain", "height" \(got 3\)/);
     assert.throws(() => v({ interpolation: 'area' }), /"interpolation" must be one of "nearest", "bilinear", "bicubic", "lanczos" \(got "area"\)/);

@@ -63,7 +63,7 @@ test('PaddleOCR detector: region:0 is the text mask, and its saliency lies on th
   assert.deepEqual(inputs.feeds.x.dims, [1, 3, 640, 640]);
   const r = await attribute(lm, inputs.feeds, { method: 'saliency', target: 'region:0' });
   assert.equal(r.outputKind, 'dense');
-  const regions = r.targets?.regions as Array<{ class: number; pixels: number; box: Box }>;
+  const regions = r.targets?.regions as unknown as Array<{ class: number; pixels: number; box: Box }>;
   assert.equal(regions.length, 1);
   // the region (DB's shrunk text kernels) lies within the lines and spans both
   const [bx0, by0, bx1, by1] = regions[0].box;
@@ -107,7 +107,7 @@ test('PaddleOCR recogniser: reads a rendered line, and each character\'s step:T 
   const scale = inputs.image!.width / full.width;
   const first = await attribute(lm, inputs.feeds, { method: 'saliency', target: 'step:0' });
   assert.equal(first.outputKind, 'sequence');
-  const steps = first.targets?.steps as Array<{ step: number; index: number; label: string; probability: number }>;
+  const steps = first.targets?.steps as unknown as Array<{ step: number; index: number; label: string; probability: number }>;
   const decoded = steps.map((s) => s.label).join('');
   assert.equal(decoded.trim(), WORD, `decoded ${JSON.stringify(decoded)}`);
   const chars = steps.filter((s) => s.label.trim() !== '');

@@ -37,7 +37,7 @@ test('region:CLASS: saliency is |d/dx| of the class channel summed over its argm
     assert.equal(r.outputKind, 'dense');
     const pixels = X.filter((_, i) => isOne(i) === (cls === 1)).length;
     assert.equal((r.targetSpec?.info as { pixels: number }).pixels, pixels);
-    const regions = r.targets?.regions as Array<{ class: number; pixels: number }>;
+    const regions = r.targets?.regions as unknown as Array<{ class: number; pixels: number }>;
     assert.deepEqual(regions.map((x) => [x.class, x.pixels]), [[0, X.filter((_, i) => !isOne(i)).length], [1, X.filter((_, i) => isOne(i)).length]]);
   }
   // input × gradient keeps the sign: x · 2x on the class-1 pixels
@@ -60,7 +60,7 @@ test('region:CLASS@x0,y0,x1,y1 keeps only the mask inside the box (input pixels,
   close(values(whole), x8.map((_, i) => (i % 8 >= 4 ? 1 / 16 : 0)), 1e-6, 'cells > 0 (the right half)');
   const boxed = await attribute(pooled, feed([1, 1, 8, 8], x8), { method: 'saliency', target: 'region:0@4,0,8,4' });
   close(values(boxed), x8.map((_, i) => (i % 8 >= 4 && i < 32 ? 1 / 16 : 0)), 1e-6, 'the top-right cell');
-  assert.deepEqual((boxed.targets?.regions as Array<{ box: number[] }>)[0].box, [4, 0, 8, 8]);
+  assert.deepEqual((boxed.targets?.regions as unknown as Array<{ box: number[] }>)[0].box, [4, 0, 8, 8]);
 });
 
 test('one-channel probability maps: > 0.5, or the config\'s output.threshold', async () => {
@@ -136,7 +136,7 @@ test('step:T=CLASS equals the one-hot case on the flat index; step:T takes the s
     const flat = await attribute(lm, feed([1, 6], XS), { method: 'saliency', target: t * 4 + top });
     assert.deepEqual(values(r), values(flat));
     // a per-token sequence (the input is not an image): every step is listed with its top class
-    const steps = r.targets?.steps as Array<{ step: number; index: number; probability: number }>;
+    const steps = r.targets?.steps as unknown as Array<{ step: number; index: number; probability: number }>;
     assert.equal(steps.length, 3);
     assert.equal(steps[t].index, top);
     assert.ok(Math.abs(steps[t].probability - row[top]) < 1e-6);
