@@ -133,6 +133,10 @@ test('one panel state, held by the host, in a real VS Code', async (t) => {
     assert.equal(await pickerMethod(), 'rise');
     assert.equal(await field('nMasks').evaluate((el) => (el as HTMLElement & { value: string }).value), '50000');
     assert.equal(await frame.locator('al-view-controls #colormap').evaluate((el) => (el as HTMLElement & { value: string }).value), 'inferno');
+    await frame.locator('al-view-controls #colormap').evaluate((el) => {
+      (el as HTMLElement & { value: string }).value = 'auto';
+      el.dispatchEvent(new Event('change'));
+    });
     await summary(/^Saliency for red · [\d.]+ s/, 30_000);
     // Run starts what the picker shows
     await frame.locator('#run').click();
