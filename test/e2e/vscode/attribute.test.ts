@@ -235,9 +235,9 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await frame.locator('#compare-run').click();
     const cells = frame.locator('al-compare al-heatmap');
     const deadline = Date.now() + 90_000;
-    while ((await cells.count()) < 3 && Date.now() < deadline) await page.waitForTimeout(250);
-    assert.equal(await cells.count(), 3, 'IntegratedGradients, Saliency and InputXGradient are checked by default');
-    await page.screenshot({ path: join(SHOTS, 'vscode-compare.png') });
+    // the attributionLens.compareMethods setting's default: saliency, integrated-gradients, gradcam, occlusion
+    while ((await cells.count()) < 4 && Date.now() < deadline) await page.waitForTimeout(250);
+    assert.equal(await cells.count(), 4, 'the methods of attributionLens.compareMethods are checked by default');
   });
 
   await t.test('the Runs view lists the runs and the Models view shows the model by module', async () => {
@@ -246,7 +246,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     await runsPane.locator('.monaco-list-row').nth(2).waitFor({ timeout: 20_000 });
     const runs = await runsPane.locator('.monaco-list-row').allTextContents();
     assert.equal(runs.length, 3);
-    assert.match(runs[0], /Compare 3 methods → green \(1\)/);
+    assert.match(runs[0], /Compare 4 methods → green \(1\)/);
     assert.match(runs[1], /integrated-gradients → green \(1\)/);
     assert.match(runs[2], /integrated-gradients → red \(0\)/);
 
