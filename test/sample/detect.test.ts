@@ -74,6 +74,15 @@ describe('designed detector samples/detect', async () => {
     });
   }
 
+  it('without a target, the first detection is explained (box:0), as the explicit target would', async () => {
+    const e = manifest.images[0];
+    const { feeds } = await loadInputs(models.v8, path.join(IMAGES, e.image));
+    const implicit = await attribute(models.v8, feeds, { method: 'saliency' });
+    const explicit = await attribute(models.v8, feeds, { method: 'saliency', target: 'box:0' });
+    assert.equal(implicit.targetSpec?.text, 'box:0');
+    assert.deepEqual(Array.from(Object.values(implicit.attributions)[0].data), Array.from(Object.values(explicit.attributions)[0].data));
+  });
+
   // one picture with two shapes and one with three; every box, four methods
   const picked = [manifest.images.find((e) => truthOf(e).objects.length === 2)!, manifest.images.find((e) => truthOf(e).objects.length === 3)!];
   const METHODS: Array<[string, Record<string, unknown>, number, boolean]> = [

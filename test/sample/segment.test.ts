@@ -71,6 +71,14 @@ describe('designed segmenter samples/segment', async () => {
   }
 
   const e = manifest.images.find((x) => x.objects.length === 3)!;
+  it(`${e.image}: without a target, the largest predicted object's region is explained, not background`, async () => {
+    const { feeds } = await loadInputs(lm, path.join(IMAGES, e.image));
+    const r = await attribute(lm, feeds, { method: 'saliency' });
+    const regions = (r.targets!.regions as unknown as Array<{ class: number; pixels: number }>).filter((x) => x.class !== 0);
+    const largest = regions.reduce((a, b) => (b.pixels > a.pixels ? b : a));
+    assert.equal(r.targetSpec?.text, `region:${largest.class}`);
+  });
+
   it(`${e.image}: region:CLASS maps sit on the object (saliency, gradcam, occlusion)`, async () => {
     const truth = await classMap(path.join(IMAGES, e.mask));
     const { feeds } = await loadInputs(lm, path.join(IMAGES, e.image));

@@ -11,7 +11,7 @@ import { allMethods } from './all';
 import { activationOf, looksLikeProbabilities } from './probability';
 import { outputKindOf, targetEnv } from '../targets/env';
 import { isStructuredTarget, listTargets, resolveTargetText } from '../targets/registry';
-import { Target, TargetEnv } from '../targets/types';
+import { Target, TargetEnv, TargetItem } from '../targets/types';
 
 const registry = new Map<string, Method>();
 for (const m of allMethods) {
@@ -60,6 +60,16 @@ export function predictionsFrom(out: Tensor, labels: string[] | undefined, k = 5
         : softmax(logits);
   const independent = activation === 'sigmoid' ? { independent: true } : {};
   return topK(logits, Math.min(k, logits.length)).map((i) => ({ index: i, label: labels?.[i], probability: probs[i], logit: logits[i], ...independent }));
+}
+
+/** The first detection, else the largest region (background 0 only when nothing else is predicted), else the first decoded step. */
+export function defaultStructuredTarget(lists: Record<string, TargetItem[]>): string | undefined {
+  const [box] = lists.detections ?? [];
+  if (box) return box.target;
+  const regions = [...(lists.regions ?? [])].sort((a, b) => Number(b.pixels) - Number(a.pixels));
+  const region = regions.length > 1 ? regions.find((r) => r.class !== 0) : regions[0];
+  if (region) return region.target;
+  return lists.steps?.[0]?.target;
 }
 
 function resolveTarget(target: number | string | undefined, labels: string[] | undefined, classes: number, fallback: number, label: string): number {
@@ -114,7 +124,17 @@ export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, 
     outputRow = env.clean[output];
     spec = resolveTargetText(String(request.target), env);
   }
-  if (!explicit) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
+  if (!explicit) {
+    outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
+    // detections, maps and sequences: by default the first box, the largest region, the first
+    // decoded character — not the output's largest flat value
+    const kind = outputKindOf(lm, output, outputRow.dims).kind;
+    if (kind === 'detection' || kind === 'dense' || kind === 'sequence') {
+      env = await targetEnv(lm, feeds, input, output, labels, { clean: lm.outputs.length === 1 ? { [output]: outputRow } : undefined, signal: opts.signal });
+      const text = defaultStructuredTarget(listTargets(env));
+      if (text) spec = resolveTargetText(text, env);
+    }
+  }
   const outDims = outputRow?.dims ?? (await lm.shapes(feeds)).dims.get(output) ?? [];
   const classes = sizeOf(outDims.slice(1));
   const target = spec ? spec.index : resolveTarget(request.target, labels, classes, outputRow ? predictionsFrom(outputRow, labels, 1, activationOf(lm, output))[0]?.index ?? 0 : 0, lm.label);
