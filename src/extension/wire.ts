@@ -2,7 +2,7 @@
 import type { AttributionResult, ModelInspection, Tensor } from '../engine';
 import { asFloat32 } from '../engine/tensor';
 import { bytesToBase64, float32ToBase64 } from '../shared/base64';
-import type { AttributionMap, AttributionPayload, ModelSummary, PanelImage, ParamValue } from '../shared/protocol';
+import type { AttributionMap, AttributionPayload, DetectionItem, ModelSummary, PanelImage, ParamValue, RegionItem, StepItem, StructuredTargets } from '../shared/protocol';
 import type { ImagePixels } from './worker/workerProtocol';
 
 export function toAttributionMap(t: Tensor, input?: string): AttributionMap {
@@ -53,7 +53,29 @@ export function toPayload(res: AttributionResult, preferInput?: string): Attribu
     seconds: res.seconds,
     layer: res.layer,
     params: plainParams(res.params),
+    ...(res.targetSpec && res.targetSpec.kind !== 'class' ? { spec: res.targetSpec.text } : {}),
+    ...(structuredTargets(res.outputKind, res.targets) ? { structured: structuredTargets(res.outputKind, res.targets) } : {}),
   };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const box = (v: unknown): number[] => (Array.isArray(v) ? v.slice(0, 4).map(num) : [0, 0, 0, 0]);
+
+/** The engine's `targets` lists for a detection, dense or sequence output, as the panel draws them. */
+export function structuredTargets(kind: string | undefined, targets: Record<string, Array<Record<string, unknown> & { target: string }>> | undefined): StructuredTargets | undefined {
+  if (!targets || (kind !== 'detection' && kind !== 'dense' && kind !== 'sequence')) return undefined;
+  const out: StructuredTargets = { kind };
+  if (targets.detections) {
+    out.detections = targets.detections.map((d): DetectionItem => ({ target: d.target, index: num(d.index), box: box(d.box), class: num(d.class), label: str(d.label), score: num(d.score) }));
+  }
+  if (targets.regions) {
+    out.regions = targets.regions.map((r): RegionItem => ({ target: r.target, class: num(r.class), label: str(r.label), pixels: num(r.pixels), box: box(r.box) }));
+  }
+  if (targets.steps) {
+    out.steps = targets.steps.map((t): StepItem => ({ target: t.target, step: num(t.step), index: num(t.index), label: str(t.label), probability: num(t.probability) }));
+  }
+  return out;
 }
 
 /** Parameters as the panel can show them: tensors and other objects become a short description. */

@@ -74,8 +74,13 @@ export interface AttributionMap {
 /** One finished attribution, ready to draw. */
 export interface AttributionPayload {
   method: string;
+  /** the class index the map explains (a structured target: the class it is about) */
   target: number;
   targetLabel?: string;
+  /** a structured target (`box:0`, `region:1`, `step:3`) as it was asked for */
+  spec?: string;
+  /** what can be targeted on a detection, dense or sequence output (from the run) */
+  structured?: StructuredTargets;
   map: AttributionMap;
   /** Captum's convergence delta where the method defines one */
   delta?: number;
@@ -148,6 +153,36 @@ export interface PreprocessInfo {
 
 /** Values a parameter may take on the wire (numbers, flags, text, shapes). */
 export type ParamValue = number | boolean | string | null | number[];
+
+/**
+ * What the panel explains: a class index (classifiers), or a structured target of a detection,
+ * dense or sequence output, in the engine's grammar: `box:K[+iou]`, `region:CLASS[@x0,y0,x1,y1]`,
+ * `step:T[=CLASS]` (src/engine/targets).
+ */
+export type PanelTarget = number | string;
+
+const NUM = String.raw`\d{1,5}(?:\.\d{1,3})?`;
+/** The structured targets the panel may send, strictly: nothing else is passed to the engine. */
+export const STRUCTURED_TARGET = new RegExp(String.raw`^(?:box:\d{1,6}(?:\+iou)?|step:\d{1,6}(?:=\d{1,7})?|region:\d{1,7}(?:@${NUM},${NUM},${NUM},${NUM})?)$`);
+
+export function isStructuredTarget(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= 64 && STRUCTURED_TARGET.test(v);
+}
+
+/** One detection (box in input pixels x0,y0,x1,y1), by descending score: `box:index`. */
+export interface DetectionItem { target: string; index: number; box: number[]; class: number; label?: string; score: number }
+/** One predicted region: its class, pixel count and bounding box (input pixels). */
+export interface RegionItem { target: string; class: number; label?: string; pixels: number; box: number[] }
+/** One decoded step of a sequence (greedy or CTC): the step, its class and probability. */
+export interface StepItem { target: string; step: number; index: number; label?: string; probability: number }
+
+/** What can be targeted on a structured output (the engine's `targets` lists). */
+export interface StructuredTargets {
+  kind: 'detection' | 'dense' | 'sequence';
+  detections?: DetectionItem[];
+  regions?: RegionItem[];
+  steps?: StepItem[];
+}
 export type ParamValues = Record<string, ParamValue>;
 
 /**
@@ -164,11 +199,13 @@ export interface HostPanelState {
   method: string;
   /** parameters per method, as the picker shows them and Run sends them */
   params: Record<string, ParamValues>;
-  target: number;
+  target: PanelTarget;
+  /** a detection, dense or sequence output: what can be targeted (boxes, regions, steps) */
+  structured?: StructuredTargets;
   /** the run under way: `caption` names its method and target (or neuron) */
   run?: { requestId: string; kind: 'single' | 'compare'; caption: string };
   /** what produced the map shown (the `requestId` of its result): the webview draws no other map */
-  shown?: { requestId: string; method: string; params: ParamValues; target: number; imageFile: string; caption: string };
+  shown?: { requestId: string; method: string; params: ParamValues; target: PanelTarget; imageFile: string; caption: string };
   /** the shown map is not what the panel is set to: one line naming what it was computed with */
   stale?: string;
   /** one line about the last automatic choice ("ran Saliency again, the last method; …") */
@@ -187,7 +224,7 @@ export interface InitMessage {
   model: ModelSummary;
   image?: PanelImage;
   methods: MethodInfo[];
-  current: { method: string; params: ParamValues; target?: number };
+  current: { method: string; params: ParamValues; target?: PanelTarget };
   trust: WorkspaceTrust;
   predictions?: Prediction[];
   /** default view settings (from user settings) */
@@ -206,7 +243,7 @@ export interface StateMessage {
   model?: ModelSummary;
   image?: PanelImage;
   methods?: MethodInfo[];
-  current?: { method: string; params: ParamValues; target?: number };
+  current?: { method: string; params: ParamValues; target?: PanelTarget };
   trust?: WorkspaceTrust;
   view?: Partial<ViewSettings>;
   preprocess?: PreprocessInfo;
@@ -228,7 +265,7 @@ export interface RunStartedMessage {
   kind: 'single' | 'compare';
   /** the method(s) being run */
   methods: string[];
-  target: number;
+  target: PanelTarget;
   targetLabel?: string;
 }
 
@@ -254,7 +291,7 @@ export interface RunResultMessage {
 export interface CompareResultMessage {
   type: 'compareResult';
   requestId: string;
-  target: number;
+  target: PanelTarget;
   targetLabel?: string;
   sharedScale: boolean;
   results: AttributionPayload[];
@@ -370,7 +407,7 @@ export interface RunAttributionMessage {
   type: 'runAttribution';
   requestId: string;
   method: string;
-  target: number;
+  target: PanelTarget;
   params: ParamValues;
 }
 
@@ -378,7 +415,7 @@ export interface RunAttributionMessage {
 export interface RetargetMessage {
   type: 'retarget';
   requestId: string;
-  target: number;
+  target: PanelTarget;
 }
 
 /** Cancel one request, or whatever is running when requestId is absent. */
@@ -391,7 +428,7 @@ export interface CompareMessage {
   type: 'compare';
   requestId: string;
   methods: string[];
-  target: number;
+  target: PanelTarget;
   /** one saturation threshold for all maps instead of one per map */
   sharedScale: boolean;
   /** per-method parameters; methods not listed run with their defaults */
@@ -532,7 +569,9 @@ function keysAre(o: Record<string, unknown>, required: readonly string[], option
 
 const isRequestId = (v: unknown): v is string => typeof v === 'string' && LIMITS.requestId.test(v);
 const isMethodId = (v: unknown): v is string => typeof v === 'string' && LIMITS.methodId.test(v);
-const isTarget = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= LIMITS.maxTarget;
+const isIndexTarget = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= LIMITS.maxTarget;
+/** A class index, or a structured target matching the grammar strictly. */
+const isTarget = (v: unknown): v is PanelTarget => isIndexTarget(v) || isStructuredTarget(v);
 
 function isParamValue(v: unknown): v is ParamValue {
   if (v === null || typeof v === 'boolean') return true;
@@ -634,7 +673,7 @@ export function isFromWebview(msg: unknown): msg is FromWebview {
       return keysAre(m, ['type', 'view']) && isViewSettings(m.view);
     case 'runText':
       return keysAre(m, ['type', 'requestId', 'method', 'params'], ['target']) && isRequestId(m.requestId) &&
-        isMethodId(m.method) && (m.target === undefined || isTarget(m.target)) && isParamValues(m.params);
+        isMethodId(m.method) && (m.target === undefined || isIndexTarget(m.target)) && isParamValues(m.params);
     case 'exportText':
       return keysAre(m, ['type', 'requestId', 'format']) && isRequestId(m.requestId) && (m.format === 'json' || m.format === 'csv');
     case 'previewPreprocess':

@@ -40,7 +40,7 @@ after(() => mock.restoreAll());
 
 /** Stands in for AttributionPanel.handle: files come from the panel's own context, never from a message. */
 async function handle(msg: FromWebview): Promise<void> {
-  const attribute = (method: string, target: number, params: Record<string, unknown>) =>
+  const attribute = (method: string, target: number | string, params: Record<string, unknown>) =>
     engine.call('attribute', { model: { file: MODEL, runtime: { threads: 0, executionProvider: 'cpu' } }, input: { file: IMAGE }, request: { method, target, params } });
   switch (msg.type) {
     case 'runAttribution':

@@ -5,8 +5,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { MethodInfo } from '../../engine';
 import {
-  AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, ParamValues, Prediction,
-  PreprocessInfo, PreprocessValues, PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, ToWebview, ViewSettings,
+  AttributionPayload, CompareResultMessage, FromWebview, InitMessage, ModelSummary, PanelImage, PanelTarget, ParamValues, Prediction,
+  PreprocessInfo, PreprocessValues, PROTOCOL_VERSION, RunProgressMessage, RunResultMessage, RunStartedMessage, StructuredTargets, ToWebview, ViewSettings,
 } from '../../shared/protocol';
 import { compareSet } from '../../shared/compare';
 import { readSettings } from '../config';
@@ -24,8 +24,8 @@ import { GateContext, classCount, receiveFromWebview } from './webviewGate';
 import { TextSession } from './textSession';
 import { PreprocessSession, preprocessInfo } from './preprocessSession';
 import {
-  CaptionContext, HostPanelState, caption, fromPersisted, gestureRuns, methodForNewImage, methodName, paramsBrief, persisted, sameParams,
-  staleReason, targetName,
+  CaptionContext, HostPanelState, caption, defaultStructuredTarget, fromPersisted, gestureRuns, methodForNewImage, methodName, paramsBrief, persisted, sameParams,
+  staleReason, structuredName, targetName,
 } from './panelState';
 
 export const PANEL_VIEW_TYPE = 'attributionLens.panel';
@@ -45,6 +45,8 @@ interface PanelContext {
   image?: PanelImage;
   predictions: Prediction[];
   preprocess?: PreprocessInfo;
+  /** a detection, dense or sequence output: its boxes, regions or decoded steps */
+  structured?: StructuredTargets;
 }
 
 interface Running {
@@ -63,7 +65,7 @@ const PANEL_CHANGES = new Set<ToWebview['type']>(['state', 'predictions', 'runSt
 export interface RunRequest {
   requestId?: string;
   method?: string;
-  target?: number;
+  target?: PanelTarget;
   params?: ParamValues;
 }
 
@@ -73,7 +75,7 @@ export class AttributionPanel implements vscode.Disposable {
   private ready = false;
   private ctx: PanelContext | undefined;
   private loading: Promise<boolean> | undefined;
-  private current: { method: string; params: ParamValues; target?: number };
+  private current: { method: string; params: ParamValues; target?: PanelTarget };
   private readonly paramsByMethod = new Map<string, ParamValues>();
   private running: Running | undefined;
   private lastResult: RunResultMessage | CompareResultMessage | undefined;
@@ -224,24 +226,26 @@ export class AttributionPanel implements vscode.Disposable {
     try {
       const ins = await this.models.inspect(modelFile);
       const summary = toModelSummary(ins, path.basename(modelFile));
-      const { predictions, image, preprocess } = await this.models.engine.call('predict', { model: this.modelRef(modelFile), input: this.inputRef(imageFile) }).promise;
+      const { predictions, image, preprocess, structured } = await this.models.engine.call('predict', { model: this.modelRef(modelFile), input: this.inputRef(imageFile) }).promise;
       if (seq !== this.loadSeq) return false;
       const imageInput = ins.inputs[0]?.name;
       const same = restored || (this.ctx?.modelFile === modelFile && this.ctx?.imageFile === imageFile);
       this.ctx = {
         modelFile, imageFile, summary, image: image ? toPanelImage(image, imageInput) : undefined, predictions,
-        preprocess: preprocessInfo(modelFile, preprocess, ins.inputs.length),
+        preprocess: preprocessInfo(modelFile, preprocess, ins.inputs.length), structured,
       };
+      // a structured output starts from its first box, its largest region or step 0
+      const first = defaultStructuredTarget(structured) ?? predictions[0]?.index;
       // A new model or image starts from its top prediction; the same one keeps the chosen target.
       if (!same) {
         this.lastResult = undefined;
-        this.current.target = predictions[0]?.index;
+        this.current.target = first;
         // the old map is another image's: it goes, and the next run without a method chooses one for the new image
         this.shown = undefined;
         this.note = undefined;
         this.fresh = true;
       } else if (restored && this.current.target === undefined) {
-        this.current.target = predictions[0]?.index;
+        this.current.target = first;
       }
       // the method list first: suggested defaults (occlusion's window) depend on the method's parameters
       await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
@@ -308,7 +312,9 @@ export class AttributionPanel implements vscode.Disposable {
         await this.run({ requestId: msg.requestId, method: msg.method, target: msg.target, params: msg.params });
         return;
       case 'retarget':
-        if (this.mode === 'text') await this.text.run({ requestId: msg.requestId, target: msg.target });
+        if (this.mode === 'text') {
+          if (typeof msg.target === 'number') await this.text.run({ requestId: msg.requestId, target: msg.target });
+        }
         else await this.retarget(msg.requestId, msg.target);
         return;
       case 'cancel':
@@ -391,7 +397,7 @@ export class AttributionPanel implements vscode.Disposable {
   }
 
   /** A clicked prediction: the same rule as a changed method (run at once when cheap, else the map is marked stale). */
-  private async retarget(requestId: string, target: number): Promise<void> {
+  private async retarget(requestId: string, target: PanelTarget): Promise<void> {
     this.current.target = target;
     if (!(await this.gesture(requestId))) this.sync();
   }
@@ -472,7 +478,7 @@ export class AttributionPanel implements vscode.Disposable {
   // The panel's state (panelState.ts): held here, sent whole, restored after a reload
 
   private captionContext(): CaptionContext {
-    return { methods: this.methodsCache ?? [], summary: this.ctx?.summary, predictions: this.ctx?.predictions ?? [] };
+    return { methods: this.methodsCache ?? [], summary: this.ctx?.summary, predictions: this.ctx?.predictions ?? [], structured: this.ctx?.structured };
   }
 
   /** The panel's whole state, from what the host holds. */
@@ -487,13 +493,13 @@ export class AttributionPanel implements vscode.Disposable {
       const st = r.started;
       const what = st.kind === 'single'
         ? caption(cc, st.methods[0], r.params ?? {}, st.target)
-        : `${st.methods.map((m) => methodName(cc.methods, m)).join(', ')} for ${targetName(st.target, cc.summary, cc.predictions)}`;
+        : `${st.methods.map((m) => methodName(cc.methods, m)).join(', ')} for ${targetName(st.target, cc.summary, cc.predictions, cc.structured)}`;
       run = { requestId: r.requestId, kind: st.kind, caption: what };
     }
     const s: HostPanelState = {
       modelFile: ctx?.modelFile, imageFile: ctx?.imageFile, predictions: ctx?.predictions ?? [],
-      method: this.current.method, params, target: this.current.target ?? ctx?.predictions[0]?.index ?? 0,
-      run, shown: this.shown, note: this.note, view: this.view,
+      method: this.current.method, params, target: this.current.target ?? defaultStructuredTarget(ctx?.structured) ?? ctx?.predictions[0]?.index ?? 0,
+      structured: ctx?.structured, run, shown: this.shown, note: this.note, view: this.view,
     };
     s.stale = staleReason(s, cc);
     return s;
@@ -554,8 +560,8 @@ export class AttributionPanel implements vscode.Disposable {
     const params = this.running?.requestId === msg.requestId && this.running.params ? this.running.params
       : this.current.method === r.method ? this.current.params : (r.params as ParamValues);
     this.shown = {
-      requestId: msg.requestId, method: r.method, params, target: r.target, imageFile: this.ctx?.imageFile ?? '',
-      caption: caption(this.captionContext(), r.method, params, r.target),
+      requestId: msg.requestId, method: r.method, params, target: r.spec ?? r.target, imageFile: this.ctx?.imageFile ?? '',
+      caption: caption(this.captionContext(), r.method, params, r.spec ?? r.target),
     };
     this.writeSaved(RESULT_KEY, r.map.data.length <= MAX_SAVED_MAP ? msg : undefined);
   }
@@ -575,8 +581,21 @@ export class AttributionPanel implements vscode.Disposable {
     return `host-${Date.now().toString(36)}-${++this.hostIds}`;
   }
 
-  private targetLabel(target: number): string | undefined {
+  private targetLabel(target: PanelTarget): string | undefined {
+    if (typeof target === 'string') return structuredName(target, this.ctx?.structured, this.ctx?.summary);
     return this.ctx?.summary.labels?.[target] ?? this.ctx?.predictions.find((p) => p.index === target)?.label;
+  }
+
+  /**
+   * A structured target's result: it names the target as asked (`step:0`, not the engine's
+   * `step:0=5`: what the panel is set to), and its lists refresh what the panel draws.
+   */
+  private structuredPayload(payload: AttributionPayload, target: PanelTarget): AttributionPayload {
+    if (typeof target === 'string') payload.spec = target;
+    else delete payload.spec;
+    if (payload.structured && this.ctx) this.ctx.structured = payload.structured;
+    if (payload.spec) payload.targetLabel = structuredName(payload.spec, this.ctx?.structured, this.ctx?.summary);
+    return payload;
   }
 
   /** Parameters for a method: what the user set in the panel, else settings; a CAM layer fills `layer` params. */
@@ -647,7 +666,7 @@ export class AttributionPanel implements vscode.Disposable {
     this.fresh = false;
     if (req.params) this.paramsByMethod.set(method, req.params);
     const params = this.paramsFor(method, req.params);
-    const target = req.target ?? this.current.target ?? ctx.predictions[0]?.index ?? 0;
+    const target = req.target ?? this.current.target ?? defaultStructuredTarget(ctx.structured) ?? ctx.predictions[0]?.index ?? 0;
     this.current = { method, params, target };
     const started: RunStartedMessage = { type: 'runStarted', requestId, kind: 'single', methods: [method], target, targetLabel: this.targetLabel(target) };
     const running: Running = { requestId, started, cancelled: false, params };
@@ -666,7 +685,7 @@ export class AttributionPanel implements vscode.Disposable {
       running.call = call;
       const { result, image } = await call.promise;
       this.adoptRunImage(image, imageInput);
-      const payload = toPayload(result, imageInput);
+      const payload = this.structuredPayload(toPayload(result, imageInput), target);
       const msg: RunResultMessage = { type: 'runResult', requestId, result: payload };
       this.lastResult = msg;
       this.post(msg);
@@ -685,14 +704,14 @@ export class AttributionPanel implements vscode.Disposable {
   }
 
   /** Runs several methods for one target, one after another, and sends them together. */
-  async compare(req: { requestId?: string; methods: string[]; target?: number; sharedScale?: boolean; params?: Record<string, ParamValues> }): Promise<RunRecord | undefined> {
+  async compare(req: { requestId?: string; methods: string[]; target?: PanelTarget; sharedScale?: boolean; params?: Record<string, ParamValues> }): Promise<RunRecord | undefined> {
     const requestId = req.requestId ?? this.nextId();
     if (this.loading) await this.loading;
     const ctx = this.ctx;
     if (!ctx || !isTrusted()) return this.run({ requestId });
     this.cancel();
     await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
-    const target = req.target ?? this.current.target ?? ctx.predictions[0]?.index ?? 0;
+    const target = req.target ?? this.current.target ?? defaultStructuredTarget(ctx.structured) ?? ctx.predictions[0]?.index ?? 0;
     const targetLabel = this.targetLabel(target);
     const started: RunStartedMessage = { type: 'runStarted', requestId, kind: 'compare', methods: req.methods, target, targetLabel };
     const running: Running = { requestId, started, cancelled: false };
@@ -715,7 +734,7 @@ export class AttributionPanel implements vscode.Disposable {
         try {
           const r = await call.promise;
           this.adoptRunImage(r.image, imageInput);
-          const payload = toPayload(r.result, imageInput);
+          const payload = this.structuredPayload(toPayload(r.result, imageInput), target);
           results.push(payload);
           this.post({ type: 'compareTile', requestId, method, result: payload });
         } catch (e) {
@@ -734,7 +753,7 @@ export class AttributionPanel implements vscode.Disposable {
       this.post(msg);
       if (results.length === 0) return undefined;
       this.lastRecord = this.runs.add({
-        kind: 'compare', modelFile: ctx.modelFile, imageFile: ctx.imageFile, target, targetLabel, results, errors: msg.errors,
+        kind: 'compare', modelFile: ctx.modelFile, imageFile: ctx.imageFile, target: typeof target === 'number' ? target : results[0].target, targetLabel, results, errors: msg.errors,
         sharedScale: msg.sharedScale, summary: ctx.summary, image: ctx.image, predictions: ctx.predictions,
       });
       this.lastCompare.record = this.lastRecord;
@@ -772,7 +791,7 @@ export class AttributionPanel implements vscode.Disposable {
       if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) ran[p.name] = v as ParamValues[string];
     }
     this.paramsByMethod.set(method, ran);
-    this.current = { method, params: this.paramsFor(method, ran), target: payload.target };
+    this.current = { method, params: this.paramsFor(method, ran), target: payload.spec ?? payload.target };
     const msg: RunResultMessage = { type: 'runResult', requestId, result: payload };
     this.lastResult = msg;
     const rec = cmp.record;
@@ -795,7 +814,7 @@ export class AttributionPanel implements vscode.Disposable {
     if (this.ctx?.modelFile !== run.modelFile || this.ctx?.imageFile !== run.imageFile) this.cancel();
     this.prep.reset(); // unsaved edits belonged to the context shown before
     this.fresh = false;
-    this.ctx = { modelFile: run.modelFile, imageFile: run.imageFile, summary: run.summary, image: run.image, predictions: run.predictions };
+    this.ctx = { modelFile: run.modelFile, imageFile: run.imageFile, summary: run.summary, image: run.image, predictions: run.predictions, structured: run.results[0]?.structured };
     this.loading = undefined;
     void this.ext.workspaceState.update(CONTEXT_KEY, { modelFile: run.modelFile, imageFile: run.imageFile });
     if (this.panel) this.panel.title = this.title();
@@ -803,10 +822,10 @@ export class AttributionPanel implements vscode.Disposable {
     this.lastResult =
       run.kind === 'single'
         ? { type: 'runResult', requestId, result: run.results[0] }
-        : { type: 'compareResult', requestId, target: run.target, targetLabel: run.targetLabel, sharedScale: run.sharedScale ?? false, results: run.results, errors: run.errors };
+        : { type: 'compareResult', requestId, target: run.results[0]?.spec ?? run.target, targetLabel: run.targetLabel, sharedScale: run.sharedScale ?? false, results: run.results, errors: run.errors };
     this.lastRecord = run;
     this.lastCompare = this.lastResult.type === 'compareResult' ? { msg: this.lastResult, record: run } : undefined;
-    if (run.kind === 'single') this.current = { method: run.results[0].method, params: this.paramsFor(run.results[0].method), target: run.target };
+    if (run.kind === 'single') this.current = { method: run.results[0].method, params: this.paramsFor(run.results[0].method), target: run.results[0].spec ?? run.target };
     this.post({ type: 'state', model: run.summary, image: run.image, current: this.current, trust: trustState() });
     this.post({ type: 'predictions', predictions: run.predictions });
     this.post(this.lastResult);

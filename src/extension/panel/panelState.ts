@@ -2,9 +2,11 @@
 // (vscode-free, unit-tested in test/extension/panelState.test.ts). The host is the one source of
 // truth: it sends the whole state (`HostPanelState`, src/shared/protocol.ts) and the webview
 // renders from it. Fields may be added freely; every transition copies the state it is given.
-import { isViewSettings, type HostPanelState, type MethodInfo, type ModelSummary, type ParamValue, type ParamValues, type Prediction, type ViewSettings } from '../../shared/protocol';
+import { defaultStructuredTarget, structuredName } from '../../shared/targets';
+import { isStructuredTarget, isViewSettings, type HostPanelState, type PanelTarget, type StructuredTargets, type MethodInfo, type ModelSummary, type ParamValue, type ParamValues, type Prediction, type ViewSettings } from '../../shared/protocol';
 
 export type { HostPanelState };
+export { defaultStructuredTarget, structuredName };
 
 /** A method is cheap when one run takes at most this many forward/backward passes. */
 export const CHEAP_PASSES = 64;
@@ -62,8 +64,14 @@ export function methodName(methods: readonly MethodInfo[], id: string): string {
   return methods.find((m) => m.id === id)?.captumName ?? id;
 }
 
-export function targetName(target: number, summary: ModelSummary | undefined, predictions: readonly Prediction[]): string {
+export function targetName(target: PanelTarget, summary: ModelSummary | undefined, predictions: readonly Prediction[], structured?: StructuredTargets): string {
+  if (typeof target === 'string') return structuredName(target, structured, summary);
   return summary?.labels?.[target] ?? predictions.find((p) => p.index === target)?.label ?? `output ${target}`;
+}
+
+/** A target as it can be restored: a class index or a structured target in the engine's grammar. */
+export function isPanelTarget(v: unknown): v is PanelTarget {
+  return (typeof v === 'number' && Number.isInteger(v) && v >= 0) || isStructuredTarget(v);
 }
 
 /** A layer's name as the Models view shows it (its module path), else the graph's tensor name. */
@@ -101,13 +109,15 @@ export interface CaptionContext {
   methods: readonly MethodInfo[];
   summary?: ModelSummary;
   predictions: readonly Prediction[];
+  /** what can be targeted on a structured output (names `box:0` as "box 0 (red, 0.97)") */
+  structured?: StructuredTargets;
 }
 
 /** "IntegratedGradients for red"; neuron runs name the neuron instead of the class. */
-export function caption(c: CaptionContext, method: string, params: ParamValues, target: number): string {
+export function caption(c: CaptionContext, method: string, params: ParamValues, target: PanelTarget): string {
   const info = c.methods.find((m) => m.id === method);
   const subject = info?.family === 'neuron' ? neuronSubject(c.summary, params) : undefined;
-  return `${methodName(c.methods, method)} for ${subject ?? targetName(target, c.summary, c.predictions)}`;
+  return `${methodName(c.methods, method)} for ${subject ?? targetName(target, c.summary, c.predictions, c.structured)}`;
 }
 
 /** The parameters that shape a result, briefly ("nSteps 50, layer …"): what a stale map was made with. */
@@ -126,12 +136,15 @@ export function freshPanelState(method: string): HostPanelState {
   return { predictions: [], method, params: {}, target: 0 };
 }
 
-/** A new image (or model): its predictions, the top one as target; the old map and run no longer apply. */
-export function withImage(s: HostPanelState, modelFile: string, imageFile: string, predictions: Prediction[]): HostPanelState {
+/**
+ * A new image (or model): its predictions, the top one as target (a structured output: the first
+ * box, the largest region, step 0); the old map and run no longer apply.
+ */
+export function withImage(s: HostPanelState, modelFile: string, imageFile: string, predictions: Prediction[], structured?: StructuredTargets): HostPanelState {
   const same = s.modelFile === modelFile && s.imageFile === imageFile;
   return {
-    ...s, modelFile, imageFile, predictions,
-    target: same ? s.target : predictions[0]?.index ?? 0,
+    ...s, modelFile, imageFile, predictions, structured,
+    target: same ? s.target : defaultStructuredTarget(structured) ?? predictions[0]?.index ?? 0,
     shown: same ? s.shown : undefined,
     note: same ? s.note : undefined,
   };
@@ -142,7 +155,7 @@ export function withMethod(s: HostPanelState, method: string, params: ParamValue
   return { ...s, method, params: { ...s.params, [method]: params } };
 }
 
-export function withTarget(s: HostPanelState, target: number): HostPanelState {
+export function withTarget(s: HostPanelState, target: PanelTarget): HostPanelState {
   return { ...s, target };
 }
 
@@ -217,7 +230,8 @@ export interface PersistedPanelState {
   imageFile: string;
   method: string;
   params: Record<string, ParamValues>;
-  target: number;
+  /** a class index, or (since structured targets) `box:K`, `region:C`, `step:T` */
+  target: PanelTarget;
   shown?: HostPanelState['shown'];
   view?: ViewSettings;
 }
@@ -232,8 +246,9 @@ export function fromPersisted(v: unknown): PersistedPanelState | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const p = v as Partial<PersistedPanelState>;
   if (p.version !== 1 || typeof p.modelFile !== 'string' || typeof p.imageFile !== 'string' || typeof p.method !== 'string') return undefined;
-  if (typeof p.params !== 'object' || p.params === null || typeof p.target !== 'number') return undefined;
-  return { version: 1, modelFile: p.modelFile, imageFile: p.imageFile, method: p.method, params: p.params, target: p.target, shown: p.shown, view: isViewSettings(p.view) ? p.view : undefined };
+  if (typeof p.params !== 'object' || p.params === null || !isPanelTarget(p.target)) return undefined;
+  const shown = p.shown && isPanelTarget(p.shown.target) ? p.shown : undefined;
+  return { version: 1, modelFile: p.modelFile, imageFile: p.imageFile, method: p.method, params: p.params, target: p.target, shown, view: isViewSettings(p.view) ? p.view : undefined };
 }
 
 /** A restored state: the saved choices, the predictions still to fetch, nothing running. */

@@ -9,6 +9,11 @@ import {
 } from '../../engine';
 import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
 import type { PreprocessConfig } from '../../engine/inputs';
+import { labelsOf } from '../../engine/methods/registry';
+import { outputKindOf, targetEnv } from '../../engine/targets/env';
+import { listTargets } from '../../engine/targets/registry';
+import type { StructuredTargets } from '../../shared/protocol';
+import { structuredTargets } from '../wire';
 import {
   CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
 } from './workerProtocol';
@@ -108,7 +113,27 @@ async function inputs(model: LoadedModel, input: InputRef): Promise<{ feeds: Rec
 async function runPredict(ref: ModelRef, input: InputRef): Promise<WorkerCalls['predict']['result']> {
   const model = await open(ref);
   const { feeds, image, preprocess } = await inputs(model, input);
-  return { predictions: await predict(model, feeds), image, preprocess };
+  return { predictions: await predict(model, feeds), image, preprocess, structured: await structuredOf(model, feeds) };
+}
+
+/**
+ * A detection, dense or sequence output (the first one, as attribute explains): what can be
+ * targeted, so the panel can draw boxes, regions or the decoded sequence before any run.
+ */
+async function structuredOf(model: LoadedModel, feeds: Record<string, Tensor>): Promise<StructuredTargets | undefined> {
+  const out = model.outputs[0];
+  // a [N, C] output is a classifier's: no second pass for it
+  if (!out || out.dims.length === 2) return undefined;
+  const clean = await model.forward(feeds, model.outputs.map((o) => o.name));
+  const kind = outputKindOf(model, out.name, clean[out.name].dims);
+  if (kind.kind !== 'detection' && kind.kind !== 'dense' && kind.kind !== 'sequence') return undefined;
+  const input = (model.inputs.find((i) => i.dtype === 'float32') ?? model.inputs[0]).name;
+  try {
+    const env = await targetEnv(model, feeds, input, out.name, labelsOf(model), { clean });
+    return structuredTargets(kind.kind, listTargets(env));
+  } catch {
+    return undefined;
+  }
 }
 
 async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): Promise<WorkerCalls['attribute']['result']> {

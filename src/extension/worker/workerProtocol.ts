@@ -4,6 +4,7 @@ import type {
   AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
 } from '../../engine';
 import type { LoadInputsOptions, PreprocessConfig } from '../../engine/inputs';
+import type { StructuredTargets } from '../../shared/protocol';
 
 /** Runtime settings that select (and key) an onnxruntime session. */
 export interface RuntimeSettings {
@@ -38,7 +39,7 @@ export interface WorkerCalls {
   inspect: { args: { file: string }; result: ModelInspection };
   methods: { args: Record<string, never>; result: MethodInfo[] };
   /** the forward pass only; `preprocess` is how the image input was fed (the panel's editor shows it) */
-  predict: { args: { model: ModelRef; input: InputRef }; result: { predictions: Prediction[]; image?: ImagePixels; preprocess?: PreprocessConfig } };
+  predict: { args: { model: ModelRef; input: InputRef }; result: { predictions: Prediction[]; image?: ImagePixels; preprocess?: PreprocessConfig; structured?: StructuredTargets } };
   attribute: {
     args: { model: ModelRef; input: InputRef; request: AttributeRequest; batchSize?: number };
     result: { result: AttributionResult; image?: ImagePixels };

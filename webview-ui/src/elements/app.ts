@@ -3,11 +3,12 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { base64ToFloat32 } from '../../../src/shared/base64';
 import type {
-  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, HostPanelState, InitMessage, MethodInfo, PanelImage, ParamValues,
+  AttributionMap, AttributionPayload, CompareResultMessage, FromWebview, HostPanelState, InitMessage, MethodInfo, PanelImage, PanelTarget, ParamValues,
   Prediction, PreprocessValues, TextAttributionPayload, TextContext, ToWebview, ViewSettings, WorkspaceTrust,
 } from '../../../src/shared/protocol';
 import { compareSet } from '../../../src/shared/compare';
 import { layerDisplayName } from '../../../src/shared/layerNames';
+import { structuredTitle, targetWords } from '../../../src/shared/targets';
 import { DEFAULT_VIEW, type RgbaImage } from '../../../src/shared/visualize';
 import { blankImage, loadPanelImage } from '../image';
 import { defaultParams, missingRequired } from '../params';
@@ -42,7 +43,8 @@ export interface PanelState {
   method?: string;
   /** edited parameters per method */
   params: Record<string, ParamValues>;
-  target?: number;
+  /** a class index, or a structured target (`box:0`, `region:1`, `step:3`) */
+  target?: PanelTarget;
   compareSelected: string[];
   sharedScale: boolean;
   init?: InitMessage;
@@ -261,7 +263,7 @@ export class AlApp extends AlElement {
         if (this.running?.requestId === m.requestId) this.running = undefined;
         this.state.result = m.result;
         this.state.resultRequestId = m.requestId;
-        this.state.target = m.result.target;
+        this.state.target = m.result.spec ?? m.result.target;
         this.resultMap = decodeMap(m.result.map);
         this.mapMade();
         break;
@@ -470,13 +472,13 @@ export class AlApp extends AlElement {
     this.post({ type: 'runAttribution', requestId: this.nextId('run'), method: info.id, target: this.state.target ?? 0, params });
   }
 
-  private retarget(target: number): void {
+  private retarget(target: PanelTarget): void {
     this.setTarget(target);
     if (this.trust.restricted) return;
     this.post({ type: 'retarget', requestId: this.nextId('retarget'), target });
   }
 
-  private setTarget(target: number): void {
+  private setTarget(target: PanelTarget): void {
     this.state.target = target;
     this.save();
     this.requestUpdate();
@@ -528,6 +530,7 @@ export class AlApp extends AlElement {
     const r = this.state.result;
     if (!r) return this.state.init?.model.name ?? '';
     const name = this.state.init?.methods.find((m) => m.id === r.method)?.captumName ?? r.method;
+    if (r.spec) return `${name} for ${structuredTitle(r.spec, r.structured ?? this.state.host?.structured, this.state.init?.model)} · ${this.state.init?.model.name ?? ''}`;
     return `${name} for ${r.targetLabel ?? `output ${r.target}`} (${r.target}) · ${this.state.init?.model.name ?? ''}`;
   }
 
@@ -640,8 +643,14 @@ export class AlApp extends AlElement {
     const labels = model?.labels;
     const target = s.target ?? 0;
     const running = !!this.running && this.running.kind !== 'export';
+    const structured = s.host?.structured;
     this.predictions.predictions = s.predictions ?? [];
+    this.predictions.structured = structured;
+    this.predictions.labels = labels;
     this.predictions.target = target;
+    this.heatmap.structured = structured;
+    this.heatmap.labels = labels;
+    this.heatmap.target = target;
     this.picker.methods = init?.methods ?? [];
     this.picker.layers = model?.layers;
     // re-render the fields only when the method or the stored parameters changed from outside
@@ -652,7 +661,8 @@ export class AlApp extends AlElement {
       this.pickerSource = params;
     }
     this.runBar.target = target;
-    this.runBar.targetLabel = labels?.[target] ?? s.predictions?.find((p) => p.index === target)?.label ?? '';
+    this.runBar.targetLabel = typeof target === 'string' ? targetWords(target, structured, labels)
+      : labels?.[target] ?? s.predictions?.find((p) => p.index === target)?.label ?? '';
     this.runBar.running = running;
     if (!running) this.runBar.progress = undefined;
     this.runBar.disabled = trust.restricted || !init;

@@ -2,11 +2,23 @@
 // `paired`, the original (in colour, as the model saw it) beside it, a toggle for the map alone,
 // and a readout of the pixel under the pointer (or the keyboard cursor: arrow keys on the map).
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import type { ViewSettings } from '../../../src/shared/protocol';
+import type { PanelTarget, StructuredTargets, ViewSettings } from '../../../src/shared/protocol';
 import { colorbarFor, renderFigure } from '../../../src/shared/figure';
 import { DEFAULT_VIEW, valuesAt, visualizeImageAttr, type RgbaImage, type Visualization } from '../../../src/shared/visualize';
 import { AlElement, fmt, h } from './base';
+import type { RetargetDetail } from './predictions';
 import type { ViewChangeDetail } from './view-controls';
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** one colour per class for boxes and regions */
+const CLASS_COLOURS = ['#f14c4c', '#23d18b', '#3b8eea', '#e5e510', '#d670d6', '#29b8db', '#f5a623', '#b4b4b4'];
+
+function svg(tag: string, attrs: Record<string, string | number>, ...children: Array<Node | string>): SVGElement {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
+}
 
 export interface DecodedMap {
   data: Float32Array;
@@ -48,6 +60,17 @@ canvas:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-off
 .tools { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 4px; font-size: 12px; }
 .readout { margin-top: 4px; font-size: 12px; font-variant-numeric: tabular-nums; min-height: 1.4em; overflow-wrap: anywhere; }
 .caption { margin-top: 4px; font-size: 12px; }
+.overlay { position: absolute; left: 0; bottom: 0; width: 100%; height: auto; pointer-events: none; overflow: visible; }
+.overlay .target { pointer-events: all; cursor: pointer; }
+.overlay .target:focus-visible { outline: none; }
+.overlay .target:focus-visible rect.tag, .overlay .target[aria-pressed="true"] rect.tag { stroke: var(--vscode-focusBorder); stroke-width: 1px; }
+.overlay text { font: 600 11px var(--vscode-font-family, sans-serif); fill: #000; }
+.sequence { display: flex; flex-wrap: wrap; gap: 2px; margin-top: 6px; font-family: var(--vscode-editor-font-family, monospace); }
+.sequence button { all: unset; cursor: pointer; min-width: 1.2em; text-align: center; padding: 2px 4px; border-radius: 2px;
+  border: 1px solid var(--vscode-panel-border, transparent); }
+.sequence button:hover { background: var(--vscode-list-hoverBackground); }
+.sequence button:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+.sequence button[aria-pressed="true"] { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
 .badge { position: absolute; top: 6px; left: 6px; padding: 1px 6px; border-radius: 8px; font-size: 11px;
   background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
 `;
@@ -60,6 +83,13 @@ export class AlHeatmap extends AlElement {
   private _caption = '';
   private _partial = false;
   private _probe: Probe | undefined;
+  private _structured: StructuredTargets | undefined;
+  private _target: PanelTarget | undefined;
+  private _labels: string[] | undefined;
+  /** the detections or regions drawn over the original (and the map); the decoded sequence under them */
+  private readonly mapOverlay = svg('svg', { class: 'overlay', 'data-testid': 'map-overlay' }) as SVGSVGElement;
+  private readonly originalOverlay = svg('svg', { class: 'overlay', 'data-testid': 'original-overlay' }) as SVGSVGElement;
+  private readonly sequence = h('div', { class: 'sequence', 'attr:data-testid': 'sequence', 'attr:role': 'group', 'attr:aria-label': 'decoded sequence: click a character to explain it' });
   /** the map canvas comes first in the DOM (readers take the first canvas); CSS puts the original left */
   private readonly canvas = h('canvas', { 'attr:role': 'img', 'attr:data-testid': 'map-canvas' });
   private readonly originalCanvas = h('canvas', { 'attr:role': 'img', 'attr:aria-label': 'original image', 'attr:data-testid': 'original-canvas' });
@@ -80,7 +110,9 @@ export class AlHeatmap extends AlElement {
 
   constructor() {
     super(CSS);
-    this.root.append(this.tools, this.pics, this.readout, this.captionEl);
+    this.root.append(this.tools, this.pics, this.sequence, this.readout, this.captionEl);
+    this.mapCell.append(this.mapOverlay);
+    this.originalCell.append(this.originalOverlay);
     for (const c of [this.canvas, this.originalCanvas]) {
       c.addEventListener('pointermove', (e) => this.pointAt(c, e));
       c.addEventListener('pointerleave', () => { if (this.root.activeElement !== this.canvas) this.probe = undefined; });
@@ -109,6 +141,17 @@ export class AlHeatmap extends AlElement {
   /** marks a map that is still being computed */
   get partial(): boolean { return this._partial; }
   set partial(v: boolean) { this._partial = v; this.requestUpdate(); }
+
+  /** a detection, dense or sequence output: boxes and regions drawn over the image, steps under it */
+  get structured(): StructuredTargets | undefined { return this._structured; }
+  set structured(v: StructuredTargets | undefined) { this._structured = v; this.requestUpdate(); }
+
+  /** the target explained, highlighted */
+  get target(): PanelTarget | undefined { return this._target; }
+  set target(v: PanelTarget | undefined) { this._target = v; this.requestUpdate(); }
+
+  get labels(): string[] | undefined { return this._labels; }
+  set labels(v: string[] | undefined) { this._labels = v; this.requestUpdate(); }
 
   /** The main view: the original beside the map (per `view.beside`), the toggle and the readout. */
   get paired(): boolean { return this.hasAttribute('paired'); }
@@ -256,7 +299,67 @@ export class AlHeatmap extends AlElement {
       this.originalCanvas.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
     }
     if (this._probe && (this._probe.x >= img.width || this._probe.y >= img.height)) this._probe = undefined;
+    this.drawTargets(img.width, img.height, beside);
     this.showProbe();
+  }
+
+  /**
+   * Detections (boxes with label and score) or regions (their outline, dashed) over the image,
+   * each a button whose tag explains it; the decoded sequence under the image, one button a step.
+   */
+  private drawTargets(w: number, hgt: number, beside: boolean): void {
+    const s = this.paired ? this._structured : undefined;
+    const current = typeof this._target === 'string' ? this._target.replace(/[=+@].*$/, '') : undefined;
+    const label = (cls: number, own?: string): string => own ?? this._labels?.[cls] ?? `class ${cls}`;
+    const items: Array<{ target: string; box: number[]; cls: number; text: string; dashed: boolean; title: string }> = [];
+    if (s?.kind === 'detection') {
+      for (const d of s.detections ?? []) {
+        items.push({ target: d.target, box: d.box, cls: d.class, text: `${d.index} ${label(d.class, d.label)} ${d.score.toFixed(2)}`, dashed: false, title: `box ${d.index}: ${label(d.class, d.label)} ${d.score.toFixed(2)} · click to explain it` });
+      }
+    } else if (s?.kind === 'dense') {
+      for (const r of s.regions ?? []) {
+        items.push({ target: r.target, box: r.box, cls: r.class, text: `${label(r.class, r.label)} · ${r.pixels} px`, dashed: true, title: `region ${r.class}: ${label(r.class, r.label)}, ${r.pixels} px · click to explain it` });
+      }
+    }
+    for (const [overlay, on] of [[this.mapOverlay, true], [this.originalOverlay, beside]] as const) {
+      overlay.replaceChildren();
+      overlay.toggleAttribute('hidden', !on || items.length === 0);
+      if (!on || items.length === 0) continue;
+      overlay.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
+      // tags are sized in image pixels: about 11 screen pixels tall at the drawn size
+      const scale = Math.max(0.25, w / Math.max(1, (overlay === this.mapOverlay ? this.canvas : this.originalCanvas).getBoundingClientRect().width || 448));
+      const tagH = 14 * scale;
+      for (const it of items) {
+        const [x0, y0, x1, y1] = it.box;
+        const colour = CLASS_COLOURS[it.cls % CLASS_COLOURS.length];
+        const pressed = it.target === current;
+        const text = svg('text', { x: x0 + 3 * scale, y: Math.max(y0, tagH) - 3.5 * scale, 'font-size': 11 * scale }, it.text);
+        text.style.fontSize = `${11 * scale}px`;
+        const g = svg('g', { class: 'target', role: 'button', tabindex: 0, 'data-target': it.target, 'aria-pressed': String(pressed), 'aria-label': it.title },
+          svg('title', {}, it.title),
+          svg('rect', {
+            x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0), fill: 'none', stroke: colour,
+            'stroke-width': (pressed ? 2.5 : 1.25) * scale, ...(it.dashed ? { 'stroke-dasharray': `${4 * scale} ${3 * scale}` } : {}),
+          }),
+          svg('rect', { class: 'tag', x: x0, y: Math.max(y0, tagH) - tagH, width: Math.max(20 * scale, (it.text.length * 6.4 + 6) * scale), height: tagH, fill: colour, 'fill-opacity': pressed ? 1 : 0.8 }),
+          text);
+        g.addEventListener('click', () => this.emit<RetargetDetail>('al-retarget', { target: it.target }));
+        g.addEventListener('keydown', (e) => {
+          if ((e as KeyboardEvent).key === 'Enter' || (e as KeyboardEvent).key === ' ') {
+            e.preventDefault();
+            this.emit<RetargetDetail>('al-retarget', { target: it.target });
+          }
+        });
+        overlay.append(g);
+      }
+    }
+    const steps = s?.kind === 'sequence' ? s.steps ?? [] : [];
+    this.sequence.hidden = steps.length === 0;
+    this.sequence.replaceChildren(...steps.map((t) => h('button', {
+      'attr:data-target': t.target, 'attr:aria-pressed': String(t.target === current),
+      title: `step ${t.step}: ${label(t.index, t.label)} (${(t.probability * 100).toFixed(1)}%) · click to explain it`,
+      'on:click': () => this.emit<RetargetDetail>('al-retarget', { target: t.target }),
+    }, label(t.index, t.label))));
   }
 }
 

@@ -2,10 +2,11 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import { isStructuredTarget, type PanelTarget } from '../../../src/shared/protocol';
 import { AlElement, h } from './base';
 
 export interface TargetChangeDetail {
-  target: number;
+  target: PanelTarget;
 }
 
 export interface RunProgressState {
@@ -25,15 +26,17 @@ export class AlRunBar extends AlElement {
   private _running = false;
   private _progress: RunProgressState | undefined;
   private _disabled = false;
-  private _target = 0;
+  private _target: PanelTarget = 0;
   private _targetLabel = '';
 
   private readonly targetField = h('vscode-textfield', {
     'attr:id': 'target',
     type: 'number', min: 0, step: 1,
     'on:change': (e: Event) => {
-      const n = Number((e.target as HTMLElement & { value: string }).value);
-      if (Number.isInteger(n) && n >= 0) this.emit<TargetChangeDetail>('al-target-change', { target: n });
+      const v = (e.target as HTMLElement & { value: string }).value.trim();
+      const n = Number(v);
+      if (v !== '' && Number.isInteger(n) && n >= 0) this.emit<TargetChangeDetail>('al-target-change', { target: n });
+      else if (isStructuredTarget(v)) this.emit<TargetChangeDetail>('al-target-change', { target: v });
     },
   });
   private readonly runButton = h('vscode-button', { 'attr:id': 'run', 'on:click': () => this.emit('al-run', {}) }, 'Run');
@@ -61,13 +64,16 @@ export class AlRunBar extends AlElement {
   get disabled(): boolean { return this._disabled; }
   set disabled(v: boolean) { this._disabled = v; this.requestUpdate(); }
 
-  get target(): number { return this._target; }
-  set target(v: number) { this._target = v; this.requestUpdate(); }
+  /** a class index, or a structured target (`box:0`, `region:1`, `step:3`: the field takes text then) */
+  get target(): PanelTarget { return this._target; }
+  set target(v: PanelTarget) { this._target = v; this.requestUpdate(); }
 
   get targetLabel(): string { return this._targetLabel; }
   set targetLabel(v: string) { this._targetLabel = v; this.requestUpdate(); }
 
   protected update(): void {
+    const type = typeof this._target === 'string' ? 'text' : 'number';
+    if ((this.targetField as HTMLElement & { type: string }).type !== type) (this.targetField as HTMLElement & { type: string }).type = type;
     if (this.targetField.value !== String(this._target)) this.targetField.value = String(this._target);
     this.labelEl.textContent = this._targetLabel;
     this.runButton.disabled = this._disabled || this._running;

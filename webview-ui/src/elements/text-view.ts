@@ -96,10 +96,11 @@ export class AlTextView extends AlElement {
       f((e as CustomEvent<T>).detail);
     });
     own<RetargetDetail>('al-retarget', (d) => {
+      if (typeof d.target !== 'number') return;
       this.setUi({ target: d.target });
       this.run();
     });
-    own<TargetChangeDetail>('al-target-change', (d) => this.setUi({ target: d.target }));
+    own<TargetChangeDetail>('al-target-change', (d) => { if (typeof d.target === 'number') this.setUi({ target: d.target }); });
     own('al-run', () => this.run());
     own('al-cancel', () => this.emit('al-text-cancel', {}));
     own<MethodChangeDetail>('al-method-change', (d) => {
