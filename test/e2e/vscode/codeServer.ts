@@ -185,7 +185,7 @@ export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix:
  * sample folder (trusted), and Chromium on its workbench, once the extension's view container is
  * in the activity bar (before that its menu entries are missing).
  */
-export async function openWorkbench(sample: 'shapes' | 'text', prefix: string, settings: Record<string, unknown> = {}): Promise<Workbench> {
+export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segment', prefix: string, settings: Record<string, unknown> = {}): Promise<Workbench> {
   const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   checkInstalled();
