@@ -30,14 +30,16 @@ export function structuredName(target: string, structured: StructuredTargets | u
   return target;
 }
 
-/** The default target of a structured output: the first box, the largest region, step 0. */
+/** The default target of a structured output: the first box, the largest region (not background), the first decoded step. */
 export function defaultStructuredTarget(structured: StructuredTargets | undefined): string | undefined {
   if (!structured) return undefined;
   if (structured.kind === 'detection') return structured.detections?.[0]?.target;
   if (structured.kind === 'dense') {
+    // as the engine's default (methods/registry.ts): background (class 0) only when nothing else is predicted
     const regions = structured.regions ?? [];
-    if (regions.length === 0) return undefined;
-    return regions.reduce((a, b) => (b.pixels > a.pixels ? b : a)).target;
+    const objects = regions.length > 1 ? regions.filter((r) => r.class !== 0) : regions;
+    if (objects.length === 0) return undefined;
+    return objects.reduce((a, b) => (b.pixels > a.pixels ? b : a)).target;
   }
   return structured.steps?.[0]?.target ?? 'step:0';
 }

@@ -31,9 +31,11 @@ const seg: StructuredTargets = {
 };
 const seq: StructuredTargets = { kind: 'sequence', steps: [{ target: 'step:2', step: 2, index: 7, label: 'k', probability: 0.98 }] };
 
-test('the default target: the first box, the largest region, the first decoded step (step 0 with none)', () => {
+test('the default target: the first box, the largest region (background only alone), the first decoded step (step 0 with none)', () => {
   assert.equal(defaultStructuredTarget(det), 'box:0');
   assert.equal(defaultStructuredTarget(seg), 'region:2');
+  assert.equal(defaultStructuredTarget({ kind: 'dense', regions: [seg.regions![0], seg.regions![1]] }), 'region:1', 'the largest object, not the background');
+  assert.equal(defaultStructuredTarget({ kind: 'dense', regions: [seg.regions![0]] }), 'region:0', 'background when nothing else is predicted');
   assert.equal(defaultStructuredTarget(seq), 'step:2');
   assert.equal(defaultStructuredTarget({ kind: 'sequence', steps: [] }), 'step:0');
   assert.equal(defaultStructuredTarget({ kind: 'detection', detections: [] }), undefined);

@@ -138,7 +138,7 @@ export function freshPanelState(method: string): HostPanelState {
 
 /**
  * A new image (or model): its predictions, the top one as target (a structured output: the first
- * box, the largest region, step 0); the old map and run no longer apply.
+ * box, the largest region (not background), the first decoded step); the old map and run no longer apply.
  */
 export function withImage(s: HostPanelState, modelFile: string, imageFile: string, predictions: Prediction[], structured?: StructuredTargets): HostPanelState {
   const same = s.modelFile === modelFile && s.imageFile === imageFile;
