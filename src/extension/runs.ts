@@ -57,6 +57,7 @@ export class RunStore implements vscode.Disposable {
 
 export function runTitle(run: RunRecord): string {
   const what = run.kind === 'compare' ? vscode.l10n.t('Compare {0} methods', run.results.length) : run.results[0]?.method ?? '';
-  const target = run.targetLabel ? `${run.targetLabel} (${run.target})` : `#${run.target}`;
+  // a structured target (box, region, step) is named by its label already: "box 1 (yellow, 0.90)"
+  const target = run.results[0]?.spec && run.targetLabel ? run.targetLabel : run.targetLabel ? `${run.targetLabel} (${run.target})` : `#${run.target}`;
   return `${what} → ${target}`;
 }
