@@ -80,7 +80,7 @@ describe('designed detector samples/detect', async () => {
     const implicit = await attribute(models.v8, feeds, { method: 'saliency' });
     const explicit = await attribute(models.v8, feeds, { method: 'saliency', target: 'box:0' });
     assert.equal(implicit.targetSpec?.text, 'box:0');
-    assert.deepEqual(Array.from(Object.values(implicit.attributions)[0].data), Array.from(Object.values(explicit.attributions)[0].data));
+    assert.deepEqual(Array.from(Object.values(implicit.attributions)[0].data as Float32Array), Array.from(Object.values(explicit.attributions)[0].data as Float32Array));
   });
 
   // one picture with two shapes and one with three; every box, four methods
