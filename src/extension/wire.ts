@@ -2,6 +2,7 @@
 import type { AttributionResult, ModelInspection, Tensor } from '../engine';
 import { asFloat32 } from '../engine/tensor';
 import { bytesToBase64, float32ToBase64 } from '../shared/base64';
+import { cleanRegionMask } from '../shared/regionMask';
 import type { AttributionMap, AttributionPayload, DetectionItem, ModelSummary, PanelImage, ParamValue, RegionItem, StepItem, StructuredTargets } from '../shared/protocol';
 import type { ImagePixels } from './worker/workerProtocol';
 
@@ -70,7 +71,7 @@ export function structuredTargets(kind: string | undefined, targets: Record<stri
     out.detections = targets.detections.map((d): DetectionItem => ({ target: d.target, index: num(d.index), box: box(d.box), class: num(d.class), label: str(d.label), score: num(d.score) }));
   }
   if (targets.regions) {
-    out.regions = targets.regions.map((r): RegionItem => ({ target: r.target, class: num(r.class), label: str(r.label), pixels: num(r.pixels), box: box(r.box) }));
+    out.regions = targets.regions.map((r): RegionItem => ({ target: r.target, class: num(r.class), label: str(r.label), pixels: num(r.pixels), box: box(r.box), ...(cleanRegionMask(r.mask) ? { mask: cleanRegionMask(r.mask) } : {}) }));
   }
   if (targets.steps) {
     out.steps = targets.steps.map((t): StepItem => ({ target: t.target, step: num(t.step), index: num(t.index), label: str(t.label), probability: num(t.probability) }));

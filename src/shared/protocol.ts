@@ -3,6 +3,7 @@
 // host echoes on every reply. The webview bundle depends on this module (and src/shared) only.
 import type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction } from '../engine/methods/types';
 import type { TextAttributionResult, TextToken, TextWord } from '../engine/text/attributeText';
+import type { RegionMask } from './regionMask';
 
 export type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction };
 export type { TextToken, TextWord };
@@ -171,8 +172,11 @@ export function isStructuredTarget(v: unknown): v is string {
 
 /** One detection (box in input pixels x0,y0,x1,y1), by descending score: `box:index`. */
 export interface DetectionItem { target: string; index: number; box: number[]; class: number; label?: string; score: number }
-/** One predicted region: its class, pixel count and bounding box (input pixels). */
-export interface RegionItem { target: string; class: number; label?: string; pixels: number; box: number[] }
+/**
+ * One predicted region: its class, pixel count, bounding box (input pixels) and its mask over the
+ * output map, run-length encoded (src/shared/regionMask.ts; bounded there, checked by wire.ts).
+ */
+export interface RegionItem { target: string; class: number; label?: string; pixels: number; box: number[]; mask?: RegionMask }
 /** One decoded step of a sequence (greedy or CTC): the step, its class and probability. */
 export interface StepItem { target: string; step: number; index: number; label?: string; probability: number }
 

@@ -99,3 +99,16 @@ test('webview messages: structured targets must match the grammar strictly', () 
   assert.ok(isFromWebview({ type: 'retarget', requestId: 'r1', target: 3 }), 'class indices as before');
   assert.ok(!isFromWebview({ type: 'runText', requestId: 'r1', method: 'saliency', target: 'box:0', params: {} }), 'text runs take class indices only');
 });
+
+test('region masks pass from the engine to the panel only well-formed and bounded (wire.ts)', async () => {
+  const { structuredTargets } = await import('../../src/extension/wire');
+  const mask = { width: 3, height: 2, runs: [1, 2, 3] };
+  const good = structuredTargets('dense', { regions: [{ target: 'region:1', class: 1, pixels: 2, box: [0, 0, 3, 1], mask: { ...mask, junk: 1 } }] });
+  assert.deepEqual(good?.regions?.[0].mask, mask, 'kept, its known fields only');
+  const huge = { width: 100, height: 100, runs: Array.from({ length: 10_000 }, () => 1) };
+  for (const bad of [{ ...mask, runs: [1, 2] }, huge, 'rle', { width: -1, height: 2, runs: [] }]) {
+    const s = structuredTargets('dense', { regions: [{ target: 'region:1', class: 1, pixels: 2, box: [0, 0, 3, 1], mask: bad }] });
+    assert.equal(s?.regions?.[0].mask, undefined, `dropped: ${JSON.stringify(bad).slice(0, 40)}`);
+    assert.equal(s?.regions?.[0].target, 'region:1', 'the region itself stays');
+  }
+});

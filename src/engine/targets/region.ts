@@ -18,6 +18,51 @@ interface Mask {
   pixels: number;
 }
 
+/** A mask's run-length encoding (the shape src/shared/regionMask.ts decodes). */
+export interface RegionMaskRle {
+  width: number;
+  height: number;
+  /** alternating off/on run lengths over the row-major mask, starting with off */
+  runs: number[];
+  /** each cell covers factor × factor map cells (present when the mask was downsampled) */
+  factor?: number;
+}
+
+/** At most this many runs a mask (as src/shared/regionMask.ts MAX_MASK_RUNS): larger masks are downsampled. */
+export const MAX_MASK_RUNS = 8000;
+
+function rle(mask: Uint8Array): number[] {
+  const runs: number[] = [];
+  let cur = 0, n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    const v = mask[i] ? 1 : 0;
+    if (v === cur) n++;
+    else {
+      runs.push(n);
+      cur = v;
+      n = 1;
+    }
+  }
+  runs.push(n);
+  return runs;
+}
+
+/**
+ * The mask (h × w, row-major) run-length encoded; when that takes more than MAX_MASK_RUNS runs,
+ * downsampled by the smallest integer factor that fits (a cell is on when any cell it covers is).
+ */
+export function encodeMask(mask: Uint8Array, w: number, h: number): RegionMaskRle {
+  let runs = rle(mask);
+  if (runs.length <= MAX_MASK_RUNS) return { width: w, height: h, runs };
+  for (let f = 2; ; f++) {
+    const sw = Math.ceil(w / f), sh = Math.ceil(h / f);
+    const small = new Uint8Array(sw * sh);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (mask[y * w + x]) small[Math.floor(y / f) * sw + Math.floor(x / f)] = 1;
+    runs = rle(small);
+    if (runs.length <= MAX_MASK_RUNS || (sw === 1 && sh === 1)) return { width: sw, height: sh, runs, factor: f };
+  }
+}
+
 /** Input [height, width] of an image-shaped input, else the map's own size. */
 function inputSize(env: TargetEnv, h: number, w: number): [number, number] {
   const d = env.inputDims;
@@ -123,7 +168,7 @@ export const regionKind: TargetKind<RegionArg> = {
     for (let cls = 0; cls < classes(env); cls++) {
       const { mask, pixels } = classMask(env, cls);
       if (!pixels) continue;
-      out.push({ target: `region:${cls}`, class: cls, ...(env.labels?.[cls] !== undefined ? { label: env.labels[cls] } : {}), pixels, box: maskBox(env, mask) });
+      out.push({ target: `region:${cls}`, class: cls, ...(env.labels?.[cls] !== undefined ? { label: env.labels[cls] } : {}), pixels, box: maskBox(env, mask), mask: encodeMask(mask, denseShape(env.kind.dims)[2], denseShape(env.kind.dims)[1]) });
     }
     return out;
   },

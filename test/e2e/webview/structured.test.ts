@@ -112,3 +112,52 @@ test('regions are outlined and listed; a sequence is decoded under the image; cl
   await waitFor(page, async () => (await posted(page)).some((m) => (m as { target?: unknown }).target === 'step:6'), 'retarget step:6');
   assert.deepEqual(problems, []);
 });
+
+test('a region with a mask is drawn where the mask is: an L tinted in its colour, the rest of its box not', async () => {
+  const { page, problems } = await open();
+  // a 12×12 map (8 image pixels a cell): the L is columns 2..4 of rows 2..9 and rows 7..9 of columns 2..9
+  const M = 12;
+  const inL = (x: number, y: number) => (x >= 2 && x <= 4 && y >= 2 && y <= 9) || (y >= 7 && y <= 9 && x >= 2 && x <= 9);
+  const cells: number[] = Array.from({ length: M * M }, (_, i) => (inL(i % M, Math.floor(i / M)) ? 1 : 0));
+  const runs: number[] = [];
+  let cur = 0, n = 0;
+  for (const v of cells) {
+    if (v === cur) n++;
+    else { runs.push(n); cur = v; n = 1; }
+  }
+  runs.push(n);
+  const pixels = cells.reduce((a, v) => a + v, 0);
+  const masked: StructuredTargets = {
+    kind: 'dense',
+    regions: [{ target: 'region:1', class: 1, label: 'ell', pixels, box: [16, 16, 80, 80], mask: { width: M, height: M, runs } }],
+  };
+  await send(page, { ...init, panel: panel(masked, 'region:1') });
+  const region = page.locator('al-app #heatmap [data-testid="map-overlay"] g[data-target="region:1"]');
+  await region.waitFor({ timeout: 5000 });
+  assert.equal(await region.locator('rect[stroke-dasharray]').count(), 0, 'a mask, not a dashed box');
+  assert.match((await region.locator('title').textContent()) ?? '', new RegExp(`ell, ${pixels} px`), 'hover names the label and pixel count');
+
+  const canvas = (await page.locator('al-app #heatmap [data-testid="map-canvas"]').boundingBox())!;
+  const shot = await page.screenshot({ clip: canvas });
+  const { default: sharp } = await import('sharp');
+  const { data, info } = await sharp(shot).raw().toBuffer({ resolveWithObject: true });
+  /** the screenshot's colour at the centre of map cell (cx, cy) */
+  const at = (cx: number, cy: number): number[] => {
+    const x = Math.floor(((cx + 0.5) / M) * info.width), y = Math.floor(((cy + 0.5) / M) * info.height);
+    const i = (y * info.width + x) * info.channels;
+    return [data[i], data[i + 1], data[i + 2]];
+  };
+  const grey = (c: number[]) => c.every((v) => Math.abs(v - 200) <= 3);
+  const tinted = (c: number[]) => c[1] - c[0] > 20 && !grey(c);  // class 1's green over the grey image
+  for (const [cx, cy] of [[3, 3], [3, 6], [3, 8], [6, 8], [9, 8]]) assert.ok(tinted(at(cx, cy)), `cell ${cx},${cy} inside the L: ${at(cx, cy)}`);
+  for (const [cx, cy] of [[6, 3], [8, 5], [9, 3], [7, 6]]) assert.ok(grey(at(cx, cy)), `cell ${cx},${cy} in the box, outside the L: ${at(cx, cy)}`);
+  for (const [cx, cy] of [[0, 0], [11, 11], [1, 5]]) assert.ok(grey(at(cx, cy)), `cell ${cx},${cy} outside the box: ${at(cx, cy)}`);
+  await page.screenshot({ path: join(SHOTS, 'webview-region-mask.png'), fullPage: true });
+
+  // a click inside the L retargets to the region
+  await send(page, { type: 'state', panel: panel(masked, 'region:0') });
+  await page.mouse.click(canvas.x + (3.5 / M) * canvas.width, canvas.y + (6.5 / M) * canvas.height);
+  await waitFor(page, async () => (await posted(page)).some((m) => (m as { type: string; target?: unknown }).type === 'retarget' && (m as { target: unknown }).target === 'region:1'), 'retarget region:1 from the mask');
+  for (const m of await posted(page)) assert.ok(isFromWebview(m), `the host accepts ${JSON.stringify(m).slice(0, 80)}`);
+  assert.deepEqual(problems, []);
+});

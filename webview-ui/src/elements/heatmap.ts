@@ -5,6 +5,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { PanelTarget, StructuredTargets, ViewSettings } from '../../../src/shared/protocol';
 import { colorbarFor, renderFigure } from '../../../src/shared/figure';
 import { DEFAULT_VIEW, valuesAt, visualizeImageAttr, type RgbaImage, type Visualization } from '../../../src/shared/visualize';
+import { decodeRegionMask, maskFillPath, maskOutlinePath, type RegionMask } from '../../../src/shared/regionMask';
 import { AlElement, fmt, h } from './base';
 import type { RetargetDetail } from './predictions';
 import type { ViewChangeDetail } from './view-controls';
@@ -304,21 +305,33 @@ export class AlHeatmap extends AlElement {
   }
 
   /**
-   * Detections (boxes with label and score) or regions (their outline, dashed) over the image,
+   * A region's mask stretched over the image (w × hgt image pixels; cells scaled nearest, edges
+   * crisp): a translucent fill in the class's colour and its outline, both in one group.
+   */
+  private maskShape(mask: RegionMask, w: number, hgt: number, colour: string, pressed: boolean): SVGElement {
+    const cells = decodeRegionMask(mask);
+    return svg('g', { class: 'mask', transform: `scale(${w / mask.width} ${hgt / mask.height})` },
+      svg('path', { class: 'mask-fill', d: maskFillPath(mask), fill: colour, 'fill-opacity': pressed ? 0.45 : 0.3, stroke: 'none', 'shape-rendering': 'crispEdges' }),
+      svg('path', { class: 'mask-outline', d: maskOutlinePath(mask, cells), fill: 'none', stroke: colour, 'stroke-width': pressed ? 2 : 1.25, 'vector-effect': 'non-scaling-stroke' }));
+  }
+
+  /**
+   * Detections (boxes with label and score) or regions (their mask, a translucent fill in the
+   * class's colour with its outline, scaled nearest to the image; a dashed box without a mask) over the image,
    * each a button whose tag explains it; the decoded sequence under the image, one button a step.
    */
   private drawTargets(w: number, hgt: number, beside: boolean): void {
     const s = this.paired ? this._structured : undefined;
     const current = typeof this._target === 'string' ? this._target.replace(/[=+@].*$/, '') : undefined;
     const label = (cls: number, own?: string): string => own ?? this._labels?.[cls] ?? `class ${cls}`;
-    const items: Array<{ target: string; box: number[]; cls: number; text: string; dashed: boolean; title: string }> = [];
+    const items: Array<{ target: string; box: number[]; cls: number; text: string; dashed: boolean; title: string; mask?: RegionMask }> = [];
     if (s?.kind === 'detection') {
       for (const d of s.detections ?? []) {
         items.push({ target: d.target, box: d.box, cls: d.class, text: `${d.index} ${label(d.class, d.label)} ${d.score.toFixed(2)}`, dashed: false, title: `box ${d.index}: ${label(d.class, d.label)} ${d.score.toFixed(2)} · click to explain it` });
       }
     } else if (s?.kind === 'dense') {
       for (const r of s.regions ?? []) {
-        items.push({ target: r.target, box: r.box, cls: r.class, text: `${label(r.class, r.label)} · ${r.pixels} px`, dashed: true, title: `region ${r.class}: ${label(r.class, r.label)}, ${r.pixels} px · click to explain it` });
+        items.push({ target: r.target, box: r.box, cls: r.class, text: `${label(r.class, r.label)} · ${r.pixels} px`, dashed: true, title: `region ${r.class}: ${label(r.class, r.label)}, ${r.pixels} px · click to explain it`, mask: r.mask });
       }
     }
     for (const [overlay, on] of [[this.mapOverlay, true], [this.originalOverlay, beside]] as const) {
@@ -337,7 +350,7 @@ export class AlHeatmap extends AlElement {
         text.style.fontSize = `${11 * scale}px`;
         const g = svg('g', { class: 'target', role: 'button', tabindex: 0, 'data-target': it.target, 'aria-pressed': String(pressed), 'aria-label': it.title },
           svg('title', {}, it.title),
-          svg('rect', {
+          it.mask ? this.maskShape(it.mask, w, hgt, colour, pressed) : svg('rect', {
             x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0), fill: 'none', stroke: colour,
             'stroke-width': (pressed ? 2.5 : 1.25) * scale, ...(it.dashed ? { 'stroke-dasharray': `${4 * scale} ${3 * scale}` } : {}),
           }),
