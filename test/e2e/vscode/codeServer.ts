@@ -185,7 +185,8 @@ export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix:
  * sample folder (trusted), and Chromium on its workbench, once the extension's view container is
  * in the activity bar (before that its menu entries are missing).
  */
-export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segment', prefix: string, settings: Record<string, unknown> = {}): Promise<Workbench> {
+/** `prepare` adds files to the workspace before the workbench starts (the Explorer then lists them at once). */
+export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segment', prefix: string, settings: Record<string, unknown> = {}, prepare?: (workspace: string) => Promise<void>): Promise<Workbench> {
   const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   checkInstalled();
@@ -193,6 +194,7 @@ export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segm
   const tmp = mkdtempSync(join(tmpdir(), prefix));
   const workspace = join(tmp, sample);
   cpSync(join(ROOT, 'samples', sample), workspace, { recursive: true });
+  await prepare?.(workspace);
   const shots = join(ROOT, 'out', 'screenshots');
   mkdirSync(shots, { recursive: true });
   const profile = makeProfile(join(tmp, 'profile'), {

@@ -8,7 +8,7 @@
 // (PaddleOCR's recogniser on a rendered line: the decoded text under the image, a clicked
 // character's occlusion map peaking on that character).
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
@@ -86,7 +86,7 @@ async function massMap(width: number, height: number): Promise<{ mass: Float64Ar
 
 describe('detector', () => {
   before(async () => {
-    wb = await openWorkbench('detect', 'attrlens-detect-', { 'attributionLens.defaultMethod': 'saliency' });
+    wb = await openWorkbench('detect', 'attrlens-detect-', { 'attributionLens.defaultMethod': 'saliency', 'attributionLens.compareMethods': ['saliency', 'occlusion'] });
     page = wb.page;
   });
 
@@ -120,6 +120,23 @@ describe('detector', () => {
       assert.ok(share > 0.6, `the map's mass lies inside box 1 (the yellow circle): ${share.toFixed(3)}`);
       assert.equal(await frame.locator('al-heatmap#heatmap [data-testid="original-overlay"] g[data-target="box:1"]').getAttribute('aria-pressed'), 'true');
       await page.screenshot({ path: join(ROOT, 'docs', 'images', 'vscode-detect.png') });
+    });
+
+    await t.test('Compare Methods and Export PNG explain the clicked box too', async () => {
+      await frame.locator('al-compare #compare-run').click();
+      const tiles = frame.locator('al-compare figcaption');
+      const deadline = Date.now() + 90_000;
+      while ((await tiles.count()) < 2 && Date.now() < deadline) await page.waitForTimeout(250);
+      const captions = await tiles.allTextContents();
+      assert.equal(captions.length, 2, `two tiles: ${captions.join(' | ')}`);
+      for (const c of captions) assert.match(c, /· box 1 \(yellow, 0\.90\) ·/, `each tile explains box 1 (yellow): ${c}`);
+      await frame.locator('#export-png').click();
+      await frame.locator('al-export-bar#export .status', { hasText: /^Saved .*\.attribution-lens\/exports\/.*\.png/ }).waitFor({ timeout: 20_000 });
+      const dir = join(wb!.workspace, '.attribution-lens', 'exports');
+      const [png] = readdirSync(dir).filter((f) => f.startsWith(IMAGE) && f.endsWith('.png'));
+      assert.ok(png, `a PNG in ${dir}`);
+      const meta = await sharp(join(dir, png)).metadata();
+      assert.ok((meta.width ?? 0) >= 512, `a figure, bigger than the 96×96 map: ${meta.width}×${meta.height}`);
     });
   });
 });
@@ -158,7 +175,8 @@ describe('segmenter', () => {
       const texts = (await listed.allTextContents()).join(' | ');
       for (const l of ['background', 'red', 'green', 'blue']) assert.match(texts, new RegExp(l), `the list names ${l}: ${texts}`);
       const drawn = frame.locator('al-heatmap#heatmap [data-testid="original-overlay"] g[data-target]');
-      assert.equal(await drawn.count(), 4, 'four regions drawn (background and three objects)');
+      // the background is listed but drawn only while it is the target: it would tint the whole picture
+      assert.deepEqual((await drawn.evaluateAll((els) => els.map((e) => e.getAttribute('data-target')))).sort(), ['region:1', 'region:2', 'region:3']);
       const share = await onMask(1);
       assert.ok(share > 0.8, `region 1's map lies on the red square's mask: ${share.toFixed(3)}`);
     });
@@ -170,7 +188,7 @@ describe('segmenter', () => {
       // measured through the engine: 0.96 of the |saliency| on the mask (1.00 within 1 px of it)
       const share = await onMask(2);
       assert.ok(share > 0.8, `the map's mass lies on the green circle's mask: ${share.toFixed(3)}`);
-      await page.screenshot({ path: join(ROOT, 'out', 'screenshots', 'vscode-segment.png') });
+      await page.screenshot({ path: join(ROOT, 'docs', 'images', 'vscode-segment.png') });
     });
   });
 });
@@ -194,14 +212,16 @@ describe('recogniser', () => {
     wb = await openWorkbench('segment', 'attrlens-rec-', {
       'attributionLens.defaultMethod': 'occlusion',
       'attributionLens.methodParams': { occlusion: { slidingWindowShapes: [3, 48, 8], strides: [3, 48, 4], baselines: 1 } },
+    }, async (workspace) => {
+      // written before the workbench starts: a folder added later may reach the Explorer late
+      const d = join(workspace, 'rec');
+      mkdirSync(d, { recursive: true });
+      copyFileSync(join(PADDLE_ASSETS, 'ch_PP-OCRv4_rec_infer.onnx'), join(d, 'rec.onnx'));
+      copyFileSync(join(PADDLE_ASSETS, 'ppocr_keys_v1.txt'), join(d, 'ppocr_keys_v1.txt'));
+      writeFileSync(join(d, 'rec.attrlens.json'), JSON.stringify({ size: [48, 320], resize: 'height', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }));
+      await sharp(Buffer.from(line(WORD))).flatten({ background: '#ffffff' }).png().toFile(join(d, 'line.png'));
     });
     page = wb.page;
-    const d = join(wb.workspace, 'rec');
-    mkdirSync(d, { recursive: true });
-    copyFileSync(join(PADDLE_ASSETS, 'ch_PP-OCRv4_rec_infer.onnx'), join(d, 'rec.onnx'));
-    copyFileSync(join(PADDLE_ASSETS, 'ppocr_keys_v1.txt'), join(d, 'ppocr_keys_v1.txt'));
-    writeFileSync(join(d, 'rec.attrlens.json'), JSON.stringify({ size: [48, 320], resize: 'height', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }));
-    await sharp(Buffer.from(line(WORD))).flatten({ background: '#ffffff' }).png().toFile(join(d, 'line.png'));
   });
 
   after(async () => {

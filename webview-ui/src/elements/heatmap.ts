@@ -330,7 +330,10 @@ export class AlHeatmap extends AlElement {
         items.push({ target: d.target, box: d.box, cls: d.class, text: `${d.index} ${label(d.class, d.label)} ${d.score.toFixed(2)}`, dashed: false, title: `box ${d.index}: ${label(d.class, d.label)} ${d.score.toFixed(2)} · click to explain it` });
       }
     } else if (s?.kind === 'dense') {
+      // the background covers most of a picture: drawn only while it is the target (the list still offers it)
+      const background = (s.regions ?? []).length > 1 ? 0 : -1;
       for (const r of s.regions ?? []) {
+        if (r.class === background && r.target !== current) continue;
         items.push({ target: r.target, box: r.box, cls: r.class, text: `${label(r.class, r.label)} · ${r.pixels} px`, dashed: true, title: `region ${r.class}: ${label(r.class, r.label)}, ${r.pixels} px · click to explain it`, mask: r.mask });
       }
     }
@@ -346,7 +349,10 @@ export class AlHeatmap extends AlElement {
         const [x0, y0, x1, y1] = it.box;
         const colour = CLASS_COLOURS[it.cls % CLASS_COLOURS.length];
         const pressed = it.target === current;
-        const text = svg('text', { x: x0 + 3 * scale, y: Math.max(y0, tagH) - 3.5 * scale, 'font-size': 11 * scale }, it.text);
+        // the tag stays inside the picture: shifted left where the box ends at its right edge
+        const tagW = Math.max(20 * scale, (it.text.length * 6.4 + 6) * scale);
+        const tagX = Math.max(0, Math.min(x0, w - tagW));
+        const text = svg('text', { x: tagX + 3 * scale, y: Math.max(y0, tagH) - 3.5 * scale, 'font-size': 11 * scale }, it.text);
         text.style.fontSize = `${11 * scale}px`;
         const g = svg('g', { class: 'target', role: 'button', tabindex: 0, 'data-target': it.target, 'aria-pressed': String(pressed), 'aria-label': it.title },
           svg('title', {}, it.title),
@@ -354,7 +360,7 @@ export class AlHeatmap extends AlElement {
             x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0), fill: 'none', stroke: colour,
             'stroke-width': (pressed ? 2.5 : 1.25) * scale, ...(it.dashed ? { 'stroke-dasharray': `${4 * scale} ${3 * scale}` } : {}),
           }),
-          svg('rect', { class: 'tag', x: x0, y: Math.max(y0, tagH) - tagH, width: Math.max(20 * scale, (it.text.length * 6.4 + 6) * scale), height: tagH, fill: colour, 'fill-opacity': pressed ? 1 : 0.8 }),
+          svg('rect', { class: 'tag', x: tagX, y: Math.max(y0, tagH) - tagH, width: tagW, height: tagH, fill: colour, 'fill-opacity': pressed ? 1 : 0.8 }),
           text);
         g.addEventListener('click', () => this.emit<RetargetDetail>('al-retarget', { target: it.target }));
         g.addEventListener('keydown', (e) => {
