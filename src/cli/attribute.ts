@@ -143,12 +143,14 @@ export function formatPreprocessing(p: ResolvedPreprocess): string {
 }
 
 function formatSummary(s: AttributeSummary): string {
+  // a detection head's, a map's or a sequence's largest flat values mean nothing: its lists below say what it predicts
+  const flat = !s.outputKind || s.outputKind === 'classification' || s.outputKind === 'other';
   const lines = [
-    `top predictions:`,
-    formatPredictions(s.predictions),
+    ...(flat ? [`top predictions:`, formatPredictions(s.predictions)] : []),
     `${s.method} for target ${s.targetSpec && s.targetSpec.kind !== 'class' ? s.targetSpec.text : s.target}${s.targetLabel ? ` (${s.targetLabel})` : ''}${s.layer ? ` at layer ${s.layer}` : ''}: attribution [${s.attributionShape.join(', ')}] in ${s.seconds.toFixed(3)} s`,
   ];
   if (s.regions) lines.push(`regions: ${s.regions.map((r) => (r as { target: string }).target).join(' ') || 'none'}`);
+  if (s.detections) lines.push(`detections: ${(s.detections as Array<{ target: string; label?: string; class: number; score: number }>).map((d) => `${d.target} ${d.label ?? d.class} ${d.score.toFixed(2)}`).join(', ') || 'none'}`);
   if (s.steps) lines.push(`steps: ${(s.steps as Array<{ step: number; label?: string; index: number }>).map((t) => `step:${t.step} ${JSON.stringify(t.label ?? t.index)}`).join(', ') || 'none'}`);
   if (s.delta !== undefined) lines.push(`convergence delta: ${s.delta.toExponential(3)}`);
   if (s.preprocessing) lines.push(formatPreprocessing(s.preprocessing).trimStart());

@@ -45,6 +45,14 @@ describe('attrlens attribute --target box:K', () => {
     assert.ok(inside / total > 0.5, `${((100 * inside) / total).toFixed(1)}% of the saliency in box 0`);
   });
 
+  it('the text summary lists the detections, not the head\'s largest flat values; box 0 by default', async () => {
+    const r = await cli(['attribute', '--model', MODEL, '--input', IMAGE, '--method', 'saliency']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /top predictions/);
+    assert.match(r.stdout, /^saliency for target box:0 \(\w+\)/m);
+    assert.match(r.stdout, /^detections: box:0 \w+ 0\.\d\d, box:1 \w+ 0\.\d\d$/m);
+  });
+
   it('box:9 with two detections is one line listing them', async () => {
     const r = await cli(['attribute', '--model', MODEL, '--input', IMAGE, '--method', 'saliency', '--target', 'box:9']);
     assert.notEqual(r.code, 0);
