@@ -2,10 +2,8 @@ import { AttrLensError } from '../errors';
 import { Tensor } from '../tensor';
 import { boxDetails, decodeRow, detectionRows } from '../targets/box';
 import { Candidate, iou } from '../targets/detections';
-import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, rngOf } from './base';
-import { evalPerturbed } from './perturbation';
-import { drawMask, riseMask } from './rise';
-import { elementIndex, imageLayout } from './spatial';
+import { Method, MethodContext, MethodOutput, P } from './base';
+import { maskedSaliency } from './rise';
 import { MethodInfo } from './types';
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -61,61 +59,13 @@ export class DRise extends Method {
     if (!box) {
       throw new AttrLensError(`d-rise explains one detection of a detector: give --target box:K on a detection output (output '${ctx.output}' is explained ${ctx.spec ? `with a ${ctx.spec.kind} target` : 'as a class index'}); for other outputs use rise`);
     }
-    const x = inputTensor(ctx);
-    if (x.dtype !== 'float32') throw new AttrLensError(`d-rise masks pixels, but input '${ctx.input}' is ${x.dtype}: use it on float image inputs`);
-    const img = imageLayout(x.dims, 'd-rise');
-    const n = ctx.params.nMasks as number;
-    const s = ctx.params.gridSize as number;
-    const p = ctx.params.probability as number;
-    if (s > Math.min(img.h, img.w)) throw new AttrLensError(`d-rise: gridSize ${s} is larger than the image (${img.h}×${img.w}); use a smaller grid`);
-    const base = baselineOf(ctx);
-    const rng = rngOf(ctx);
-    const hw = img.h * img.w;
-    const draws = Array.from({ length: n }, () => drawMask(rng, s, p, img.h, img.w));
-    const built = new Map<number, Float32Array>();
-    const maskOf = (i: number) => {
-      let m = built.get(i);
-      if (!m) built.set(i, (m = riseMask(draws[i], s, img.h, img.w)));
-      return m;
-    };
     // a masked input's weight: its best detection's similarity to box K (every candidate of a raw head)
-    const spec = ctx.spec!;
     const weigh = (outs: Record<string, Tensor>): Float64Array => {
       const rows = detectionRows(box.setup, outs);
       const w = new Float64Array(rows);
       for (let r = 0; r < rows; r++) for (const d of decodeRow(box.setup, outs, r, true)) w[r] = Math.max(w[r], similarity(box.detection, box.probs, d));
       return w;
     };
-    const sal = new Float64Array(hw);
-    let done = 0;
-    const toMap = (count: number): Tensor => {
-      const out = new Float32Array(hw);
-      const scale = count > 0 ? 1 / (count * p) : 0;
-      for (let q = 0; q < hw; q++) out[q] = sal[q] * scale;
-      return { dtype: 'float32', dims: [1, 1, img.h, img.w], data: out };
-    };
-    await evalPerturbed(
-      { ...ctx, spec: { ...spec, score: weigh } },
-      n,
-      (i, row) => {
-        const m = maskOf(i);
-        const r = row as Float32Array;
-        for (let q = 0; q < hw; q++)
-          for (let k = 0; k < img.c; k++) {
-            const e = elementIndex(img, k, q);
-            r[e] = m[q] * r[e] + (1 - m[q]) * base[e];
-          }
-      },
-      (start, weights) => {
-        for (let j = 0; j < weights.length; j++) {
-          const m = maskOf(start + j);
-          for (let q = 0; q < hw; q++) sal[q] += weights[j] * m[q];
-          built.delete(start + j);
-        }
-        done = start + weights.length;
-      },
-      { phase: 'masking', partial: () => toMap(done) },
-    );
-    return { attributions: { [ctx.input]: toMap(n) } };
+    return maskedSaliency(ctx, 'd-rise', { ...ctx, spec: { ...ctx.spec!, score: weigh } });
   }
 }

@@ -58,55 +58,64 @@ export class Rise extends Method {
   };
 
   async run(ctx: MethodContext): Promise<MethodOutput> {
-    const x = inputTensor(ctx);
-    if (x.dtype !== 'float32') throw new AttrLensError(`rise masks pixels, but input '${ctx.input}' is ${x.dtype}: use it on float image inputs`);
-    const img = imageLayout(x.dims, 'rise');
-    const n = ctx.params.nMasks as number;
-    const s = ctx.params.gridSize as number;
-    const p = ctx.params.probability as number;
-    if (s > Math.min(img.h, img.w)) throw new AttrLensError(`rise: gridSize ${s} is larger than the image (${img.h}×${img.w}); use a smaller grid`);
-    const base = baselineOf(ctx);
-    const rng = rngOf(ctx);
-    const hw = img.h * img.w;
-    // every mask is drawn first (the result does not depend on perturbationsPerEval) and built when needed
-    const draws = Array.from({ length: n }, () => drawMask(rng, s, p, img.h, img.w));
-    const built = new Map<number, Float32Array>();
-    const maskOf = (i: number) => {
-      let m = built.get(i);
-      if (!m) built.set(i, (m = riseMask(draws[i], s, img.h, img.w)));
-      return m;
-    };
-    const sal = new Float64Array(hw);
-    let done = 0;
-    const toMap = (count: number): Tensor => {
-      const out = new Float32Array(hw);
-      const scale = count > 0 ? 1 / (count * p) : 0;
-      for (let q = 0; q < hw; q++) out[q] = sal[q] * scale;
-      return { dtype: 'float32', dims: [1, 1, img.h, img.w], data: out };
-    };
-    await evalPerturbed(
-      // a structured target (region, step, box) scores its own reduction of the raw outputs
-      ctx.spec ? ctx : { ...ctx, lm: probabilityModel(ctx.lm, ctx.output) },
-      n,
-      (i, row) => {
-        const m = maskOf(i);
-        const r = row as Float32Array;
-        for (let q = 0; q < hw; q++)
-          for (let k = 0; k < img.c; k++) {
-            const e = elementIndex(img, k, q);
-            r[e] = m[q] * r[e] + (1 - m[q]) * base[e];
-          }
-      },
-      (start, scores) => {
-        for (let j = 0; j < scores.length; j++) {
-          const m = maskOf(start + j);
-          for (let q = 0; q < hw; q++) sal[q] += scores[j] * m[q];
-          built.delete(start + j);
-        }
-        done = start + scores.length;
-      },
-      { phase: 'masking', partial: () => toMap(done) },
-    );
-    return { attributions: { [ctx.input]: toMap(n) } };
+    // a structured target (region, step, box) scores its own reduction of the raw outputs
+    return maskedSaliency(ctx, 'rise', ctx.spec ? ctx : { ...ctx, lm: probabilityModel(ctx.lm, ctx.output) });
   }
+}
+
+/**
+ * RISE's estimate (Petsiuk et al. 2018): n random smooth masks, each masked input scored by
+ * `scoring`'s target, the masks summed with their scores as weights and divided by n·p. D-RISE
+ * shares it, scoring a masked input by its detections' similarity to box K.
+ */
+export async function maskedSaliency(ctx: MethodContext, method: string, scoring: MethodContext): Promise<MethodOutput> {
+  const x = inputTensor(ctx);
+  if (x.dtype !== 'float32') throw new AttrLensError(`${method} masks pixels, but input '${ctx.input}' is ${x.dtype}: use it on float image inputs`);
+  const img = imageLayout(x.dims, method);
+  const n = ctx.params.nMasks as number;
+  const s = ctx.params.gridSize as number;
+  const p = ctx.params.probability as number;
+  if (s > Math.min(img.h, img.w)) throw new AttrLensError(`${method}: gridSize ${s} is larger than the image (${img.h}×${img.w}); use a smaller grid`);
+  const base = baselineOf(ctx);
+  const rng = rngOf(ctx);
+  const hw = img.h * img.w;
+  // every mask is drawn first (the result does not depend on perturbationsPerEval) and built when needed
+  const draws = Array.from({ length: n }, () => drawMask(rng, s, p, img.h, img.w));
+  const built = new Map<number, Float32Array>();
+  const maskOf = (i: number) => {
+    let m = built.get(i);
+    if (!m) built.set(i, (m = riseMask(draws[i], s, img.h, img.w)));
+    return m;
+  };
+  const sal = new Float64Array(hw);
+  let done = 0;
+  const toMap = (count: number): Tensor => {
+    const out = new Float32Array(hw);
+    const scale = count > 0 ? 1 / (count * p) : 0;
+    for (let q = 0; q < hw; q++) out[q] = sal[q] * scale;
+    return { dtype: 'float32', dims: [1, 1, img.h, img.w], data: out };
+  };
+  await evalPerturbed(
+    scoring,
+    n,
+    (i, row) => {
+      const m = maskOf(i);
+      const r = row as Float32Array;
+      for (let q = 0; q < hw; q++)
+        for (let k = 0; k < img.c; k++) {
+          const e = elementIndex(img, k, q);
+          r[e] = m[q] * r[e] + (1 - m[q]) * base[e];
+        }
+    },
+    (start, scores) => {
+      for (let j = 0; j < scores.length; j++) {
+        const m = maskOf(start + j);
+        for (let q = 0; q < hw; q++) sal[q] += scores[j] * m[q];
+        built.delete(start + j);
+      }
+      done = start + scores.length;
+    },
+    { phase: 'masking', partial: () => toMap(done) },
+  );
+  return { attributions: { [ctx.input]: toMap(n) } };
 }
