@@ -2,8 +2,8 @@ import { AttrLensError } from '../errors';
 import { Tensor } from '../tensor';
 import { boxDetails, decodeRow, detectionRows } from '../targets/box';
 import { Candidate, iou } from '../targets/detections';
-import { Method, MethodContext, MethodOutput, P } from './base';
-import { maskedSaliency } from './rise';
+import { Method, MethodContext, MethodOutput } from './base';
+import { maskParams, maskedSaliency } from './rise';
 import { MethodInfo } from './types';
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -44,14 +44,7 @@ export class DRise extends Method {
       "Detector randomised input sampling (for box:K targets): random smooth masks weighted by how well the masked input's detections still match box K (IoU × cosine of class probabilities × objectness, best match). One (1, 1, H, W) map; one model run per mask.",
     needsGradients: false,
     layerShaped: true,
-    params: [
-      { name: 'nMasks', kind: 'int', default: 1000, min: 1, max: 100000, description: 'number of random masks (the paper uses 5000)' },
-      { name: 'gridSize', kind: 'int', default: 16, min: 1, max: 256, description: 'cells per side of the coarse random grid (the paper uses 16)' },
-      { name: 'probability', kind: 'number', default: 0.5, min: 1e-6, max: 1, description: 'probability that a grid cell is kept' },
-      P.baselines(0),
-      P.perturbationsPerEval(),
-      P.seed(),
-    ],
+    params: maskParams({ nMasks: 1000, masksNote: 'the paper uses 5000', gridSize: 16, gridNote: 'the paper uses 16' }),
   };
 
   async run(ctx: MethodContext): Promise<MethodOutput> {

@@ -5,7 +5,7 @@ import { evalPerturbed } from './perturbation';
 import { probabilityModel } from './probability';
 import { Rng } from './rng';
 import { elementIndex, imageLayout, resizeBilinear } from './spatial';
-import { MethodInfo } from './types';
+import { MethodInfo, ParamSpec } from './types';
 
 /** The random parts of one RISE mask: the coarse grid and the shift. */
 export interface MaskDraw {
@@ -47,20 +47,25 @@ export class Rise extends Method {
       "Randomised input sampling: the target's softmax probability on the input seen through random smooth masks, averaged with the masks as weights. One (1, 1, H, W) map; one model run per mask.",
     needsGradients: false,
     layerShaped: true,
-    params: [
-      { name: 'nMasks', kind: 'int', default: 500, min: 1, max: 100000, description: 'number of random masks (the paper uses 4000 for ImageNet models)' },
-      { name: 'gridSize', kind: 'int', default: 7, min: 1, max: 256, description: 'cells per side of the coarse random grid' },
-      { name: 'probability', kind: 'number', default: 0.5, min: 1e-6, max: 1, description: 'probability that a grid cell is kept' },
-      P.baselines(0),
-      P.perturbationsPerEval(),
-      P.seed(),
-    ],
+    params: maskParams({ nMasks: 500, masksNote: 'the paper uses 4000 for ImageNet models', gridSize: 7 }),
   };
 
   async run(ctx: MethodContext): Promise<MethodOutput> {
     // a structured target (region, step, box) scores its own reduction of the raw outputs
     return maskedSaliency(ctx, 'rise', ctx.spec ? ctx : { ...ctx, lm: probabilityModel(ctx.lm, ctx.output) });
   }
+}
+
+/** The parameters of masked-saliency methods (RISE, D-RISE): their masks, baseline, batching and seed. */
+export function maskParams(d: { nMasks: number; masksNote: string; gridSize: number; gridNote?: string }): ParamSpec[] {
+  return [
+    { name: 'nMasks', kind: 'int', default: d.nMasks, min: 1, max: 100000, description: `number of random masks (${d.masksNote})` },
+    { name: 'gridSize', kind: 'int', default: d.gridSize, min: 1, max: 256, description: `cells per side of the coarse random grid${d.gridNote ? ` (${d.gridNote})` : ''}` },
+    { name: 'probability', kind: 'number', default: 0.5, min: 1e-6, max: 1, description: 'probability that a grid cell is kept' },
+    P.baselines(0),
+    P.perturbationsPerEval(),
+    P.seed(),
+  ];
 }
 
 /**
