@@ -7,6 +7,7 @@ import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';
 import { attributeCommand, formatPreprocessing, parseParams } from './attribute';
 import { attributeTextCommand } from './text';
 import { runConformance } from './conformance';
+import { datasetCommand } from './dataset';
 import { demoCommand } from './demo';
 import { runEvaluate } from './evaluate';
 
@@ -23,6 +24,9 @@ usage:
   attrlens methods [--json]
   attrlens conformance DIR [--filter TEXT]
   attrlens evaluate [--model M.onnx] [--images DIR] [--methods a,b,c] [--json]
+  attrlens dataset --model M.onnx --data DIR|LIST.csv|LIST.jsonl [--method METHOD] [--params JSON]
+                   [--top 16] [--batch-size N] [--out-dir D] [--shard i/n] [--json]   (accuracy, confusion, worst items; resumes)
+  attrlens dataset --merge D1 D2 ... [--out-dir D] [--json]   (join the shards' folders)
   attrlens demo [--out out/demo]`;
 
 function print(s: string): void {
@@ -112,6 +116,9 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case 'dataset':
+      await datasetCommand(args, print, controller.signal, progressBar());
+      return 0;
     case 'demo':
       checkFlags(args, ['out', 'image']);
       await demoCommand(flag(args, 'out') ?? 'out/demo', print, flag(args, 'image'));
@@ -122,13 +129,13 @@ async function main(argv: string[]): Promise<number> {
       print(USAGE);
       return 0;
     default:
-      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, demo (attrlens help)`);
+      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, dataset, demo (attrlens help)`);
   }
 }
 
 // commands that build onnxruntime sessions start again with huge pages (a ~0.1 s restart that
 // saves more on every session); the rest start at once
-if (['attribute', 'conformance', 'evaluate', 'demo'].includes(process.argv[2])) rerunWithHugePages();
+if (['attribute', 'conformance', 'evaluate', 'dataset', 'demo'].includes(process.argv[2])) rerunWithHugePages();
 main(process.argv.slice(2)).then(
   (code) => flushDiskCache().then(() => process.exit(code)),
   (e: unknown) => {

@@ -41,7 +41,13 @@ export interface DatasetItem {
   /** one line when the item could not be used (unreadable, unknown label, missing file) */
   error?: string;
   /** files written for this item, relative to outDir */
-  attribution?: { method: string; npy: string; png?: string };
+  attribution?: { method: string; npy: string; png?: string; /** the explained class (the predicted one) */ target?: string };
+  /** what kind of problem `error` is: missing, outside, empty, manifest, label, unreadable, failed */
+  errorKind?: string;
+  /** the image as the model saw it (after preprocessing), relative to outDir */
+  thumb?: string;
+  /** why the attribution of a chosen item failed (its prediction stands) */
+  attributionError?: string;
 }
 
 export interface ClassMetrics {
@@ -66,6 +72,23 @@ export interface DatasetReport {
   summary: string;
   method?: string;
   shard?: Shard;
+  /** sha256 of the model's bytes: shards of one run must agree on it to be merged */
+  modelHash?: string;
+  /** counts behind `summary` */
+  counts?: DatasetCounts;
+  /** a merged report: the shards it was made of */
+  mergedShards?: Shard[];
+}
+
+export interface DatasetCounts {
+  items: number;
+  predicted: number;
+  /** predictions taken from an earlier run's journal */
+  resumed: number;
+  /** errors by kind (DatasetItem.errorKind) */
+  errors: Record<string, number>;
+  attributed: number;
+  attributedResumed: number;
 }
 
 export type DatasetProgress = (done: number, total: number, phase?: string) => void;
