@@ -10,9 +10,7 @@ import { LoadedModel } from '../../src/engine/loaded';
 import { asFloat32, Tensor } from '../../src/engine/tensor';
 import { rng } from './fd';
 
-const SHARED = '/work/shared';
-const CONF = path.join(SHARED, 'conformance');
-const absent = !fs.existsSync(CONF) && `${CONF} is absent`;
+import { CONF, RESNET, confAbsent as absent, sharedAbsent } from '../onnx/helpers';
 
 interface Case {
   id: string;
@@ -59,8 +57,8 @@ for (const c of cases) {
   });
 }
 
-const resnet = path.join(SHARED, 'models', 'resnet18.onnx');
-test('resnet18: <J^T v, u> matches finite differences along a random direction (batch of 2)', { skip: !fs.existsSync(resnet) && `${resnet} is absent` }, async () => {
+const resnet = RESNET;
+test('resnet18: <J^T v, u> matches finite differences along a random direction (batch of 2)', { skip: sharedAbsent(resnet) }, async () => {
   const lm = await LoadedModel.open(resnet);
   const rand = rng('resnet18');
   const per = 3 * 224 * 224;

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { AttrLensError } from '../../src/engine/errors';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../src/engine/inputs/npy';
 import { Tensor } from '../../src/engine/tensor';
+import { CONF, sharedAbsent } from '../onnx/helpers';
 import { tmpDir } from './models';
 
 /** A v1.0 .npy file built by hand: magic, version, u16 length, dict padded to 64 bytes, data. */
@@ -58,9 +59,8 @@ describe('npy', () => {
     assert.deepEqual(Array.from(readNpy(file).data as Int32Array), [7, -7]);
   });
 
-  it('reads a file numpy wrote (conformance data) back to identical bytes', (t) => {
-    const f = '/work/shared/conformance/tensors/mini_resnet.input.npy';
-    if (!fs.existsSync(f)) return t.skip('conformance data not present');
+  const f = path.join(CONF, 'tensors', 'mini_resnet.input.npy');
+  it('reads a file numpy wrote (conformance data) back to identical bytes', { skip: sharedAbsent(f) }, () => {
     const raw = fs.readFileSync(f);
     const x = readNpy(f);
     assert.equal(x.dtype, 'float32');

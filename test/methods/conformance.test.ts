@@ -1,15 +1,13 @@
 // Every case of ../shared/conformance (Captum's own numbers) as a test; skipped where the
-// folder is absent (it sits beside the checkout on developer machines and in CI).
+// folder is absent, except in CI, where ../shared must sit beside the checkout.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import test from 'node:test';
 import { runConformance } from '../../src/cli/conformance';
+import { CONF, confAbsent } from '../onnx/helpers';
 
-const dir = path.resolve(__dirname, '..', '..', '..', 'shared', 'conformance');
-const present = fs.existsSync(path.join(dir, 'cases.json'));
+const dir = CONF;
 
-test('Captum conformance cases', { skip: present ? false : `${dir} not found` }, async (t) => {
+test('Captum conformance cases', { skip: confAbsent }, async (t) => {
   const lines: string[] = [];
   const results = await runConformance(dir, (l) => lines.push(l));
   for (const r of results) {

@@ -10,7 +10,7 @@ import { valueInfo } from '../../src/engine/onnx/builder';
 import { OnnxModel, topoOrder } from '../../src/engine/onnx/model';
 import { ModelProto, decodeModel, encodeModel, encodeTensor } from '../../src/engine/onnx/proto';
 import { Tensor } from '../../src/engine/tensor';
-import { CONF, RESNET, buildModel, confAbsent, f32, runBytes, tmpDir } from './helpers';
+import { CONF, RESNET, buildModel, confAbsent, f32, runBytes, sharedAbsent, tmpDir } from './helpers';
 
 interface Case { model: string; inputs: Record<string, string> }
 
@@ -58,7 +58,7 @@ test('every conformance model survives decode → encode with identical onnxrunt
   }
 });
 
-test('ResNet-18 survives decode → encode with identical outputs', { skip: !fs.existsSync(RESNET) && `${RESNET} is absent` }, async () => {
+test('ResNet-18 survives decode → encode with identical outputs', { skip: sharedAbsent(RESNET) }, async () => {
   const x = f32([1, 3, 224, 224], (i) => Math.sin(i * 0.001) * 2);
   await assertRoundTrip(RESNET, { input: x });
 });

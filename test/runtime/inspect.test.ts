@@ -7,7 +7,7 @@ import * as path from 'path';
 import { inspectModel, modulePath } from '../../src/engine/inspect';
 import { LoadedModel } from '../../src/engine/loaded';
 import { decodeModel, num } from '../../src/engine/onnx/proto';
-import { CONF, RESNET, confAbsent } from '../onnx/helpers';
+import { CONF, RESNET, confAbsent, sharedAbsent } from '../onnx/helpers';
 import { convNet } from './models';
 
 interface Case { model: string; method: string; params: { layer?: string } }
@@ -57,7 +57,7 @@ for (const rel of models.length ? models : ['(conformance data absent)']) {
   });
 }
 
-test('inspectModel on ResNet-18: I/O, op counts, layer4 with module paths, gradients', { skip: !fs.existsSync(RESNET) && `${RESNET} is absent` }, async () => {
+test('inspectModel on ResNet-18: I/O, op counts, layer4 with module paths, gradients', { skip: sharedAbsent(RESNET) }, async () => {
   const info = await inspectModel(RESNET);
   assert.deepEqual(info.inputs.map((i) => [i.name, i.dtype, i.dims]), [['input', 'float32', [1, 3, 224, 224]]]);
   assert.deepEqual(info.outputs.map((i) => [i.name, i.dtype, i.dims]), [['logits', 'float32', [1, 1000]]]);
