@@ -87,8 +87,8 @@ export class TextTokenizer {
   }
 
   /** Token ids with the tokenizer's special tokens ([CLS] ... [SEP]) and the words they form. */
-  encode(text: string): Encoded {
-    const e = this.tk.encode(text);
+  encode(text: string, addSpecialTokens = true): Encoded {
+    const e = this.tk.encode(text, { add_special_tokens: addSpecialTokens });
     const special = e.ids.map((id) => this.specialIds.has(id));
     return { ids: e.ids, tokens: e.tokens, special, wordOf: this.words(e.tokens, special) };
   }
