@@ -7,6 +7,8 @@ import {
   attributeNeuron, attributeToLayer, goToSource, inspectModel, revealModelFile, setActiveModel, useLayerForCam,
 } from './commands/modelCommands';
 import { compareMethods, exportAttribution, openPanel, openRun } from './commands/panelCommands';
+import { DatasetPanels } from './dataset/datasetPanel';
+import { exploreDataset } from './dataset/exploreDataset';
 import type { Deps } from './deps';
 import { EngineClient } from './engineClient';
 import { OnnxEditorProvider } from './editors/onnxEditorProvider';
@@ -36,7 +38,8 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   const deps: Deps = { context, models, panel, runs, log };
   const modelsView = new ModelsView(models);
   const runsView = new RunsView(runs);
-  context.subscriptions.push(output, engine, models, runs, panel, modelsView, runsView, watchOutputFolders());
+  const datasets = new DatasetPanels(deps);
+  context.subscriptions.push(output, engine, models, runs, panel, modelsView, runsView, datasets, watchOutputFolders());
 
   context.subscriptions.push(
     vscode.window.createTreeView(ModelsView.id, { treeDataProvider: modelsView, showCollapseAll: true }),
@@ -77,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   command('attributionLens.models.attributeNeuron', (node?: never) => attributeNeuron(deps, node));
   command('attributionLens.runs.open', (id?: never) => openRun(deps, id));
   command('attributionLens.runs.clear', () => runs.clear());
+  command('attributionLens.exploreDataset', (uri?: vscode.Uri) => exploreDataset(deps, datasets, uri));
   const native = nativeModulesOnHost();
   const activateMs = now() - started;
   log(`activated in ${(bundleMs + activateMs).toFixed(1)} ms (bundle ${bundleMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms); engine modules on the extension host: ${native.length === 0 ? 'none' : native.join(', ')}`);

@@ -8,6 +8,7 @@ import {
   attribute, attributeText, fitLength, inspectModel, listMethods, loadInputs, openModel, predict, requireTextInputs, textFeeds, tokenizerFor,
 } from '../../engine';
 import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
+import { runDataset } from '../../engine/dataset';
 import type { PreprocessConfig } from '../../engine/inputs';
 import { labelsOf } from '../../engine/methods/registry';
 import { outputKindOf, targetEnv } from '../../engine/targets/env';
@@ -98,6 +99,8 @@ function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
       return predictText(call.args.model, call.args.text);
     case 'attributeText':
       return runAttributeText(job, call.args);
+    case 'dataset':
+      return runDatasetCall(job, call.args);
   }
 }
 
@@ -185,6 +188,17 @@ async function runAttributeText(job: Job, args: WorkerCalls['attributeText']['ar
     signal: job.controller.signal,
     onProgress: (p) => post({ type: 'progress', id: job.call.id, done: p.done, total: p.total, phase: p.phase }),
   });
+}
+
+/** The dataset view's run: predictions only (no method, no output folder), progress per batch, cancellable. */
+async function runDatasetCall(job: Job, args: WorkerCalls['dataset']['args']): Promise<WorkerCalls['dataset']['result']> {
+  const model = await open(args.model);
+  return runDataset(
+    { model: args.model.file, data: args.data, batchSize: args.batchSize },
+    (done, total, phase) => post({ type: 'progress', id: job.call.id, done, total, phase }),
+    job.controller.signal,
+    model,
+  );
 }
 
 /** Fills the method's own batching parameter from the batch-size setting when the user left it unset. */

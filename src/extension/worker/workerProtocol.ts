@@ -3,6 +3,7 @@
 import type {
   AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
 } from '../../engine';
+import type { DatasetReport } from '../../engine/dataset/types';
 import type { LoadInputsOptions, PreprocessConfig } from '../../engine/inputs';
 import type { StructuredTargets } from '../../shared/protocol';
 
@@ -53,6 +54,8 @@ export interface WorkerCalls {
     args: { model: ModelRef; text: string; request: TextAttributeRequest; batchSize?: number };
     result: TextAttributionResult;
   };
+  /** predictions and scores over a labelled folder (the dataset view); no files written, no attributions */
+  dataset: { args: { model: ModelRef; data: string; batchSize?: number }; result: DatasetReport };
 }
 export type WorkerMethod = keyof WorkerCalls;
 
