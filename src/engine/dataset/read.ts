@@ -228,7 +228,7 @@ function jsonlRows(text: string): Row[] {
       return;
     }
     const label = o.label === undefined || o.label === null || o.label === '' ? null : typeof o.label === 'string' || typeof o.label === 'number' ? String(o.label) : undefined;
-    if (label === undefined) rows.push({ path: o.path, label: null, error: `line ${k + 1}: "label" must be a string or a number` });
+    if (label === undefined) rows.push({ path: `${o.path} (line ${k + 1})`, label: null, error: `line ${k + 1}: "label" must be a string or a number` });
     else rows.push({ path: o.path, label });
   });
   return rows;
