@@ -20,6 +20,8 @@ export interface GradientRequest {
   /** intermediate tensors that become graph inputs the caller supplies */
   cut?: string[];
   ruleSet?: RuleSetName;
+  /** LRP rule overrides by node output tensor name, for the 'lrp' rule set */
+  lrpRules?: Record<string, unknown>;
 }
 
 export interface GradientProgram {
@@ -48,7 +50,7 @@ const STOP_GRADIENT = new Set([
 export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: ShapeInfo): GradientProgram {
   const m = upgradeOpset(model.clone());
   const g = m.graph;
-  const rules: RuleTable = ruleSet(req.ruleSet ?? 'default', baseRules);
+  const rules: RuleTable = ruleSet(req.ruleSet ?? 'default', baseRules, req);
   const b = new GraphBuilder(m, 'grad');
   const isFloat = (t: string) => {
     const d = shapes.dtype.get(t);

@@ -27,6 +27,14 @@ import { LayerGradientXActivation } from './layerGradientXActivation';
 import { NeuronGradient } from './neuronGradient';
 import { NeuronIntegratedGradients } from './neuronIntegratedGradients';
 import { NoiseTunnel } from './noiseTunnel';
+import { LayerDeepLift, LayerDeepLiftShap } from './layerDeepLift';
+import { LayerFeatureAblation } from './layerFeatureAblation';
+import { LayerLrp, Lrp } from './lrp';
+import { NeuronConductance } from './neuronConductance';
+import { NeuronDeepLift, NeuronDeepLiftShap } from './neuronDeepLift';
+import { NeuronDeconvolution, NeuronGuidedBackprop } from './neuronGuided';
+import { NeuronFeatureAblation } from './neuronFeatureAblation';
+import { ShapleyValues } from './shapleyValues';
 
 /** Every method, in the order pickers show them. Adding one here is all a method needs. */
 export const allMethods: Method[] = [
@@ -63,4 +71,16 @@ export const allMethods: Method[] = [
   new InternalInfluence(),
   new NeuronGradient(),
   new NeuronIntegratedGradients(),
+  new ShapleyValues(),
+  new Lrp(),
+  new LayerLrp(),
+  new LayerDeepLift(),
+  new LayerDeepLiftShap(),
+  new LayerFeatureAblation(),
+  new NeuronConductance(),
+  new NeuronDeepLift(),
+  new NeuronDeepLiftShap(),
+  new NeuronGuidedBackprop(),
+  new NeuronDeconvolution(),
+  new NeuronFeatureAblation(),
 ];

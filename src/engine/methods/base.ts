@@ -168,6 +168,8 @@ export function pick(out: Tensor, target: number): Float64Array {
 
 export interface GradOptions {
   ruleSet?: RuleSetName;
+  /** LRP rule overrides by tensor name, for the 'lrp' rule set */
+  lrpRules?: Record<string, unknown>;
   batchSize?: number;
   /** intermediate tensors whose gradients are wanted instead of the input's */
   wrt?: string[];
@@ -184,7 +186,7 @@ export interface GradOptions {
 export async function gradientsAt(ctx: MethodContext, rows: Tensor | undefined, o: GradOptions = {}) {
   const feeds: Record<string, Tensor> = { ...ctx.feeds, ...(rows ? { [ctx.input]: rows } : {}), ...(o.feeds ?? {}) };
   for (const c of o.cut ?? []) if (!feeds[c]) throw new Error(`cut tensor '${c}' needs a feed`);
-  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet };
+  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet, ...(o.lrpRules ? { lrpRules: o.lrpRules } : {}) };
   const run = (seed: Tensor | ((rows: number, outDims: number[]) => Tensor)) =>
     runGradients(ctx.lm, feeds, req, seed, {
       signal: ctx.signal,

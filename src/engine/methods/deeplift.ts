@@ -20,12 +20,12 @@ export async function deepliftMultipliers(ctx: MethodContext, x: Float32Array, b
   return Array.from({ length: k }, (_, j) => g.subarray(j * per, (j + 1) * per));
 }
 
-const MAXPOOL_RULE: ParamSpec = {
+export const MAXPOOL_RULE: ParamSpec = {
   name: 'maxPoolRule',
   kind: 'enum',
   default: 'gradient',
   values: ['gradient', 'rescale'],
-  description: "MaxPool backward: 'gradient' reproduces Captum 0.8's numbers; 'rescale' applies Captum's documented MaxPool rule (exact completeness)",
+  description: "MaxPool backward: 'gradient' reproduces Captum 0.8's numbers (its MaxPool rule is lost after a Relu/Sigmoid/... and applies elsewhere); 'rescale' applies Captum's documented MaxPool rule everywhere (exact completeness)",
 };
 
 /** Shrikumar et al. 2017, https://arxiv.org/abs/1704.02685 (rescale rule, Captum's MaxPool and Softmax rules). */

@@ -43,42 +43,67 @@ const nonlinear: GradRule = {
   },
 };
 
-// Captum 0.8's own numbers show plain gradients through MaxPool (its module hook does not take
-// effect there), so the default set leaves MaxPool alone; `deepliftMaxPoolRule` adds Captum's
-// documented MaxPool rule, which keeps completeness exact.
-export const deepliftRules: Record<string, GradRule> = {
+const softmax: GradRule = {
+  // Captum: the rescaled gradient minus its mean over every element of the batch
+  grad: (ctx) => {
+    const { b } = ctx;
+    const g = nonlinear.grad(ctx)[0]!;
+    const mean = b.op('ReduceMean', [g], { keepdims: attr.int(1) });
+    return [b.op('Sub', [g, mean])];
+  },
+};
+
+// Captum's MaxPool rule: with xmax = max(out, out_ref), scatter dY*(xmax - out_ref) through the
+// input's argmax and dY*(out - xmax) through the baseline's, add them, divide by Δin.
+const captumMaxPool: GradRule = {
+  grad: (ctx) => {
+    const { b, node } = ctx;
+    const x = node.input[0];
+    const [out, ref] = halves(ctx, node.output[0]);
+    const xmax = b.op('Max', [out, ref]);
+    const deltaOut = b.op('Concat', [b.op('Sub', [xmax, ref]), b.op('Sub', [out, xmax])], { axis: attr.int(0) });
+    const unpooled = scatterAddFlat(ctx, x, maxPoolIndices(ctx), b.op('Mul', [ctx.dY0(), deltaOut]));
+    const [ui, ur] = halves(ctx, unpooled);
+    const u = b.op('Add', [ui, ur]);
+    return [rescaleOr(ctx, b.op('Concat', [u, u], { axis: attr.int(0) }), pairDelta(ctx, x))];
+  },
+};
+
+// Ops whose Captum module gets DeepLift's backward hook.
+const HOOKED = new Set(['Relu', 'Elu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softplus', 'Softmax', 'MaxPool']);
+
+/**
+ * MaxPool as Captum 0.8 computes it: its rule's result is lost when its input comes from a
+ * hooked non-linearity (that module's hook captured the plain gradient first and rescales
+ * that), so MaxPool passes plain gradients there. It takes effect when the input comes from
+ * anything else — a Conv, a graph input, or the attributed layer itself (`unhooked`: Captum
+ * leaves the layer of a layer method without hooks).
+ */
+function hookOrderMaxPool(unhooked: ReadonlySet<string>): GradRule {
+  return {
+    grad: (ctx) => {
+      const x = ctx.node.input[0];
+      const producer = unhooked.has(x) ? undefined : ctx.model.graph.node.find((n) => n.output.includes(x));
+      if (producer && HOOKED.has(producer.opType)) return baseRules.get('MaxPool')!.grad(ctx);
+      return captumMaxPool.grad(ctx);
+    },
+  };
+}
+
+const nonlinearRules: Record<string, GradRule> = {
   Relu: nonlinear,
   Elu: nonlinear,
   LeakyRelu: nonlinear,
   Sigmoid: nonlinear,
   Tanh: nonlinear,
   Softplus: nonlinear,
-  Softmax: {
-    // Captum: the rescaled gradient minus its mean over every element of the batch
-    grad: (ctx) => {
-      const { b } = ctx;
-      const g = nonlinear.grad(ctx)[0]!;
-      const mean = b.op('ReduceMean', [g], { keepdims: attr.int(1) });
-      return [b.op('Sub', [g, mean])];
-    },
-  },
+  Softmax: softmax,
 };
 
-export const deepliftMaxPoolRules: Record<string, GradRule> = {
-  ...deepliftRules,
-  MaxPool: {
-    // Captum's rule: with xmax = max(out, out_ref), scatter dY*(xmax - out_ref) through the
-    // input's argmax and dY*(out - xmax) through the baseline's, add them, divide by Δin.
-    grad: (ctx) => {
-      const { b, node } = ctx;
-      const x = node.input[0];
-      const [out, ref] = halves(ctx, node.output[0]);
-      const xmax = b.op('Max', [out, ref]);
-      const deltaOut = b.op('Concat', [b.op('Sub', [xmax, ref]), b.op('Sub', [out, xmax])], { axis: attr.int(0) });
-      const unpooled = scatterAddFlat(ctx, x, maxPoolIndices(ctx), b.op('Mul', [ctx.dY0(), deltaOut]));
-      const [ui, ur] = halves(ctx, unpooled);
-      const u = b.op('Add', [ui, ur]);
-      return [rescaleOr(ctx, b.op('Concat', [u, u], { axis: attr.int(0) }), pairDelta(ctx, x))];
-    },
-  },
-};
+/** DeepLift as Captum 0.8 computes it; `wrt` are the tensors differentiated (a layer method's layer). */
+export function deepliftRules(wrt: readonly string[]): Record<string, GradRule> {
+  return { ...nonlinearRules, MaxPool: hookOrderMaxPool(new Set(wrt)) };
+}
+
+/** DeepLift with Captum's documented MaxPool rule everywhere (exact completeness). */
+export const deepliftMaxPoolRules: Record<string, GradRule> = { ...nonlinearRules, MaxPool: captumMaxPool };
