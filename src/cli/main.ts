@@ -10,6 +10,7 @@ import { runConformance } from './conformance';
 import { datasetCommand } from './dataset';
 import { demoCommand } from './demo';
 import { runEvaluate } from './evaluate';
+import { sanityCommand } from './sanity';
 
 const USAGE = `attrlens — explain ONNX model predictions (Captum's methods on onnxruntime)
 
@@ -24,6 +25,8 @@ usage:
   attrlens methods [--json]
   attrlens conformance DIR [--filter TEXT]
   attrlens evaluate [--model M.onnx] [--images DIR] [--methods a,b,c] [--json]
+  attrlens sanity --model M.onnx --input FILE --method METHOD [--params JSON] [--target INDEX|LABEL]
+                  [--layers N] [--seed S] [--json] [--out-dir DIR]   (weight randomisation check; exit 1 = fails)
   attrlens dataset --model M.onnx --data DIR|LIST.csv|LIST.jsonl [--method METHOD] [--params JSON]
                    [--top 16] [--batch-size N] [--out-dir D] [--shard i/n] [--json]   (accuracy, confusion, worst items; resumes)
   attrlens dataset --merge D1 D2 ... [--out-dir D] [--json]   (join the shards' folders)
@@ -116,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case 'sanity':
+      return sanityCommand(args, print, controller.signal, progressBar());
     case 'dataset':
       await datasetCommand(args, print, controller.signal, progressBar());
       return 0;
@@ -129,13 +134,13 @@ async function main(argv: string[]): Promise<number> {
       print(USAGE);
       return 0;
     default:
-      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, dataset, demo (attrlens help)`);
+      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, sanity, dataset, demo (attrlens help)`);
   }
 }
 
 // commands that build onnxruntime sessions start again with huge pages (a ~0.1 s restart that
 // saves more on every session); the rest start at once
-if (['attribute', 'conformance', 'evaluate', 'dataset', 'demo'].includes(process.argv[2])) rerunWithHugePages();
+if (['attribute', 'conformance', 'evaluate', 'sanity', 'dataset', 'demo'].includes(process.argv[2])) rerunWithHugePages();
 main(process.argv.slice(2)).then(
   (code) => flushDiskCache().then(() => process.exit(code)),
   (e: unknown) => {

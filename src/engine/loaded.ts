@@ -59,7 +59,7 @@ export class LoadedModel {
   maxBatch = 1;
   /** which batch rewrite the forward model carries (part of cache keys) */
   batchVariant = 'fixed';
-  private readonly disk = DiskCache.default();
+  private disk = DiskCache.default();
   private weightsLayout: { file: string; at: Map<ArrayBufferLike, Map<number, number>> } | null | undefined;
   forwardModel: OnnxModel;
   readonly inputs: IOInfo[];
@@ -108,12 +108,21 @@ export class LoadedModel {
     return p;
   }
 
-  static async fromModel(model: OnnxModel, options: RuntimeOptions = {}): Promise<LoadedModel> {
+  /** `diskCache: false` keeps everything in memory (one-off models such as the sanity check's randomised copies). */
+  static async fromModel(model: OnnxModel, options: RuntimeOptions = {}, opts: { diskCache?: boolean } = {}): Promise<LoadedModel> {
     // integer pixel inputs become float in place of their Cast before anything else sees the graph
     const ints = promoteIntegerInputs(model);
     const lm = new LoadedModel(ints.model, options, ints);
+    if (opts.diskCache === false) lm.disk = undefined;
     await lm.enableBatching();
     return lm;
+  }
+
+  /** Releases every session this model built (a model that is done with before the process ends). */
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
   }
 
   /** Makes dimension 0 symbolic where single runs confirm it; otherwise batch 1. */
