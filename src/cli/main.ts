@@ -6,6 +6,7 @@ import { rerunWithHugePages } from '../engine/runtime/hugePages';
 import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';
 import { attributeCommand, formatPreprocessing, parseParams } from './attribute';
 import { attributeTextCommand } from './text';
+import { generateCommand, isGenerationRequest } from './generate';
 import { runConformance } from './conformance';
 import { datasetCommand } from './dataset';
 import { demoCommand } from './demo';
@@ -22,6 +23,11 @@ usage:
   attrlens attribute --model M.onnx --input DIR [--method METHOD] [--out-dir DIR] [--png on]   (a whole folder; resumes)
   attrlens attribute --model M.onnx --text "..." [--method METHOD] [--target INDEX|LABEL]
                      [--granularity token|word] [--json]
+  attrlens attribute --model LM.onnx --text "PROMPT" [--generate N | --target-text "..."]
+                     [--method feature-ablation|shapley-value-sampling|kernel-shap|lime|layer-integrated-gradients]
+                     [--granularity token|word] [--params JSON] [--json]   (a causal LM: which prompt tokens made it say this)
+  attrlens attribute --model LM.onnx --template "{} lives in {}" --values '["Dave","Palm Coast"]'
+                     [--baselines '["Sam",""]'] [--generate N | --target-text "..."] [--method ...] [--json]
   attrlens methods [--json]
   attrlens conformance DIR [--filter TEXT]
   attrlens evaluate [--model M.onnx] [--images DIR] [--methods a,b,c] [--json]
@@ -71,6 +77,10 @@ async function main(argv: string[]): Promise<number> {
       await inspect(args);
       return 0;
     case 'attribute':
+      if (await isGenerationRequest(args)) {
+        await generateCommand(args, print, controller.signal, progressBar());
+        return 0;
+      }
       if (flag(args, 'text') !== undefined) {
         checkFlags(args, ['model', 'text', 'method', 'target', 'params', 'layer', 'json', 'granularity']);
         await attributeTextCommand(

@@ -96,7 +96,7 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
     if (!request.text || !request.text.trim()) throw new AttrLensError('the prompt is empty; give the text the model should continue (--text "...")');
     feats = tokenFeatures(tok, request.text, request.granularity ?? 'token', baseId);
   }
-  const prompt = request.template ? tok.tk.decode(feats.ids) : request.text!;
+  const prompt = feats.text;
   const maxPos = tok.config.maxPositions;
   if (maxPos !== undefined && feats.ids.length > maxPos) {
     throw new AttrLensError(`the prompt is ${feats.ids.length} tokens but the model takes at most ${maxPos} positions (config.json max_position_embeddings); shorten the prompt`);
@@ -142,6 +142,7 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
           onBatch: (done, total) => opts.onProgress?.({ done: evaluations + done, total: evaluations + total, phase: method.info.id }),
         });
         evaluations += vectors.length;
+        throwIfAborted(opts.signal);
         return lps.map((lp) => Float64Array.from([lp.reduce((a, b) => a + b, 0), ...lp]));
       },
     });

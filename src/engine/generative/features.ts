@@ -11,6 +11,8 @@ export type PromptGranularity = 'token' | 'word' | 'segment';
  */
 export interface PromptFeatures {
   granularity: PromptGranularity;
+  /** the prompt's text (a template filled with its values) */
+  text: string;
   /** each feature's text */
   labels: string[];
   /** the unperturbed prompt's ids */
@@ -53,6 +55,7 @@ export function tokenFeatures(tok: LmTokenizer, text: string, granularity: 'toke
   if (!positions.length) throw new AttrLensError('the prompt has no tokens to attribute (it is empty, or only special tokens); give the text the model should continue');
   return {
     granularity,
+    text,
     labels: positions.map((ps) => (granularity === 'token' ? tok.pretty(enc.ids[ps[0]]) : tok.tk.decode(ps.map((i) => enc.ids[i])))),
     ids: enc.ids,
     positions,
@@ -115,6 +118,7 @@ export function templateFeatures(tok: LmTokenizer, spec: TemplateSpec): PromptFe
   const ids = tok.encodePrompt(full).ids;
   return {
     granularity: 'segment',
+    text: full,
     labels: values,
     ids,
     build: (present) => tok.encodePrompt(render(present)).ids,
