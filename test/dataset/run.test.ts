@@ -11,6 +11,8 @@ import { AttrLensError, CancelledError } from '../../src/engine/errors';
 import { loadInputs, readNpy } from '../../src/engine/inputs';
 import { LoadedModel } from '../../src/engine/loaded';
 import { attribute, predict } from '../../src/engine/methods/registry';
+import { GraphBuilder } from '../../src/engine/onnx/builder';
+import { OnnxModel } from '../../src/engine/onnx/model';
 import { tmpDir } from '../onnx/helpers';
 import { CLASSES, MIXED, MODEL, SHAPES, colourOf, expectedConfusion, shapesFolder } from './shared';
 
@@ -134,6 +136,30 @@ test('report.html keeps file names as text: a name with markup cannot break out 
   assert.equal(html.split('<script').length - 1, 2, 'only the page\'s two script elements');
   assert.ok(!html.includes('<img src=x') && !html.includes('<!--'));
   assert.ok(html.includes('\\u003cimg src=x'), 'the name is in the data, escaped');
+});
+
+test('a model that cannot batch (it mixes the samples of a batch) is run one image at a time, with the same numbers', async () => {
+  // the input plus (input - its mean over the batch): the input itself at batch 1, mixed at batch 2
+  const m = OnnxModel.load(MODEL);
+  const b = new GraphBuilder(m, 'mix');
+  const consumers = m.graph.node.filter((n) => n.input.includes('input'));
+  const before = m.graph.node.length;
+  const mixed = b.op('Add', ['input', b.op('Sub', ['input', b.reduce('ReduceMean', 'input', [0])])]);
+  for (const n of consumers) n.input = n.input.map((i) => (i === 'input' ? mixed : i));
+  m.graph.node.unshift(...m.graph.node.splice(before)); // the new nodes read only the input: first
+  const d = path.join(dir, 'batch1');
+  fs.mkdirSync(d);
+  fs.writeFileSync(path.join(d, 'net.onnx'), m.toBytes());
+  fs.copyFileSync(path.join(SHAPES, 'labels.txt'), path.join(d, 'labels.txt'));
+  fs.copyFileSync(path.join(SHAPES, 'model.attrlens.json'), path.join(d, 'net.attrlens.json'));
+  const lm = await LoadedModel.open(path.join(d, 'net.onnx'));
+  assert.equal(lm.maxBatch, 1);
+  const { data, pairs } = mixedFolder('batch1-data');
+  const r = await runDataset({ model: path.join(d, 'net.onnx'), data }, undefined, undefined, lm);
+  assert.deepEqual(r.confusion, expectedConfusion(pairs));
+  const plain = await runDataset({ model: MODEL, data });
+  assert.deepEqual(r.items.map((it) => it.path), plain.items.map((it) => it.path));
+  r.items.forEach((it, k) => assert.ok(Math.abs(it.probability! - plain.items[k].probability!) < 1e-5, it.path));
 });
 
 test('a model without labels: numeric folder names are class indices', async () => {

@@ -36,7 +36,8 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
   checkShard(opts.shard);
   const top = opts.attributeTop ?? DEFAULT_ATTRIBUTE_TOP;
   if (!Number.isInteger(top) || top < 0) throw new AttrLensError(`attributeTop must be a whole number ≥ 0 (got ${top})`);
-  if (opts.batchSize !== undefined && !(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw new AttrLensError(`the batch size must be a whole number ≥ 1 (got ${opts.batchSize})`);
+  // 0 (the extension's "automatic" setting) or absent: the default
+  if (opts.batchSize !== undefined && !(Number.isInteger(opts.batchSize) && opts.batchSize >= 0)) throw new AttrLensError(`the batch size must be a whole number ≥ 1 (got ${opts.batchSize})`);
   let params: Record<string, unknown> = {};
   if (opts.method) {
     const m = getMethod(opts.method);
@@ -86,7 +87,7 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
   }
   if (resumed) onProgress?.(resumed, resumed + todo.length, 'resumed');
 
-  const batch = opts.batchSize ?? (lm.maxBatch > 1 ? DEFAULT_BATCH : 1);
+  const batch = opts.batchSize || (lm.maxBatch > 1 ? DEFAULT_BATCH : 1);
   for (let start = 0; start < todo.length; start += batch) {
     throwIfAborted(signal);
     const chunk = todo.slice(start, start + batch);

@@ -20,7 +20,7 @@ export interface DatasetOptions {
   shard?: Shard;
   /** how many items get attributions (misclassified first, then least confident); default 16 */
   attributeTop?: number;
-  /** images per forward pass */
+  /** images per forward pass; 0 or absent: 32 where the model batches, else 1 */
   batchSize?: number;
 }
 
