@@ -29,6 +29,7 @@ button { font: inherit; padding: 3px 12px; border: 1px solid var(--vscode-button
   background: var(--vscode-button-background); color: var(--vscode-button-foreground); }
 button:hover { background: var(--vscode-button-hoverBackground); }
 button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
+button:disabled { opacity: 0.5; cursor: default; }
 button:focus-visible, select:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
 select { font: inherit; padding: 2px 4px; background: var(--vscode-dropdown-background); color: var(--vscode-dropdown-foreground);
   border: 1px solid var(--vscode-dropdown-border, transparent); }
@@ -44,7 +45,7 @@ th { font-weight: 600; color: var(--vscode-descriptionForeground); text-align: l
 .metrics td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .confusion th, .confusion td { padding: 0; text-align: center; }
 .confusion th { padding: 2px 6px; font-weight: normal; max-width: 9em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.confusion th.corner { text-align: left; font-size: 0.9em; }
+.confusion th.corner { text-align: left; font-size: 0.9em; max-width: none; }
 .confusion button.cell { min-width: 3.2em; padding: 4px 6px; border-radius: 0; border: 1px solid var(--vscode-editor-background);
   font-variant-numeric: tabular-nums; background: var(--vscode-editorWidget-background, transparent); color: var(--vscode-foreground); }
 .confusion button.cell.diag { background: var(--vscode-testing-iconPassed, #388a34); color: var(--vscode-editor-background); font-weight: 600; }
@@ -248,7 +249,7 @@ function confusionTable(r: DatasetReport): HTMLElement {
     return section;
   }
   const table = el('table', { className: 'confusion' });
-  const head = el('tr', {}, el('th', { className: 'corner muted', text: 'true ↓ predicted →' }));
+  const head = el('tr', {}, el('th', { className: 'corner muted', text: 'true ↓  predicted →' }));
   for (const p of shown) head.append(el('th', { text: r.classes[p] }));
   table.append(el('thead', {}, head));
   const body = el('tbody');
@@ -286,18 +287,24 @@ function rerunButton(): HTMLButtonElement {
   return b;
 }
 
+/** The progress line is built once per run and updated in place, so Cancel stays clickable while messages stream. */
 function showProgress(done: number, total: number, phase?: string): void {
-  const bar = el('progress');
+  let bar = status.querySelector('progress');
+  let text = status.querySelector<HTMLElement>('#progress-text');
+  if (!bar || !text) {
+    bar = el('progress');
+    text = el('span', { id: 'progress-text' });
+    const cancel = el('button', { id: 'cancel', className: 'secondary', text: 'Cancel' });
+    cancel.addEventListener('click', () => {
+      cancel.disabled = true;
+      host.postMessage({ type: 'cancel' });
+    });
+    status.replaceChildren(bar, text, cancel);
+  }
   bar.max = Math.max(1, total);
   bar.value = done;
-  const cancel = el('button', { id: 'cancel', className: 'secondary', text: 'Cancel' });
-  cancel.addEventListener('click', () => {
-    cancel.disabled = true;
-    host.postMessage({ type: 'cancel' });
-  });
   const verb = !phase || phase === 'predict' ? 'Predicting' : phase[0].toUpperCase() + phase.slice(1);
-  const text = total > 0 ? `${verb} ${done} of ${total} images…` : 'Starting…';
-  status.replaceChildren(bar, el('span', { id: 'progress-text', text }), cancel);
+  text.textContent = total > 0 ? `${verb} ${done} of ${total} images…` : 'Starting…';
 }
 
 window.addEventListener('message', (ev: MessageEvent<ToDatasetView>) => {

@@ -254,11 +254,16 @@ test('progress with Cancel, the cancelled line, Run again, and a one-line error'
   await send(page, { type: 'progress', done: 96, total: 400, phase: 'predict' });
   assert.equal(await page.locator('#progress-text').textContent(), 'Predicting 96 of 400 images…');
   assert.equal(await page.locator('progress').evaluate((e) => (e as HTMLProgressElement).value / (e as HTMLProgressElement).max), 0.24);
+  // progress streams in place: the Cancel button a user aims at stays the same element
+  const cancel = await page.locator('#cancel').elementHandle();
+  await send(page, { type: 'progress', done: 98, total: 400, phase: 'predict' });
+  assert.equal(await cancel!.evaluate((e) => e.isConnected), true, 'Cancel survives a progress message');
+  assert.equal(await page.locator('#progress-text').textContent(), 'Predicting 98 of 400 images…');
   await page.locator('#cancel').click();
   await waitFor(page, async () => (await posted(page)).some((m) => (m as { type: string }).type === 'cancel'), 'cancel posted');
   assert.equal(await page.locator('#cancel').isDisabled(), true, 'one cancel per run');
-  await send(page, { type: 'cancelled', done: 96, total: 400 });
-  assert.equal(await page.locator('#status-text').textContent(), 'Cancelled after 96 of 400 images.');
+  await send(page, { type: 'cancelled', done: 98, total: 400 });
+  assert.equal(await page.locator('#status-text').textContent(), 'Cancelled after 98 of 400 images.');
   assert.equal(await page.locator('.grid .item').count(), 0);
   await page.locator('#rerun').click();
   await waitFor(page, async () => (await posted(page)).some((m) => (m as { type: string }).type === 'rerun'), 'rerun posted');
