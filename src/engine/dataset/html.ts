@@ -34,7 +34,7 @@ const $ = (t, a = {}, ...kids) => { const e = document.createElement(t); for (co
 const pct = (v) => v === null || v === undefined ? '' : (v * 100).toFixed(1) + '%';
 const num = (v) => v === null || v === undefined ? '' : v.toFixed(3);
 const status = (it) => it.error ? 'error' : it.correct === false ? 'wrong' : it.correct === true ? 'right' : 'unlabelled';
-const st = { view: 'grid', truth: '', pred: '', status: '', q: '', heat: true, key: null, dir: 1 };
+const st = { view: 'grid', truth: '', pred: '', status: '', q: '', heat: true, key: null, dir: 1, limit: 600 };
 function header() {
   document.getElementById('meta').textContent = [R.summary, 'model: ' + R.model, 'data: ' + R.data, R.method ? 'attributions: ' + R.method + ' (of the predicted class)' : ''].filter(Boolean).join(' · ');
   document.getElementById('acc').textContent = R.accuracy === null ? 'no labelled predictions' : 'accuracy ' + pct(R.accuracy);
@@ -62,10 +62,15 @@ function shown() {
 }
 const COLS = [['path', 'path', 'l'], ['label', 'true', 'l'], ['predicted', 'predicted', 'l'], ['probability', 'probability', ''], ['trueProbability', 'p(true)', ''], ['loss', 'loss', ''], ['error', 'error', 'l']];
 function draw() {
-  const xs = shown();
-  document.getElementById('count').textContent = xs.length + ' of ' + R.items.length + ' items';
+  const all = shown();
+  document.getElementById('count').textContent = all.length + ' of ' + R.items.length + ' items';
   const box = document.getElementById('items');
   box.replaceChildren();
+  const more = document.getElementById('more');
+  if (more) more.remove();
+  // a page of thousands of cards is slow to draw: the first ones, and a button for more
+  const xs = all.slice(0, st.limit);
+  if (all.length > xs.length) box.after($('button', { id: 'more', onclick: () => { st.limit += 600; draw(); } }, 'show ' + Math.min(600, all.length - xs.length) + ' more'));
   if (st.view === 'grid') {
     const g = $('div', { class: 'grid' });
     for (const it of xs) {

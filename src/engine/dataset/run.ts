@@ -249,7 +249,7 @@ function errorItem(p: string, label: string | null, error: string, kind: string)
 /** The predicted class's attribution: the raw map as .npy and a blended heat map as .png. */
 async function attributeItem(lm: LoadedModel, file: string, it: DatasetItem, method: string, params: Record<string, unknown>, outDir: string, signal?: AbortSignal): Promise<NonNullable<DatasetItem['attribution']>> {
   const inputs = await loadInputs(lm, file);
-  const res = await attribute(lm, inputs.feeds, { method, target: it.predictedIndex!, params, baseDir: outDir }, { signal });
+  const res = await attribute(lm, inputs.feeds, { method, target: it.predictedIndex!, params }, { signal });
   const attr = Object.values(res.attributions)[0];
   const stem = `maps/${itemStem(it.path)}.${method}`;
   fs.mkdirSync(path.join(outDir, 'maps'), { recursive: true });
