@@ -42,6 +42,30 @@ test('an ImageFolder tree: labels from folder names, nested files, hidden and ma
   assert.equal(l.entries[1].file, path.join(d, 'cat', 'a.png'));
 });
 
+test('links in a folder tree: followed inside it (each folder once), listed as errors when they leave it', () => {
+  const d = path.join(dir, 'links');
+  const outside = path.join(dir, 'links-outside');
+  for (const f of ['cat/a.png', 'shared/s.png']) {
+    fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
+    fs.writeFileSync(path.join(d, f), 'x');
+  }
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, 'o.png'), 'x');
+  fs.symlinkSync(path.join(d, 'shared'), path.join(d, 'cat', 'inner'));
+  fs.symlinkSync(d, path.join(d, 'cat', 'loop'));
+  fs.symlinkSync(path.join(outside, 'o.png'), path.join(d, 'cat', 'out.png'));
+  fs.symlinkSync(outside, path.join(d, 'dog'));
+  const l = readDataset(d);
+  assert.deepEqual(l.entries.map((e) => [e.path, e.label, e.errorKind ?? null]), [
+    ['cat/a.png', 'cat', null],
+    ['cat/inner/s.png', 'cat', null],
+    ['cat/out.png', 'cat', 'outside'],
+    ['dog/', 'dog', 'outside'],
+    ['shared/s.png', 'shared', null],
+  ]);
+  assert.match(l.entries[2].error!, /^cat\/out\.png links outside the data folder: not followed$/);
+});
+
 test('a CSV manifest: paths relative to its folder; missing files, paths leaving the folder, links out of it, repeated and empty lines are per-item errors', () => {
   const d = path.join(dir, 'csv');
   fs.mkdirSync(path.join(d, 'img'), { recursive: true });

@@ -49,25 +49,28 @@ export function readDataset(data: string, opts: ReadDatasetOptions = {}): Datase
 
 function readFolder(root: string, exclude: string[]): DatasetListing {
   const entries: DatasetEntry[] = [];
-  const names = listDir(root, root);
   const skip = (p: string): boolean => exclude.some((e) => p === e || p.startsWith(e + path.sep));
+  const names = listDir(root);
+  if (names instanceof Error) throw new AttrLensError(`cannot list ${root}: ${names.message}; check its permissions`);
   for (const name of names) {
     const p = path.join(root, name);
     if (name.startsWith('.') || skip(p)) continue;
     const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (!st) continue;
+    if (!st || !(st.isFile() ? ITEM_FILE.test(name) && !name.endsWith('.mask.png') : st.isDirectory())) continue;
+    if (!inside(root, p)) {
+      entries.push({ path: st.isDirectory() ? `${name}/` : name, label: st.isDirectory() ? name : null, error: `${name} links outside the data folder: not followed`, errorKind: 'outside' });
+      continue;
+    }
+    // a file beside the class folders has no label: it is predicted, not scored
     if (st.isFile()) {
-      // a file beside the class folders has no label: it is predicted, not scored
-      if (ITEM_FILE.test(name) && !name.endsWith('.mask.png')) entries.push({ path: name, file: p, label: null });
+      entries.push({ path: name, file: p, label: null });
       continue;
     }
-    if (!st.isDirectory()) continue;
-    const files = walk(root, p, skip);
-    if (files.length === 0) {
-      entries.push({ path: `${name}/`, label: name, error: `the class folder ${name}/ holds no images`, errorKind: 'empty' });
-      continue;
-    }
-    for (const f of files) entries.push({ path: toPosix(path.relative(root, f)), file: f, label: name });
+    const found: DatasetEntry[] = [];
+    // each folder once per class: a link to a parent does not loop
+    walk(root, p, name, skip, new Set([realpath(root)!]), found);
+    if (!found.some((e) => e.file)) found.push({ path: `${name}/`, label: name, error: `the class folder ${name}/ holds no images`, errorKind: 'empty' });
+    entries.push(...found);
   }
   if (entries.length === 0) {
     throw new AttrLensError(`${root} holds no class folders or images: lay it out as DIR/<label>/*.png (one folder per label) or give a .csv/.jsonl manifest (path,label)`);
@@ -75,25 +78,46 @@ function readFolder(root: string, exclude: string[]): DatasetListing {
   return { root, source: 'folder', entries };
 }
 
-/** Image files under a class folder, at any depth; symbolic links that leave the data folder are not followed. */
-function walk(root: string, dir: string, skip: (p: string) => boolean): string[] {
-  const out: string[] = [];
-  for (const name of listDir(dir, root)) {
+/**
+ * The images under a class folder, at any depth. Links are followed while they stay inside the
+ * data folder; one that leaves it, or a
+ * folder that cannot be listed, is an item with an error.
+ */
+function walk(root: string, dir: string, label: string, skip: (p: string) => boolean, seen: Set<string>, out: DatasetEntry[]): void {
+  const real = realpath(dir);
+  if (!real || seen.has(real)) return;
+  seen.add(real);
+  const rel = toPosix(path.relative(root, dir));
+  const names = listDir(dir);
+  if (names instanceof Error) {
+    out.push({ path: `${rel}/`, label, error: `cannot list ${rel}/: ${names.message}; check its permissions`, errorKind: 'unreadable' });
+    return;
+  }
+  for (const name of names) {
     if (name.startsWith('.')) continue;
     const p = path.join(dir, name);
-    if (skip(p) || !inside(root, p)) continue;
     const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (st?.isDirectory()) out.push(...walk(root, p, skip));
-    else if (st?.isFile() && ITEM_FILE.test(name) && !name.endsWith('.mask.png')) out.push(p);
+    if (skip(p) || !st || !(st.isDirectory() || (st.isFile() && ITEM_FILE.test(name) && !name.endsWith('.mask.png')))) continue;
+    const relp = toPosix(path.relative(root, p));
+    if (!inside(root, p)) out.push({ path: st.isDirectory() ? `${relp}/` : relp, label, error: `${relp} links outside the data folder: not followed`, errorKind: 'outside' });
+    else if (st.isDirectory()) walk(root, p, label, skip, seen, out);
+    else out.push({ path: relp, file: p, label });
   }
-  return out;
 }
 
-function listDir(dir: string, root: string): string[] {
+function listDir(dir: string): string[] | Error {
   try {
     return fs.readdirSync(dir).sort();
   } catch (e) {
-    throw new AttrLensError(`cannot list ${path.relative(root, dir) || dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check its permissions`);
+    return new Error((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+  }
+}
+
+function realpath(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
   }
 }
 
