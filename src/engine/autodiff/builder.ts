@@ -113,6 +113,7 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
   const contributions = new Map<string, string[]>([[req.output, [SEED]]]);
   // Gradients carry their forward tensor's shape (batch symbolic) as value_info: onnxruntime's
   // layout transformer needs provably equal shapes to keep Mul/Sum in its blocked layout.
+  const index = new NodeIndex(g);
   const annotated = new Set<string>();
   const annotate = (gradTensor: string, like: string) => {
     if (annotated.has(gradTensor) || !shapes.dims.has(like)) return;
@@ -123,7 +124,7 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
     const c = contributions.get(t);
     if (!c || c.length === 0) return undefined;
     if (c.length === 1) return c[0];
-    const s = sumContributions(g, b, c);
+    const s = sumContributions(index, b, c);
     annotate(s, t);
     contributions.set(t, [s]);
     return s;
@@ -160,7 +161,52 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
       outputs.add(t);
     }
   }
+  index.dropRemoved();
   return { model: m, seed: SEED, grads, output: req.output };
+}
+
+/**
+ * Producers and use counts of a graph that only grows while the backward pass is built: nodes
+ * appended since the last look are indexed then, so each node is seen once (a scan of the whole
+ * graph per summed tensor was quadratic on wide models). Removed nodes leave the graph at the end.
+ */
+class NodeIndex {
+  private seen = 0;
+  private readonly producers = new Map<string, NodeProto>();
+  private readonly uses = new Map<string, number>();
+  private readonly removed = new Set<NodeProto>();
+
+  constructor(private readonly g: GraphProto) {}
+
+  private refresh(): void {
+    for (; this.seen < this.g.node.length; this.seen++) {
+      const n = this.g.node[this.seen];
+      for (const o of n.output) if (o) this.producers.set(o, n);
+      for (const i of n.input) if (i) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
+    }
+  }
+
+  producer(t: string): NodeProto | undefined {
+    this.refresh();
+    return this.producers.get(t);
+  }
+
+  /** no node reads `t` and it is not a graph output */
+  unused(t: string): boolean {
+    this.refresh();
+    return !this.uses.get(t) && !this.g.output.some((o) => o.name === t);
+  }
+
+  remove(n: NodeProto): void {
+    this.removed.add(n);
+    for (const o of n.output) if (this.producers.get(o) === n) this.producers.delete(o);
+    for (const i of n.input) if (i) this.uses.set(i, (this.uses.get(i) ?? 1) - 1);
+  }
+
+  dropRemoved(): void {
+    if (this.removed.size) this.g.node = this.g.node.filter((n) => !this.removed.has(n));
+    this.seen = this.g.node.length;
+  }
 }
 
 /**
@@ -168,14 +214,13 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: Sh
  * convolutions' polyphase gradients, e.g. a ResNet block's 3x3 and 1x1 shortcut), it sums the
  * phase tensors and interleaves once.
  */
-function sumContributions(g: GraphProto, b: GraphBuilder, c: string[]): string {
-  const producers = c.map((t) => g.node.find((n) => n.output[0] === t));
+function sumContributions(index: NodeIndex, b: GraphBuilder, c: string[]): string {
+  const producers = c.map((t) => index.producer(t));
   const first = producers[0];
   const key = (n: NodeProto | undefined) => (n?.opType === 'DepthToSpace' ? JSON.stringify(n.attribute ?? []) : undefined);
-  const unused = (t: string) => !g.node.some((n) => n.input.includes(t)) && !g.output.some((o) => o.name === t);
-  if (first && key(first) !== undefined && producers.every((n) => key(n) === key(first)) && c.every(unused)) {
+  if (first && key(first) !== undefined && producers.every((n) => key(n) === key(first)) && c.every((t) => index.unused(t))) {
     const phases = b.op('Sum', producers.map((n) => n!.input[0]));
-    g.node = g.node.filter((n) => !producers.includes(n));
+    for (const n of producers) index.remove(n!);
     const attrs = Object.fromEntries((first.attribute ?? []).map((a) => [a.name ?? '', a]));
     return b.op('DepthToSpace', [phases], attrs);
   }
