@@ -182,8 +182,9 @@ export async function writeReport(report: DatasetReport, outDir: string): Promis
 
 /** The model's labels, or the class indices as text when it has none. */
 async function classesOf(lm: LoadedModel, output: string): Promise<string[]> {
+  // the declared dims when only the batch axis is symbolic, else one probe run's
   const declared = lm.outputs[0].dims;
-  let dims = declared.every((d) => typeof d === 'number' && d > 0) ? (declared as number[]) : undefined;
+  let dims = declared.length > 1 && declared.slice(1).every((d) => typeof d === 'number' && d > 0) ? [1, ...(declared.slice(1) as number[])] : undefined;
   dims ??= (await lm.shapes(lm.exampleFeeds(1))).dims.get(output);
   if (!dims) throw new AttrLensError(`${lm.label}: the shape of output '${output}' is unknown; cannot tell its classes`);
   const kind = outputKindOf(lm, output, dims);
