@@ -56,3 +56,13 @@ test('the scan does see imports where they are allowed (src/extension)', { skip:
   const ext = tsFiles(path.join(ROOT, 'src/extension')).flatMap(offenders);
   assert.ok(ext.length > 0, 'src/extension should import vscode somewhere');
 });
+
+test('the model layer (src/engine/onnx, src/engine/runtime) does not reach into gradients or methods', () => {
+  const layered = ['src/engine/onnx', 'src/engine/runtime'].flatMap((d) => tsFiles(path.join(ROOT, d)));
+  assert.ok(layered.length >= 10, `only ${layered.length} files scanned`);
+  const upward = /\bfrom\s*['"](?:\.\.\/)+(?:autodiff|methods|gradients|reducedGradients)(?:\/[^'"]*)?['"]/;
+  const bad = layered.flatMap((f) =>
+    fs.readFileSync(f, 'utf8').split('\n').flatMap((line, i) => (upward.test(line) ? [`${path.relative(ROOT, f)}:${i + 1}: ${line.trim()}`] : [])),
+  );
+  assert.deepEqual(bad, [], `these files import from the layers above them:\n${bad.join('\n')}`);
+});

@@ -1,4 +1,4 @@
-import { windowOf } from '../autodiff/rules/convUtil';
+import { windowOf } from './window';
 import { ShapeInfo } from '../loaded';
 import { attr, attrInt, attrInts } from './attributes';
 import { OnnxModel, pruneTo, topoOrder } from './model';

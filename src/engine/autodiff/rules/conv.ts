@@ -1,7 +1,8 @@
 import { AttrLensError } from '../../errors';
 import { attr, attrInt, attrInts } from '../../onnx/attributes';
 import { GradRule, RuleContext } from '../types';
-import { Window, transposeFit, windowOf } from './convUtil';
+import { Window, windowOf } from '../../onnx/window';
+import { transposeFit } from './convUtil';
 
 function noWeightGrad(ctx: RuleContext): void {
   if (ctx.needs[1]) {

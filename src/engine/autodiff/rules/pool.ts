@@ -2,7 +2,8 @@ import { AttrLensError } from '../../errors';
 import { attr, attrInt, attrInts } from '../../onnx/attributes';
 import { GradRule, RuleContext } from '../types';
 import { cropTo } from './conv';
-import { transposeFit, windowOf } from './convUtil';
+import { windowOf } from '../../onnx/window';
+import { transposeFit } from './convUtil';
 
 /** Flat argmax indices of a MaxPool node: its own second output, or that of a second MaxPool. */
 export function maxPoolIndices(ctx: RuleContext): string {
