@@ -5,7 +5,8 @@
 // filters the grid to it (its thumbnail loads through the webview's resource roots), and a click
 // on it opens the Attribution panel on that image, predicting blue. A folder without images gets a
 // one-line message. A folder of 2000 images: Cancel stops the run midway ("Cancelled after N of
-// 2000"), Run again finishes it (1750 of 2000) with a virtualised grid. Saves docs/images/dataset-view.png.
+// 2000"), Run again finishes it (1750 of 2000) with a virtualised grid; with two models in the
+// workspace the model is picked; the palette asks for the folder. Saves docs/images/dataset-view.png.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,14 +43,17 @@ async function buildDataset(workspace: string): Promise<void> {
   writeFileSync(join(workspace, 'no-images', 'red', 'README.txt'), 'no pictures here\n');
 }
 
-/** The dataset view's webview frame (the one holding main#dataset), once it appears. */
-async function datasetFrame(timeout = 60_000): Promise<Frame> {
+/** The dataset view's webview frame (the one holding main#dataset, of the folder `name` when given), once it appears. */
+async function datasetFrame(name?: string, timeout = 60_000): Promise<Frame> {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
-    for (const f of page.frames()) if (await f.locator('main#dataset').count().catch(() => 0)) return f;
+    for (const f of page.frames()) {
+      const sel = name ? f.locator('main#dataset #title', { hasText: new RegExp(`^Dataset ${name}$`) }) : f.locator('main#dataset');
+      if (await sel.count().catch(() => 0)) return f;
+    }
     await page.waitForTimeout(250);
   }
-  throw new Error('the dataset view did not appear');
+  throw new Error(`the dataset view${name ? ` of ${name}` : ''} did not appear`);
 }
 
 before(async () => {
@@ -72,7 +76,7 @@ test('Explore Dataset: the report, the mistake in the confusion matrix, its item
 
   await t.test('right-click the folder → Explore Dataset: 7 of 8 right', async () => {
     await explorerCommand(page, 'dataset', /^Explore Dataset$/);
-    frame = await datasetFrame();
+    frame = await datasetFrame('dataset');
     await frame.locator('#accuracy').waitFor({ timeout: 90_000 });
     assert.equal(await frame.locator('#accuracy').textContent(), 'Accuracy 87.5% (7 of 8)');
     assert.match(await frame.locator('#summary-line').textContent() ?? '', /^8 items: 8 predicted .*0 errors.*accuracy 87\.5%/);
@@ -127,9 +131,24 @@ test('a folder without images: one line in the view, nothing run', async () => {
   assert.equal(text, 'No images in no-images: a dataset folder holds one sub-folder of images per label (no-images/<label>/*.png).');
 });
 
-test('2000 images: Cancel stops the engine-side run midway, Run again finishes it', async () => {
+/** Waits for the model quick pick, then accepts the row whose label is exactly `label`. */
+async function pickModel(label: string): Promise<string[]> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: /choose the model/ }).waitFor({ timeout: 20_000 });
+  const rows = page.locator('.quick-input-widget .monaco-list-row .label-name');
+  await rows.first().waitFor({ timeout: 10_000 });
+  // a row's label-names: the file, then its inputs in the detail line
+  const labels = (await rows.allTextContents()).map((s) => s.trim()).filter((s) => s.endsWith('.onnx'));
+  await page.locator('.quick-input-widget .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace('.', '\\.')}$`) }) }).first().click();
+  return labels;
+}
+
+test('2000 images, two models: the pick, Cancel stops the engine-side run midway, Run again finishes it', async () => {
   const total = 8 * BIG_COPIES;
+  // a second model in the workspace: now the model is asked for
+  mkdirSync(join(wb!.workspace, 'other'), { recursive: true });
+  copyFileSync(join(SHAPES, 'model.onnx'), join(wb!.workspace, 'other', 'model-copy.onnx'));
   await explorerCommand(page, 'big-dataset', /^Explore Dataset$/);
+  assert.deepEqual((await pickModel('model.onnx')).sort(), ['model-copy.onnx', 'model.onnx']);
   let frame: Frame | undefined;
   const deadline = Date.now() + 60_000;
   while (!frame && Date.now() < deadline) {
@@ -152,4 +171,22 @@ test('2000 images: Cancel stops the engine-side run midway, Run again finishes i
   assert.equal(await frame.locator('#shown').textContent(), `${total} of ${total} items`);
   const inDom = await frame.locator('.grid .item').count();
   assert.ok(inDom > 0 && inDom < 300, `${inDom} item elements in the DOM for ${total} items`);
+});
+
+test('from the palette: the folder from the open dialog, the model from the pick', async () => {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill('>Attribution Lens: Explore Dataset');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Attribution Lens: Explore Dataset' }).first().click();
+  // VS Code's own folder dialog in the browser (files.simpleDialog): type the folder, accept with its button
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: /a folder of images/ }).waitFor({ timeout: 20_000 });
+  await input.fill(`${join(wb!.workspace, 'dataset')}/`);
+  await page.waitForTimeout(1000);
+  await page.locator('.quick-input-widget .monaco-button', { hasText: /^Explore Dataset$/ }).click();
+  await pickModel('model.onnx');
+  const frame = await datasetFrame('dataset');
+  // the folder's view is reused: it runs again and shows the same report
+  await frame.locator('#accuracy', { hasText: 'Accuracy 87.5% (7 of 8)' }).waitFor({ timeout: 90_000 });
+  assert.equal(await page.locator('.tab', { hasText: 'Dataset: dataset' }).count(), 1, 'one view per folder');
 });
