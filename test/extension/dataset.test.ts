@@ -67,18 +67,25 @@ test('an item the webview names opens only when it is one of the report\'s, insi
   }
 });
 
-test('hasImages: images in label folders count, other files and deeper images do not', () => {
+test('hasImages: images in label folders (nested too) count, other files and hidden folders do not', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'attrlens-ds-'));
   try {
     assert.equal(hasImages(tmp), false, 'empty');
     mkdirSync(join(tmp, 'red', 'deeper', 'still'), { recursive: true });
+    mkdirSync(join(tmp, '.cache'), { recursive: true });
     writeFileSync(join(tmp, 'notes.txt'), 'x');
     writeFileSync(join(tmp, 'red', 'labels.csv'), 'x');
+    writeFileSync(join(tmp, '.cache', 'thumb.png'), 'x');
+    assert.equal(hasImages(tmp), false, 'only text files, and an image in a hidden folder');
     writeFileSync(join(tmp, 'red', 'deeper', 'still', 'a.png'), 'x');
-    assert.equal(hasImages(tmp), false, 'only text files within two levels');
+    assert.equal(hasImages(tmp), true, 'DIR/<label>/<sub>/<sub>/*.png belongs to its class');
+    assert.equal(hasImages(tmp, 2), false, 'but not within two levels');
     writeFileSync(join(tmp, 'red', 'b.JPG'), 'x');
-    assert.equal(hasImages(tmp), true, 'DIR/<label>/*.jpg');
+    assert.equal(hasImages(tmp, 2), true, 'DIR/<label>/*.jpg');
     assert.equal(hasImages(join(tmp, 'missing')), false, 'a missing folder is not an error');
+    // past the entry limit the engine decides
+    for (let i = 0; i < 30; i++) writeFileSync(join(tmp, `n${i}.txt`), 'x');
+    assert.equal(hasImages(tmp, 0, 10), true);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -9,10 +9,11 @@ import { isUnder } from '../exportFormats';
 export const DATASET_IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
 
 /**
- * Whether `folder` holds an image within `depth` levels (ImageFolder: DIR/<label>/*.png is depth 2),
- * looking at no more than `maxEntries` directory entries so a huge tree answers fast.
+ * Whether `folder` may hold an image (ImageFolder: DIR/<label>/*.png, nested folders belonging to
+ * their class). False only when it certainly holds none within `depth` levels; past `maxEntries`
+ * directory entries it answers true and leaves the rest to the engine, so a huge tree answers fast.
  */
-export function hasImages(folder: string, depth = 2, maxEntries = 20_000): boolean {
+export function hasImages(folder: string, depth = 6, maxEntries = 20_000): boolean {
   let seen = 0;
   const walk = (dir: string, level: number): boolean => {
     let entries: fs.Dirent[];
@@ -23,7 +24,7 @@ export function hasImages(folder: string, depth = 2, maxEntries = 20_000): boole
     }
     const dirs: string[] = [];
     for (const e of entries) {
-      if (++seen > maxEntries) return false;
+      if (++seen > maxEntries) return true;
       if (e.isFile() && DATASET_IMAGE_EXTENSIONS.includes(path.extname(e.name).slice(1).toLowerCase())) return true;
       if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') dirs.push(e.name);
     }
