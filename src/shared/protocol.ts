@@ -4,6 +4,7 @@
 import type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction } from '../engine/methods/types';
 import type { TextAttributionResult, TextToken, TextWord } from '../engine/text/attributeText';
 import type { RegionMask } from './regionMask';
+import { SANITY_LIMITS, type RunSanityMessage, type SanityToWebview } from './sanityProtocol';
 
 export type { MethodInfo, ParamSpec, ParamKind, MethodFamily, Prediction };
 export type { TextToken, TextWord };
@@ -397,7 +398,8 @@ export type ToWebview =
   | TextResultMessage
   | PreprocessPreviewMessage
   | PreprocessInvalidMessage
-  | PreprocessSavedMessage;
+  | PreprocessSavedMessage
+  | SanityToWebview;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -535,7 +537,8 @@ export type FromWebview =
   | PreviewPreprocessMessage
   | SavePreprocessMessage
   | SetCompareMethodsMessage
-  | OpenCompareMapMessage;
+  | OpenCompareMapMessage
+  | RunSanityMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of webview messages (the host treats the webview as untrusted input)
@@ -683,6 +686,11 @@ export function isFromWebview(msg: unknown): msg is FromWebview {
     case 'previewPreprocess':
     case 'savePreprocess':
       return keysAre(m, ['type', 'requestId', 'config']) && isRequestId(m.requestId) && isPreprocessValues(m.config);
+    case 'runSanity': {
+      const whole = (v: unknown, lo: number, hi: number) => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi);
+      return keysAre(m, ['type', 'requestId', 'method', 'target', 'params'], ['layers', 'seed']) && isRequestId(m.requestId) && isMethodId(m.method) &&
+        isTarget(m.target) && isParamValues(m.params) && whole(m.layers, 1, SANITY_LIMITS.maxLayers) && whole(m.seed, 0, SANITY_LIMITS.maxSeed);
+    }
     default:
       return false;
   }

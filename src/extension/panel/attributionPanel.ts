@@ -23,6 +23,8 @@ import { panelHtml, panelOptions } from './panelHtml';
 import { GateContext, classCount, receiveFromWebview } from './webviewGate';
 import { TextSession } from './textSession';
 import { PreprocessSession, preprocessInfo } from './preprocessSession';
+import { SanitySession } from './sanitySession';
+import type { RunSanityMessage } from '../../shared/sanityProtocol';
 import {
   CaptionContext, HostPanelState, caption, defaultStructuredTarget, fromPersisted, gestureRuns, methodForNewImage, methodName, paramsBrief, persisted, sameParams,
   staleReason, structuredName, targetName,
@@ -99,6 +101,8 @@ export class AttributionPanel implements vscode.Disposable {
   private mode: 'image' | 'text' = 'image';
   /** the preprocessing editor's previews and saves */
   private readonly prep: PreprocessSession;
+  /** the Sanity check button's weight-randomisation cascades */
+  private readonly sanity: SanitySession;
 
   constructor(
     private readonly ext: vscode.ExtensionContext,
@@ -108,6 +112,7 @@ export class AttributionPanel implements vscode.Disposable {
   ) {
     this.current = { method: readSettings().defaultMethod, params: {} };
     this.prep = new PreprocessSession(models.engine);
+    this.sanity = new SanitySession(models.engine, (m) => this.post(m), log);
     this.text = new TextSession(models, ext.workspaceState, { post: (m) => this.post(m), showError: (e, id) => this.showError(e, id), log });
     this.subs.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.post({ type: 'state', trust: trustState() })),
@@ -190,6 +195,7 @@ export class AttributionPanel implements vscode.Disposable {
         if (this.panel !== panel) return;
         this.cancel();
         this.text.cancel();
+        this.sanity.cancel();
         for (const s of this.panelSubs) s.dispose();
         this.panelSubs = [];
         this.panel = undefined;
@@ -320,6 +326,7 @@ export class AttributionPanel implements vscode.Disposable {
       case 'cancel':
         if (!msg.requestId || msg.requestId === this.running?.requestId) this.cancel();
         this.text.cancel();
+        this.sanity.cancel(msg.requestId);
         return;
       case 'runText':
         await this.text.run({ requestId: msg.requestId, method: msg.method, target: msg.target, params: msg.params });
@@ -353,7 +360,22 @@ export class AttributionPanel implements vscode.Disposable {
       case 'savePreprocess':
         await this.editPreprocess(msg.type === 'savePreprocess', msg.requestId, msg.config);
         return;
+      case 'runSanity':
+        await this.runSanity(msg);
+        return;
     }
+  }
+
+  /** The Sanity check button: the cascade for the panel's image, with the method, target and parameters the webview sent. */
+  private async runSanity(msg: RunSanityMessage): Promise<void> {
+    if (this.loading) await this.loading;
+    const ctx = this.ctx;
+    const refuse = (message: string) => this.post({ type: 'sanityEnded', requestId: msg.requestId, cancelled: false, message });
+    if (!isTrusted()) return refuse((trustState() as { reason: string }).reason);
+    if (!ctx || this.mode !== 'image') return refuse(vscode.l10n.t('No image yet: right-click an image in the Explorer and choose Attribute Prediction.'));
+    const settings = readSettings(vscode.Uri.file(ctx.modelFile));
+    const request = { method: msg.method, target: msg.target, params: engineParams(msg.params), ...(msg.layers ? { layers: msg.layers } : {}), ...(msg.seed !== undefined ? { seed: msg.seed } : {}) };
+    await this.sanity.run(msg.requestId, { model: this.modelRef(ctx.modelFile), input: this.inputRef(ctx.imageFile), request, batchSize: settings.batchSize }, ctx.summary.inputs[0]?.name);
   }
 
   /** The editor's preview (decode + forward with the edits) or Save (the same check, then the file, then a reload). */
@@ -886,6 +908,7 @@ export class AttributionPanel implements vscode.Disposable {
   dispose(): void {
     this.cancel();
     this.text.cancel();
+    this.sanity.cancel();
     this.panel?.dispose();
     for (const s of this.subs) s.dispose();
   }

@@ -20,9 +20,9 @@ export type GateVerdict =
   | { ok: false; log: string; reply?: ToWebview };
 
 /** Image-run messages whose `target` indexes the model's outputs. */
-const TARGETED = new Set(['runAttribution', 'retarget', 'compare']);
+const TARGETED = new Set(['runAttribution', 'retarget', 'compare', 'runSanity']);
 /** Messages whose `params` must be the method's own parameters (text runs add text options). */
-const OWN_PARAMS_ONLY = new Set(['runAttribution', 'changeMethod', 'compare']);
+const OWN_PARAMS_ONLY = new Set(['runAttribution', 'changeMethod', 'compare', 'runSanity']);
 
 export function gateFromWebview(raw: unknown, ctx: GateContext): GateVerdict {
   if (!isFromWebview(raw)) return { ok: false, log: `ignored a malformed message from the panel: ${preview(raw)}` };

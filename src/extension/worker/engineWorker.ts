@@ -9,6 +9,7 @@ import {
 } from '../../engine';
 import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
 import { runDataset } from '../../engine/dataset';
+import { sanityCheck } from '../../engine/sanity';
 import type { PreprocessConfig } from '../../engine/inputs';
 import { labelsOf } from '../../engine/methods/registry';
 import { outputKindOf, targetEnv } from '../../engine/targets/env';
@@ -101,6 +102,8 @@ function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
       return runAttributeText(job, call.args);
     case 'dataset':
       return runDatasetCall(job, call.args);
+    case 'sanity':
+      return runSanity(job, call.args);
   }
 }
 
@@ -199,6 +202,17 @@ async function runDatasetCall(job: Job, args: WorkerCalls['dataset']['args']): P
     job.controller.signal,
     model,
   );
+}
+
+/** The panel's sanity check: progress per randomised model, cancellable between and within runs. */
+async function runSanity(job: Job, args: WorkerCalls['sanity']['args']): Promise<WorkerCalls['sanity']['result']> {
+  const model = await open(args.model);
+  const { feeds } = await inputs(model, args.input);
+  const { params } = withBatchSize({ method: args.request.method, params: args.request.params }, args.batchSize);
+  return sanityCheck(model, feeds, { baseDir: path.dirname(args.model.file), ...args.request, params }, {
+    signal: job.controller.signal,
+    onProgress: (p) => post({ type: 'progress', id: job.call.id, done: p.done, total: p.total, phase: p.phase }),
+  });
 }
 
 /** Fills the method's own batching parameter from the batch-size setting when the user left it unset. */

@@ -4,6 +4,7 @@ import type {
   AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
 } from '../../engine';
 import type { DatasetReport } from '../../engine/dataset/types';
+import type { SanityRequest, SanityResult } from '../../engine/sanity';
 import type { LoadInputsOptions, PreprocessConfig } from '../../engine/inputs';
 import type { StructuredTargets } from '../../shared/protocol';
 
@@ -56,6 +57,8 @@ export interface WorkerCalls {
   };
   /** predictions and scores over a labelled folder (the dataset view); no files written, no attributions */
   dataset: { args: { model: ModelRef; data: string; batchSize?: number }; result: DatasetReport };
+  /** the weight-randomisation cascade of one method on the input (randomised models in memory only) */
+  sanity: { args: { model: ModelRef; input: InputRef; request: SanityRequest; batchSize?: number }; result: SanityResult };
 }
 export type WorkerMethod = keyof WorkerCalls;
 

@@ -25,6 +25,8 @@ import type { AlPreprocessEditor, PreprocessChangeDetail, PreprocessError, Prepr
 import type { AlRunBar, TargetChangeDetail } from './run-bar';
 import type { AlViewControls, ViewChangeDetail } from './view-controls';
 import './compare';
+import './sanityStrip';
+import type { AlSanity } from './sanityStrip';
 import './export-bar';
 import './heatmap';
 import './legend';
@@ -123,6 +125,7 @@ export class AlApp extends AlElement {
   private readonly runBar = h('al-run-bar', { 'attr:id': 'runbar' }) as AlRunBar;
   private readonly exportBar = h('al-export-bar', { 'attr:id': 'export' }) as AlExportBar;
   private readonly compare = h('al-compare', { 'attr:id': 'compare' }) as AlCompare;
+  private readonly sanity = h('al-sanity', { 'attr:id': 'sanity' }) as AlSanity;
   private paramErrors: string[] = [];
   /** the parameters object the picker was last given or reported */
   private pickerSource: ParamValues | undefined;
@@ -158,8 +161,11 @@ export class AlApp extends AlElement {
           h('h3', {}, 'Run'), this.runBar,
           h('h3', {}, 'Export'), this.exportBar)),
       h('h3', {}, 'Compare methods'), this.compare,
+      h('h3', {}, 'Sanity check'), this.sanity,
     );
-    this.imageParts = [...this.root.children].filter((el) => el.matches('.main, h3') || el === this.compare || el === this.prepGuessed);
+    this.imageParts = [...this.root.children].filter((el) => el.matches('.main, h3') || el === this.compare || el === this.sanity || el === this.prepGuessed);
+    this.root.addEventListener('al-sanity-run', () => this.runSanity());
+    this.root.addEventListener('al-sanity-cancel', () => this.sanity.requestId && this.post({ type: 'cancel', requestId: this.sanity.requestId }));
     this.root.addEventListener('al-preprocess-change', (e) => this.editPreprocess((e as CustomEvent<PreprocessChangeDetail>).detail.values));
     this.root.addEventListener('al-preprocess-save', (e) => this.savePreprocess((e as CustomEvent<PreprocessSaveDetail>).detail.values));
     this.root.addEventListener('al-preprocess-reset', () => this.editPreprocess({ ...(this.state.init?.preprocess?.saved ?? {}) }, true));
@@ -310,6 +316,15 @@ export class AlApp extends AlElement {
         break;
       case 'requestExport':
         this.export(m.format, m.requestId);
+        return;
+      case 'sanityProgress':
+        this.sanity.progress(m.requestId, m.done, m.total, m.phase);
+        return;
+      case 'sanityResult':
+        this.sanity.result(m.requestId, m.result);
+        return;
+      case 'sanityEnded':
+        this.sanity.ended(m.requestId, m.cancelled, m.message);
         return;
       case 'exportDone':
         if (m.requestId === this.exportRequest) this.exportRequest = undefined;
@@ -470,6 +485,16 @@ export class AlApp extends AlElement {
       return this.showError(`${info.captumName} needs ${missing.join(', ')}: fill ${missing.length > 1 ? 'them' : 'it'} in under Method and run again`);
     }
     this.post({ type: 'runAttribution', requestId: this.nextId('run'), method: info.id, target: this.state.target ?? 0, params });
+  }
+
+  /** The Sanity check button: the cascade for the method, target and parameters the panel shows (the strip keeps its own result). */
+  private runSanity(): void {
+    const info = this.methodInfo;
+    if (!info || this.trust.restricted) return;
+    if (this.paramErrors.length > 0) return this.showError(this.paramErrors[0]);
+    const requestId = this.nextId('sanity');
+    this.sanity.start(requestId);
+    this.post({ type: 'runSanity', requestId, method: info.id, target: this.state.target ?? 0, params: this.currentParams() });
   }
 
   private retarget(target: PanelTarget): void {
@@ -666,6 +691,7 @@ export class AlApp extends AlElement {
     this.runBar.running = running;
     if (!running) this.runBar.progress = undefined;
     this.runBar.disabled = trust.restricted || !init;
+    this.sanity.enabled = !trust.restricted && !!init && !running;
     const shown = this.shownResult;
     const shownMap = shown ? this.resultMap : undefined;
     this.exportBar.disabled = !shown;
