@@ -120,7 +120,7 @@ export function layerDetail(layer: LayerLike): string {
 
 // ---- which layers a method takes ----------------------------------------------------------
 
-/** Token count → patch grid (h, w) and whether a class token leads (as src/engine/methods/layers.ts). */
+/** Token count → patch grid (h, w) and whether a class token leads. */
 export function tokenGrid(t: number): { h: number; w: number; cls: number } | undefined {
   for (const cls of [1, 0]) {
     const n = t - cls;
@@ -138,8 +138,12 @@ export function isSpatialLayer(l: LayerLike): boolean {
 }
 
 /**
- * The layer a CAM method uses when none is given, as the engine picks it: the last (1,C,H,W)
- * with H·W > 1 or the last token layer before the last attention Softmax, whichever comes later.
+ * The layer a CAM method uses when none is given (the engine's camLayer uses this): the last
+ * (1,C,H,W) with H·W > 1 or the last token layer before the last attention Softmax, whichever
+ * comes later. Layers come in graph order; dimension 0 must be the batch (1 in the probe), as
+ * attention heads also make (2, 17, 17). For token layers, after the last attention Softmax only
+ * the class token reaches the output, so patch tokens get no gradient (pytorch-grad-cam's advice:
+ * the last block's first norm).
  */
 export function defaultCamLayer(layers: readonly LayerLike[]): string | undefined {
   let lastSoftmax = layers.length;

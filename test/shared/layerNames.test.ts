@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { modulePath } from '../../src/engine/inspect';
-import { tokenGrid as engineTokenGrid } from '../../src/engine/methods/layers';
 import {
   defaultCamLayer, isSpatialLayer, layerChoices, layerDisplayName, layerDisplayNames, layerModulePath, modulePathOf, tokenGrid, type LayerLike,
 } from '../../src/shared/layerNames';
@@ -117,6 +116,11 @@ test('CAM pickers offer only spatial layers and name the default the engine woul
   assert.equal(defaultCamLayer([{ name: 'x', op: 'Gemm', dims: [1, 4] }]), undefined);
 });
 
-test('the token grid is the engine\'s', () => {
-  for (let t = 0; t <= 1200; t++) assert.deepEqual(tokenGrid(t), engineTokenGrid(t), `tokens ${t}`);
+test('token counts fold onto square patch grids, a class token first when the count is one over a square', () => {
+  assert.deepEqual(tokenGrid(197), { h: 14, w: 14, cls: 1 }); // ViT-B/16 at 224²
+  assert.deepEqual(tokenGrid(196), { h: 14, w: 14, cls: 0 }); // no class token (e.g. a Swin stage)
+  assert.deepEqual(tokenGrid(50), { h: 7, w: 7, cls: 1 });
+  assert.deepEqual(tokenGrid(5), { h: 2, w: 2, cls: 1 });
+  assert.deepEqual(tokenGrid(4), { h: 2, w: 2, cls: 0 });
+  for (const t of [0, 1, 2, 3, 6, 198, 768]) assert.equal(tokenGrid(t), undefined, `tokens ${t}`);
 });

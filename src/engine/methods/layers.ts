@@ -1,10 +1,12 @@
 import { AttrLensError } from '../errors';
+import { defaultCamLayer, tokenGrid } from '../../shared/layerNames';
 import { Tensor } from '../tensor';
 import { MethodContext, checkLayer } from './base';
 
 /**
  * The layer for CAM methods: the given tensor, else the last 4-D (N, C, H, W) activation with
- * H·W > 1 (the one before global pooling), else the last ViT-style token tensor (N, 1+h·w, C).
+ * H·W > 1 (the one before global pooling) or the last ViT-style token tensor (N, 1+h·w, C)
+ * before the last attention Softmax, whichever comes later (defaultCamLayer).
  */
 export async function camLayer(ctx: MethodContext): Promise<string> {
   const given = ctx.params.layer as string | undefined;
@@ -12,34 +14,10 @@ export async function camLayer(ctx: MethodContext): Promise<string> {
     await checkLayer(ctx, given);
     return given;
   }
-  const layers = await ctx.lm.layers(ctx.feeds);
-  // Layers come in graph order: whichever kind appears last is the one before pooling (a
-  // ViT's patch-embedding Conv comes before its token layers).
-  // For token layers, stop before the last attention Softmax: after it only the class token
-  // reaches the output, so patch tokens get no gradient (pytorch-grad-cam's advice: the last
-  // block's first norm).
-  let lastSoftmax = layers.length;
-  layers.forEach((l, i) => l.op === 'Softmax' && (lastSoftmax = i));
-  let spatial = -1, tokens = -1;
-  layers.forEach((l, i) => {
-    // dimension 0 must be the batch (1 in the probe): attention heads also make (2, 17, 17)
-    if (l.dims[0] !== 1) return;
-    if (l.dims.length === 4 && l.dims[2] * l.dims[3] > 1) spatial = i;
-    else if (l.dims.length === 3 && tokenGrid(l.dims[1]) !== undefined && i < lastSoftmax) tokens = i;
-  });
-  const pick = Math.max(spatial, tokens);
-  if (pick >= 0) return layers[pick].name;
+  // the same choice the panel's layer picker shows as the default
+  const pick = defaultCamLayer(await ctx.lm.layers(ctx.feeds));
+  if (pick) return pick;
   throw new AttrLensError(`${ctx.lm.label} has no spatial (N, C, H, W) or token (N, 1+H·W, C) activation to use for CAM; pass 'layer' (attrlens inspect lists the layers)`);
-}
-
-/** Token count → patch grid (h, w) and whether a class token leads. */
-export function tokenGrid(t: number): { h: number; w: number; cls: number } | undefined {
-  for (const cls of [1, 0]) {
-    const n = t - cls;
-    const r = Math.round(Math.sqrt(n));
-    if (n >= 4 && r * r === n) return { h: r, w: r, cls };
-  }
-  return undefined;
 }
 
 /**
