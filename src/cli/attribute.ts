@@ -28,6 +28,8 @@ export interface AttributeSummary {
   attributionShape: number[];
   seconds: number;
   delta?: number;
+  /** per-sample deltas, where Captum returns them (GradientShap) */
+  deltas?: number[];
   layer?: string;
   /** how the image was preprocessed, and the source of that (absent for tensor inputs) */
   preprocessing?: ResolvedPreprocess;
@@ -100,6 +102,7 @@ export async function attributeCommand(args: ParsedArgs, print: (s: string) => v
     attributionShape: attr.dims,
     seconds: res.seconds,
     delta: res.delta,
+    ...(res.deltas ? { deltas: res.deltas } : {}),
     layer: res.layer,
     preprocessing: loaded.preprocess,
   };
@@ -152,7 +155,7 @@ function formatSummary(s: AttributeSummary): string {
   if (s.regions) lines.push(`regions: ${s.regions.map((r) => (r as { target: string }).target).join(' ') || 'none'}`);
   if (s.detections) lines.push(`detections: ${(s.detections as Array<{ target: string; label?: string; class: number; score: number }>).map((d) => `${d.target} ${d.label ?? d.class} ${d.score.toFixed(2)}`).join(', ') || 'none'}`);
   if (s.steps) lines.push(`steps: ${(s.steps as Array<{ step: number; label?: string; index: number }>).map((t) => `step:${t.step} ${JSON.stringify(t.label ?? t.index)}`).join(', ') || 'none'}`);
-  if (s.delta !== undefined) lines.push(`convergence delta: ${s.delta.toExponential(3)}`);
+  if (s.delta !== undefined) lines.push(`convergence delta: ${s.delta.toExponential(3)}${s.deltas ? ` (mean of ${s.deltas.length} samples: ${s.deltas.map((d) => d.toExponential(2)).join(', ')})` : ''}`);
   if (s.preprocessing) lines.push(formatPreprocessing(s.preprocessing).trimStart());
   if (s.out) lines.push(`raw values: ${s.out}`);
   if (s.png) lines.push(`heatmap: ${s.png}`);

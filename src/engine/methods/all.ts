@@ -29,6 +29,8 @@ import { NeuronIntegratedGradients } from './neuronIntegratedGradients';
 import { NoiseTunnel } from './noiseTunnel';
 import { LayerDeepLift, LayerDeepLiftShap } from './layerDeepLift';
 import { LayerFeatureAblation } from './layerFeatureAblation';
+import { LayerGradientShap } from './layerGradientShap';
+import { NeuronGradientShap } from './neuronGradientShap';
 import { LayerLrp, Lrp } from './lrp';
 import { NeuronConductance } from './neuronConductance';
 import { NeuronDeepLift, NeuronDeepLiftShap } from './neuronDeepLift';
@@ -77,10 +79,12 @@ export const allMethods: Method[] = [
   new LayerDeepLift(),
   new LayerDeepLiftShap(),
   new LayerFeatureAblation(),
+  new LayerGradientShap(),
   new NeuronConductance(),
   new NeuronDeepLift(),
   new NeuronDeepLiftShap(),
   new NeuronGuidedBackprop(),
   new NeuronDeconvolution(),
   new NeuronFeatureAblation(),
+  new NeuronGradientShap(),
 ];

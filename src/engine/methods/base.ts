@@ -33,6 +33,8 @@ export interface MethodContext {
 export interface MethodOutput {
   attributions: Record<string, Tensor>;
   delta?: number;
+  /** one delta per sample where Captum returns one per sample (GradientShap and its variants); `delta` is their mean */
+  deltas?: number[];
   layer?: string;
 }
 

@@ -85,6 +85,8 @@ export interface AttributionResult {
   predictions: Prediction[];
   /** Captum's convergence delta, where the method defines one */
   delta?: number;
+  /** Captum's per-sample deltas (GradientShap and its layer and neuron variants); `delta` is their mean */
+  deltas?: number[];
   /** name of the layer for layer methods */
   layer?: string;
   seconds: number;
