@@ -107,6 +107,17 @@ export function parseParam(spec: ParamSpec, input: string | boolean): Parsed {
       if (Number.isFinite(n)) return { value: n };
       return { value: numberList(text) ?? text };
     }
+    case 'json': {
+      // checked here so a typo is reported at the field; sent as text, the engine parses it
+      let o: unknown;
+      try {
+        o = JSON.parse(text);
+      } catch {
+        o = undefined;
+      }
+      if (!o || typeof o !== 'object' || Array.isArray(o)) return { error: `${spec.name} must be a JSON object like {"key": "value"}, got "${text.slice(0, 60)}"` };
+      return { value: text };
+    }
     default:
       return { value: text };
   }
