@@ -68,11 +68,12 @@ export function stepTitle(s: Pick<SanityStep, 'kind' | 'layer' | 'randomized'>):
 const num = (v: number | null): string => (v === null ? '—' : v.toFixed(3));
 
 export function formatSanity(s: SanitySummary): string {
+  const col = Math.max(24, ...s.steps.map((st) => stepTitle(st).length));
   const lines = [
     `sanity check: ${s.method} for target ${s.targetText}${s.targetLabel ? ` (${s.targetLabel})` : ''}, seed ${s.seed}; cascading randomisation from the top (${s.layers.length} parametrised layers)`,
     `similar = Spearman |·| ≥ ${s.thresholds.spearmanAbs} or SSIM ≥ ${s.thresholds.ssim}`,
-    `  ${'model'.padEnd(40)} ${'Spearman |·|'.padStart(12)} ${'Spearman'.padStart(9)} ${'SSIM'.padStart(7)}`,
-    ...s.steps.map((st) => `  ${stepTitle(st).padEnd(40)} ${num(st.spearmanAbs).padStart(12)} ${num(st.spearman).padStart(9)} ${num(st.ssim).padStart(7)}${st.error ? `  failed: ${st.error}` : st.kind !== 'original' && st.similar ? '  similar' : ''}`),
+    `  ${'model'.padEnd(col)} ${'Spearman |·|'.padStart(12)} ${'Spearman'.padStart(9)} ${'SSIM'.padStart(7)}`,
+    ...s.steps.map((st) => `  ${stepTitle(st).padEnd(col)} ${num(st.spearmanAbs).padStart(12)} ${num(st.spearman).padStart(9)} ${num(st.ssim).padStart(7)}${st.error ? `  failed: ${st.error}` : st.kind !== 'original' && st.similar ? '  similar' : ''}`),
     `verdict: ${s.verdict.toUpperCase()} — ${s.summary}`,
     `${s.seconds.toFixed(2)} s`,
   ];
