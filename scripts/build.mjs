@@ -30,7 +30,7 @@ if (existsSync('webview-ui/src/main.ts')) {
     target: 'es2022',
     sourcemap: !production,
     minify: production,
-    entryPoints: { webview: 'webview-ui/src/main.ts', onnxEditor: 'webview-ui/src/onnxEditor.ts', dataset: 'webview-ui/src/dataset.ts' },
+    entryPoints: { webview: 'webview-ui/src/main.ts', onnxEditor: 'webview-ui/src/onnxEditor.ts', dataset: 'webview-ui/src/dataset.ts', generation: 'webview-ui/src/generation.ts' },
     outdir: 'dist',
     logLevel: 'warning',
   });

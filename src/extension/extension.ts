@@ -9,6 +9,8 @@ import {
 import { compareMethods, exportAttribution, openPanel, openRun } from './commands/panelCommands';
 import { DatasetPanels } from './dataset/datasetPanel';
 import { exploreDataset } from './dataset/exploreDataset';
+import { explainGeneration } from './commands/explainGeneration';
+import { GenerationPanel } from './generation/generationPanel';
 import type { Deps } from './deps';
 import { EngineClient } from './engineClient';
 import { OnnxEditorProvider } from './editors/onnxEditorProvider';
@@ -39,7 +41,9 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   const modelsView = new ModelsView(models);
   const runsView = new RunsView(runs);
   const datasets = new DatasetPanels(deps);
+  const generation = new GenerationPanel(deps);
   context.subscriptions.push(output, engine, models, runs, panel, modelsView, runsView, datasets, watchOutputFolders());
+  context.subscriptions.push(generation);
 
   context.subscriptions.push(
     vscode.window.createTreeView(ModelsView.id, { treeDataProvider: modelsView, showCollapseAll: true }),
@@ -81,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
   command('attributionLens.runs.open', (id?: never) => openRun(deps, id));
   command('attributionLens.runs.clear', () => runs.clear());
   command('attributionLens.exploreDataset', (uri?: vscode.Uri) => exploreDataset(deps, datasets, uri));
+  command('attributionLens.explainGeneration', () => explainGeneration(deps, generation));
   const native = nativeModulesOnHost();
   const activateMs = now() - started;
   log(`activated in ${(bundleMs + activateMs).toFixed(1)} ms (bundle ${bundleMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms); engine modules on the extension host: ${native.length === 0 ? 'none' : native.join(', ')}`);

@@ -100,8 +100,13 @@ export function logSoftmax(row: ArrayLike<number>): Float64Array {
   return out;
 }
 
+/** tokens (rows × sequence length) in one forward run of perturbed prompts */
+const MAX_TOKENS_PER_RUN = 2048;
+
 export interface RunLmOptions {
   signal?: AbortSignal;
+  /** rows per forward run (default: as many as fit MAX_TOKENS_PER_RUN tokens) */
+  batchRows?: number;
   /** called after each batch with the rows scored so far */
   onBatch?: (done: number, total: number) => void;
 }
@@ -115,7 +120,8 @@ export async function targetLogProbs(lm: LoadedModel, io: CausalLmIO, prompts: n
   const out: Float64Array[] = new Array(prompts.length);
   const byLength = new Map<number, number[]>();
   prompts.forEach((p, i) => byLength.set(p.length, [...(byLength.get(p.length) ?? []), i]));
-  const limit = Math.max(1, lm.maxBatch);
+  // bounded runs: memory stays small, and progress and cancellation come between them
+  const limit = Math.max(1, Math.min(lm.maxBatch, opts.batchRows ?? Math.max(1, Math.floor(MAX_TOKENS_PER_RUN / (prompts[0]?.length + target.length || 1)))));
   let done = 0;
   const T = target.length;
   for (const [len, members] of byLength) {
@@ -140,6 +146,7 @@ export async function targetLogProbs(lm: LoadedModel, io: CausalLmIO, prompts: n
       });
       done += chunk.length;
       opts.onBatch?.(done, prompts.length);
+      throwIfAborted(opts.signal);
     }
   }
   return out;

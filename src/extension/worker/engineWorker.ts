@@ -9,6 +9,7 @@ import {
 } from '../../engine';
 import type { AttributeRequest, LoadedModel, Tensor } from '../../engine';
 import { runDataset } from '../../engine/dataset';
+import { attributeGeneration, requireCausalLm } from '../../engine/generative';
 import { sanityCheck } from '../../engine/sanity';
 import type { PreprocessConfig } from '../../engine/inputs';
 import { labelsOf } from '../../engine/methods/registry';
@@ -102,6 +103,10 @@ function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
       return runAttributeText(job, call.args);
     case 'dataset':
       return runDatasetCall(job, call.args);
+    case 'lmModel':
+      return lmModel(call.args.model);
+    case 'attributeGeneration':
+      return runAttributeGeneration(job, call.args);
     case 'sanity':
       return runSanity(job, call.args);
   }
@@ -210,6 +215,26 @@ async function runSanity(job: Job, args: WorkerCalls['sanity']['args']): Promise
   const { feeds } = await inputs(model, args.input);
   const { params } = withBatchSize({ method: args.request.method, params: args.request.params }, args.batchSize);
   return sanityCheck(model, feeds, { baseDir: path.dirname(args.model.file), ...args.request, params }, {
+    signal: job.controller.signal,
+    onProgress: (p) => post({ type: 'progress', id: job.call.id, done: p.done, total: p.total, phase: p.phase }),
+  });
+}
+
+async function lmModel(ref: ModelRef): Promise<WorkerCalls['lmModel']['result']> {
+  const model = await open(ref);
+  try {
+    requireCausalLm(model);
+    return { lm: true };
+  } catch (e) {
+    if ((e as Error)?.name !== 'AttrLensError') throw e;
+    return { lm: false, reason: (e as Error).message };
+  }
+}
+
+/** A generation explained; progress counters only (the matrix is small and comes at the end). */
+async function runAttributeGeneration(job: Job, args: WorkerCalls['attributeGeneration']['args']): Promise<WorkerCalls['attributeGeneration']['result']> {
+  const model = await open(args.model);
+  return attributeGeneration(model, args.request, {
     signal: job.controller.signal,
     onProgress: (p) => post({ type: 'progress', id: job.call.id, done: p.done, total: p.total, phase: p.phase }),
   });

@@ -4,6 +4,7 @@ import type {
   AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
 } from '../../engine';
 import type { DatasetReport } from '../../engine/dataset/types';
+import type { GenerationAttributionResult, GenerationRequest } from '../../engine/generative';
 import type { SanityRequest, SanityResult } from '../../engine/sanity';
 import type { LoadInputsOptions, PreprocessConfig } from '../../engine/inputs';
 import type { StructuredTargets } from '../../shared/protocol';
@@ -57,6 +58,10 @@ export interface WorkerCalls {
   };
   /** predictions and scores over a labelled folder (the dataset view); no files written, no attributions */
   dataset: { args: { model: ModelRef; data: string; batchSize?: number }; result: DatasetReport };
+  /** whether a model is a causal LM (the engine's requireCausalLm), and why not */
+  lmModel: { args: { model: ModelRef }; result: { lm: true } | { lm: false; reason: string } };
+  /** a generation (or given continuation) explained: Captum's LLMAttribution / LLMGradientAttribution */
+  attributeGeneration: { args: { model: ModelRef; request: GenerationRequest }; result: GenerationAttributionResult };
   /** the weight-randomisation cascade of one method on the input (randomised models in memory only) */
   sanity: { args: { model: ModelRef; input: InputRef; request: SanityRequest; batchSize?: number }; result: SanityResult };
 }
