@@ -1,6 +1,7 @@
 import { Tensor } from '../tensor';
 import { Method, MethodContext, MethodOutput, gradientsAt } from './base';
 import { camLayer, requireSpatial, toSpatial } from './layers';
+import { layerTensor } from './layerTarget';
 
 /**
  * Gradient-weighted CAM family (pytorch-grad-cam's BaseCAM): one forward/backward pass gives the
@@ -10,7 +11,9 @@ export abstract class GradientCam extends Method {
   protected abstract combine(a: Float32Array, g: Float32Array, c: number, hw: number, ctx: MethodContext): Float32Array;
 
   async run(ctx: MethodContext): Promise<MethodOutput> {
-    const layer = await camLayer(ctx);
+    let layer = await camLayer(ctx);
+    // Captum's attribute_to_layer_input (LayerGradCam): the input of the node producing the layer
+    if (ctx.params.attributeToLayerInput) layer = (await layerTensor({ ...ctx, params: { ...ctx.params, layer } }, true)).name;
     const res = await gradientsAt(ctx, undefined, { wrt: [layer], expose: [layer] });
     const a = requireSpatial(toSpatial(res.values[layer]), layer, this.info.id);
     const g = requireSpatial(toSpatial(res.grads[layer]), layer, this.info.id);

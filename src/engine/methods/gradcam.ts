@@ -11,7 +11,7 @@ export class GradCam extends GradientCam {
     description: 'Layer activations weighted by their spatially averaged gradients, summed over channels (layer resolution).',
     needsGradients: true,
     layerShaped: true,
-    params: [P.layer(), P.reluAttributions()],
+    params: [P.layer(), P.reluAttributions(), P.attributeToLayerInput()],
   };
   protected combine(a: Float32Array, g: Float32Array, c: number, hw: number): Float32Array {
     const weights = new Float64Array(c);

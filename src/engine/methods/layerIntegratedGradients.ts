@@ -1,6 +1,7 @@
 import { Tensor } from '../tensor';
 import { Approximation, integrationPoints } from './approximation';
-import { Method, MethodContext, MethodOutput, P, checkLayer, gradientsAt, inputTensor, stackRows, targetScores, tensorParam, broadcastTo } from './base';
+import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, stackRows, targetScores, tensorParam, broadcastTo } from './base';
+import { layerTensor } from './layerTarget';
 import { MethodInfo } from './types';
 
 /** Feeds with the attributed input replaced by the baseline (keeping its dtype: token ids stay ints). */
@@ -25,12 +26,12 @@ export class LayerIntegratedGradients extends Method {
     description: 'Integrated gradients in the space of a layer (e.g. the word embeddings), between its values for the baseline and the input.',
     needsGradients: true,
     layerShaped: true,
-    params: [P.layer(true), P.baselines(0), P.nSteps(50), P.igMethod(), P.internalBatchSize(), { name: 'returnConvergenceDelta', kind: 'boolean', default: true, description: 'report sum(attributions) - (f(input) - f(baseline))' }],
+    params: [P.layer(true), P.baselines(0), P.nSteps(50), P.igMethod(), P.internalBatchSize(), { name: 'returnConvergenceDelta', kind: 'boolean', default: true, description: 'report sum(attributions) - (f(input) - f(baseline))' }, P.attributeToLayerInput()],
   };
 
   async run(ctx: MethodContext): Promise<MethodOutput> {
-    const layer = ctx.params.layer as string;
-    const dims = await checkLayer(ctx, layer);
+    // with attributeToLayerInput, the path runs through the input of the node producing the layer
+    const { name: layer, dims } = await layerTensor(ctx, ctx.params.attributeToLayerInput as boolean);
     const bFeeds = baselineFeeds(ctx);
     const [inVal, baseVal] = await Promise.all([
       ctx.lm.intermediates(ctx.feeds, [layer]),
