@@ -37,8 +37,8 @@ progress { width: min(300px, 50vw); accent-color: var(--vscode-progressBar-backg
 .tok { padding: 1px 5px; border-radius: 3px; border: 1px solid var(--vscode-widget-border, transparent); white-space: pre; }
 .gen { cursor: default; background: var(--vscode-editorWidget-background, transparent); }
 .gen.active { outline: 2px solid var(--vscode-focusBorder); }
-.bars { display: flex; gap: 4px; align-items: stretch; height: 150px; font-family: var(--vscode-editor-font-family); font-size: 0.85em; }
-.bar { display: grid; grid-template-rows: 1fr 1fr auto; width: 3.4em; text-align: center; }
+.bars { display: flex; gap: 4px; align-items: stretch; height: 110px; font-family: var(--vscode-editor-font-family); font-size: 0.85em; }
+.bar { display: grid; grid-template-rows: 2fr 1fr auto; width: 3.4em; text-align: center; }
 .bar .up, .bar .down { position: relative; }
 .bar .fill { position: absolute; left: 20%; width: 60%; }
 .bar .up .fill { bottom: 0; background: rgba(46, 160, 67, 0.85); }
@@ -66,6 +66,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: 
 }
 
 const fmt = (v: number, d = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(d)}`;
+// a cell's value; scores that round to zero are shown without a sign
+const cellText = (v: number) => (Math.abs(v) < 0.005 ? '0.00' : v.toFixed(2));
 // tokens are shown as they are, with whitespace visible
 const shown = (t: string) => (t === '' ? '∅' : t.replace(/\n/g, '↵'));
 
@@ -235,7 +237,7 @@ function render(): void {
       const tr = el('tr', {}, el('th', { className: 'row', text: shown(r.generated_tokens[k].token) }));
       tr.dataset.index = String(k);
       row.forEach((v, f) => {
-        const td = el('td', { text: v.toFixed(2), title: `${r.generated_tokens[k].token} ← ${r.prompt_tokens[f].token}: ${fmt(v, 5)}` });
+        const td = el('td', { text: cellText(v), title: `${r.generated_tokens[k].token} ← ${r.prompt_tokens[f].token}: ${fmt(v, 5)}` });
         td.style.background = attrColor(v, mMax);
         tr.append(td);
       });
@@ -288,7 +290,7 @@ function renderComparison(): void {
     const max = maxAbs([scores]);
     const tr = el('tr', {}, el('th', { className: 'row', text: x.method }));
     scores.forEach((v, f) => {
-      const td = el('td', { text: v.toFixed(2), title: `${x.method} · ${x.prompt_tokens[f].token}: ${fmt(v, 5)}` });
+      const td = el('td', { text: cellText(v), title: `${x.method} · ${x.prompt_tokens[f].token}: ${fmt(v, 5)}` });
       td.style.background = attrColor(v, max);
       tr.append(td);
     });

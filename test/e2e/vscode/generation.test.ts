@@ -119,6 +119,10 @@ test('Explain Generation in a real VS Code', async (t) => {
   });
 
   await t.test('hovering a generated token colours the prompt by its row (the screenshot)', async () => {
+    // the Explorer hidden, so the view has the width for the whole matrix
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+B');
+    await page.locator('.explorer-folders-view').waitFor({ state: 'hidden', timeout: 10_000 });
     await frame.locator('#continuation .gen', { hasText: 'rome' }).hover();
     await frame.locator('#continuation .gen.active').waitFor({ timeout: 5000 });
     const rome = await backgrounds(frame, '#prompt-tokens .tok');
