@@ -137,6 +137,23 @@ test('Sanity check: the click posts runSanity for the current method and target;
   assert.deepEqual(problems, []);
 });
 
+test('Sanity check: a channels-last map (1, H, W, C) is drawn as Σ|·| over its last axis', async () => {
+  const { page, problems } = await open();
+  await send(page, init);
+  await page.locator('al-sanity #sanity-run').click();
+  await waitFor(page, async () => !!(await last(page, 'runSanity')), 'a runSanity message');
+  const requestId = (await last(page, 'runSanity'))!.requestId as string;
+  // the same two-channel blob as blobMap(4, 4), laid out (1, H, W, 2)
+  const nchw = maps[0];
+  const nhwc = new Float32Array(nchw.length);
+  for (let p = 0; p < H * W; p++) for (let c = 0; c < 2; c++) nhwc[p * 2 + c] = nchw[c * H * W + p];
+  const steps = result.steps.map((s) => (s.map ? { ...s, map: { ...s.map, dims: [1, H, W, 2], data: float32ToBase64(nhwc) } } : s));
+  await send(page, { type: 'sanityResult', requestId, result: { ...result, steps } });
+  await waitFor(page, async () => (await page.locator('al-sanity #sanity-strip figure').count()) === 4, 'four tiles');
+  assert.deepEqual(await pixels(page, ['al-app', '#sanity', 'figure[data-step="0"] canvas']), expected(nchw));
+  assert.deepEqual(problems, []);
+});
+
 test('Sanity check: an error from the host is shown in one line and the button is ready again', async () => {
   const { page, problems } = await open();
   await send(page, init);

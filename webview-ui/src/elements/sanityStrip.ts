@@ -120,13 +120,18 @@ export class AlSanity extends AlElement {
   }
 }
 
-/** Σ|·| over every axis but the last two, drawn as Captum's heat map on its own scale. */
+/**
+ * Σ|·| over the channels, drawn as Captum's heat map on its own scale: (…, C, H, W), or
+ * channels-last (1, H, W, C) when only the last axis is small (C ≤ 4, H and W > 4).
+ */
 function drawMap(dims: number[], data: Float32Array): HTMLCanvasElement {
-  const w = dims[dims.length - 1] ?? 1;
-  const hgt = dims.length >= 2 ? dims[dims.length - 2] : 1;
+  const last = dims.length === 4 && dims[3] <= 4 && dims[1] > 4 && dims[2] > 4;
+  const w = last ? dims[2] : dims[dims.length - 1] ?? 1;
+  const hgt = last ? dims[1] : dims.length >= 2 ? dims[dims.length - 2] : 1;
   const plane = w * hgt;
+  const c = last ? dims[3] : 1;
   const abs = new Float32Array(plane);
-  for (let k = 0; k < data.length; k++) abs[k % plane] += Math.abs(data[k]);
+  for (let k = 0; k < data.length; k++) abs[last ? Math.floor(k / c) : k % plane] += Math.abs(data[k]);
   const v = visualizeImageAttr(abs, [hgt, w], blankImage(w, hgt), { method: 'heat_map', sign: 'absolute_value' });
   const canvas = h('canvas', { width: v.width, height: v.height });
   canvas.getContext('2d')?.putImageData(new ImageData(v.rgba, v.width, v.height), 0, 0);
