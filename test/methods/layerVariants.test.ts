@@ -93,3 +93,29 @@ test('layer-feature-ablation: the drop in the target when layer elements or grou
   close(values(toInput), r.map((v, j) => W2[0][j] * v), 1e-5);
   assert.ok(Math.abs(fOf(X, 0) - affine(W2, [0, 0], r)[0]) < 1e-12);
 });
+
+test('layer-feature-permutation: each layer feature takes the value of the example the permutation picks, by hand', async () => {
+  const { Rng } = await import('../../src/engine/methods/rng');
+  const lm = await mlpModel(W1, B1, W2);
+  const others = [[0.3, 0.3, -1], [1, -1, 0.5]];
+  const batch = [X, ...others];
+  const mask = [0, 1, 1, 2];
+  const seed = 4;
+  // the engine's draws: per feature a non-identity permutation of the batch; this row gets row perm[0]
+  const rng = new Rng(seed);
+  const source = [0, 1, 2].map(() => {
+    let perm: number[];
+    do perm = rng.permutation(3);
+    while (perm.every((v, i) => v === i));
+    return perm[0];
+  });
+  const want = mask.map((g) => {
+    const r = rOf(X).map((v, j) => (mask[j] === g ? rOf(batch[source[g]])[j] : v));
+    return fOf(X, 0) - affine(W2, [0, 0], r)[0];
+  });
+  const got = await run(lm, feed([1, 3], X), 'layer-feature-permutation', 0, { layer: 'r', layerMask: [mask], batchExamples: others, seed });
+  assert.equal(got.layer, 'r');
+  close(values(got), want, 1e-5);
+  // alone in its batch nothing can be permuted: zeros, as the input method
+  close(values(await run(lm, feed([1, 3], X), 'layer-feature-permutation', 0, { layer: 'r' })), [0, 0, 0, 0], 0);
+});

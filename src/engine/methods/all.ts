@@ -29,6 +29,7 @@ import { NeuronIntegratedGradients } from './neuronIntegratedGradients';
 import { NoiseTunnel } from './noiseTunnel';
 import { LayerDeepLift, LayerDeepLiftShap } from './layerDeepLift';
 import { LayerFeatureAblation } from './layerFeatureAblation';
+import { LayerFeaturePermutation } from './layerFeaturePermutation';
 import { LayerGradientShap } from './layerGradientShap';
 import { NeuronGradientShap } from './neuronGradientShap';
 import { LayerLrp, Lrp } from './lrp';
@@ -47,6 +48,7 @@ export const allMethods: Method[] = [
   new DeepLiftShap(),
   new GuidedBackprop(),
   new Deconvolution(),
+  new Lrp(),
   new GradCam(),
   new GuidedGradCam(),
   new LayerIntegratedGradients(),
@@ -54,6 +56,7 @@ export const allMethods: Method[] = [
   new FeatureAblation(),
   new FeaturePermutation(),
   new ShapleyValueSampling(),
+  new ShapleyValues(),
   new Lime(),
   new KernelShap(),
   new ScoreCam(),
@@ -71,15 +74,14 @@ export const allMethods: Method[] = [
   new LayerGradientXActivation(),
   new LayerConductance(),
   new InternalInfluence(),
-  new NeuronGradient(),
-  new NeuronIntegratedGradients(),
-  new ShapleyValues(),
-  new Lrp(),
   new LayerLrp(),
   new LayerDeepLift(),
   new LayerDeepLiftShap(),
   new LayerFeatureAblation(),
+  new LayerFeaturePermutation(),
   new LayerGradientShap(),
+  new NeuronGradient(),
+  new NeuronIntegratedGradients(),
   new NeuronConductance(),
   new NeuronDeepLift(),
   new NeuronDeepLiftShap(),
