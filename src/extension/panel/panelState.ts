@@ -17,6 +17,8 @@ const PASS_PARAMS = ['nSteps', 'nSamples', 'nMasks', 'ntSamples'] as const;
 const SLOW_CAMS = new Set(['score-cam', 'ablation-cam']);
 /** Perturbation methods whose pass count is a sample-count parameter; the others scale with the input. */
 const SAMPLED_PERTURBATION = new Set(['rise', 'lime', 'kernel-shap', 'shapley-value-sampling', 'feature-permutation']);
+/** Layer and neuron methods that run the model once per feature: as slow as perturbation methods. */
+const PER_FEATURE = new Set(['layer-feature-ablation', 'layer-feature-permutation', 'neuron-feature-ablation']);
 
 /** A parameter's value with the method's own default filled in; null and '' mean "the default". */
 function valueOf(info: MethodInfo | undefined, params: ParamValues, name: string): ParamValue | undefined {
@@ -39,6 +41,7 @@ export function passes(info: MethodInfo | undefined, params: ParamValues): numbe
   }
   if (info.family === 'cam') return SLOW_CAMS.has(info.id) ? Infinity : 1;
   if (info.family === 'perturbation' && !SAMPLED_PERTURBATION.has(info.id)) return Infinity;
+  if (PER_FEATURE.has(info.id)) return Infinity;
   let n = 1;
   for (const name of PASS_PARAMS) {
     if (!info.params.some((p) => p.name === name)) continue;
