@@ -27,8 +27,11 @@ export async function compareMethods(deps: Deps): Promise<void> {
   const methods = await deps.models.methods();
   const config = vscode.workspace.getConfiguration('attributionLens');
   const wanted = compareSet(methods, config.get<string[]>('compareMethods') ?? []);
+  // the current set first, in its order: with 40-odd methods the others would hide it below the fold
+  const rank = (id: string) => (wanted.includes(id) ? wanted.indexOf(id) : wanted.length);
+  const listed = comparableMethods(methods).map((m, i) => ({ m, i })).sort((a, b) => rank(a.m.id) - rank(b.m.id) || a.i - b.i).map(({ m }) => m);
   const picks = await vscode.window.showQuickPick(
-    comparableMethods(methods).map((m) => ({ label: m.id, description: m.captumName, detail: m.description, picked: wanted.includes(m.id), id: m.id })),
+    listed.map((m) => ({ label: m.id, description: m.captumName, detail: m.description, picked: wanted.includes(m.id), id: m.id })),
     { canPickMany: true, title: vscode.l10n.t('Attribution Lens: {0}', vscode.l10n.t('Compare Methods')), placeHolder: vscode.l10n.t('methods to compare (attributionLens.compareMethods)'), matchOnDescription: true },
   );
   if (!picks || picks.length === 0) return;

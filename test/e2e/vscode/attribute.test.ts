@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
+import { ROOT, checkInstalled, clickMenuItem, heatmapPixels, installExtension, makeProfile, startCodeServer, type CanvasPixels, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const SAMPLE = join(ROOT, 'samples', 'shapes');
@@ -77,35 +77,8 @@ async function contextMenuLabels(): Promise<string[]> {
 /** The frame (nested in the webview's iframes) that holds the panel's <al-app>. */
 const panelFrame = (timeout?: number): Promise<Frame> => waitForPanelFrame(page, timeout);
 
-interface Pixels {
-  width: number;
-  height: number;
-  data: number[];
-}
-
-/** Pixels of the first heatmap canvas, found through the panel's shadow roots. */
-async function canvasPixels(frame: Frame): Promise<Pixels> {
-  // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
-  return frame.evaluate(`(() => {
-    function find(root) {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.tagName === 'AL-HEATMAP' && el.shadowRoot) {
-          const c = el.shadowRoot.querySelector('canvas');
-          if (c && c.width > 0) return c;
-        }
-        if (el.shadowRoot) {
-          const c = find(el.shadowRoot);
-          if (c) return c;
-        }
-      }
-      return undefined;
-    }
-    const c = find(document);
-    if (!c) throw new Error('no drawn heatmap canvas');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    return { width: c.width, height: c.height, data: Array.from(d) };
-  })()`);
-}
+type Pixels = CanvasPixels;
+const canvasPixels = (frame: Frame): Promise<Pixels> => heatmapPixels(frame);
 
 async function rgbaOf(file: string): Promise<Buffer> {
   return sharp(file).ensureAlpha().raw().toBuffer();

@@ -276,3 +276,49 @@ export async function waitForOnnxEditorFrame(page: Page, id = 'inspection', time
   }
   throw new Error(`the .onnx editor did not show #${id}`);
 }
+
+export interface CanvasPixels {
+  width: number;
+  height: number;
+  /** RGBA, row-major */
+  data: number[];
+}
+
+// Run in the page as a string, not a function: tsx would wrap named inner functions in a helper
+// the page lacks. Visits every <al-heatmap> with a drawn canvas, through the shadow roots.
+const HEATMAPS = `function heatmaps(root, visit) {
+  for (const el of root.querySelectorAll('*')) {
+    if (el.tagName === 'AL-HEATMAP' && el.shadowRoot) {
+      const c = el.shadowRoot.querySelector('canvas');
+      if (c && c.width > 0 && visit(el, c)) return true;
+    }
+    if (el.shadowRoot && heatmaps(el.shadowRoot, visit)) return true;
+  }
+  return false;
+}
+const pixels = (c) => ({ width: c.width, height: c.height, data: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) });`;
+
+/**
+ * The RGBA pixels of the first drawn <al-heatmap> canvas in a panel frame; `id` picks one heat
+ * map (`heatmap` is the main one, not a Compare tile).
+ */
+export async function heatmapPixels(frame: Frame, id?: string): Promise<CanvasPixels> {
+  return (await frame.evaluate(`(() => {
+    ${HEATMAPS}
+    const id = ${JSON.stringify(id ?? null)};
+    let found;
+    heatmaps(document, (el, c) => (id === null || el.id === id) && (found = pixels(c)) !== undefined);
+    if (!found) throw new Error('no drawn heatmap canvas' + (id === null ? '' : ' #' + id));
+    return found;
+  })()`)) as CanvasPixels;
+}
+
+/** Pixels of every drawn <al-heatmap> canvas, keyed by its data-method ('' for the main view). */
+export async function heatmapPixelsByMethod(frame: Frame): Promise<Record<string, CanvasPixels>> {
+  return (await frame.evaluate(`(() => {
+    ${HEATMAPS}
+    const out = {};
+    heatmaps(document, (el, c) => void (out[el.getAttribute('data-method') || ''] = pixels(c)));
+    return out;
+  })()`)) as Record<string, CanvasPixels>;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, checkInstalled, installExtension, makeProfile, startCodeServer, type Profile, type RunningServer, findVsix, launchChromium, waitForOnnxEditorFrame, waitForPanelFrame } from './codeServer';
+import { ROOT, checkInstalled, heatmapPixelsByMethod, installExtension, makeProfile, startCodeServer, type Profile, type RunningServer, findVsix, launchChromium, waitForOnnxEditorFrame, waitForPanelFrame } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const COMPARED = ['saliency', 'gradcam', 'occlusion'];
@@ -85,33 +85,7 @@ async function pick(titleText: RegExp, label: string): Promise<void> {
 
 const panelFrame = (timeout?: number): Promise<Frame> => waitForPanelFrame(page, timeout);
 
-interface Pixels {
-  width: number;
-  height: number;
-  data: number[];
-}
-
-/** Pixels of every drawn <al-heatmap> canvas, keyed by the cell's data-method ('' for the main view). */
-async function heatmaps(frame: Frame): Promise<Record<string, Pixels>> {
-  // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
-  return frame.evaluate(`(() => {
-    const out = {};
-    function walk(root) {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.tagName === 'AL-HEATMAP' && el.shadowRoot) {
-          const c = el.shadowRoot.querySelector('canvas');
-          if (c && c.width > 0) {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            out[el.getAttribute('data-method') || ''] = { width: c.width, height: c.height, data: Array.from(d) };
-          }
-        }
-        if (el.shadowRoot) walk(el.shadowRoot);
-      }
-    }
-    walk(document);
-    return out;
-  })()`);
-}
+const heatmaps = heatmapPixelsByMethod;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, clickMenuItem, explorerCommand, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
+import { ROOT, clickMenuItem, explorerCommand, heatmapPixels, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
 
 let wb: Workbench | undefined;
 let page: Page;
@@ -51,24 +51,7 @@ async function setField(name: string, value: string): Promise<void> {
 
 /** How much bluer (the Blues heat map) the drawn canvas is inside an image's mask than outside it. */
 async function bluenessInside(mask: string): Promise<number> {
-  const px = await frame.evaluate(`(() => {
-    function find(root) {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.tagName === 'AL-HEATMAP' && el.shadowRoot) {
-          const c = el.shadowRoot.querySelector('canvas');
-          if (c && c.width > 0) return c;
-        }
-        if (el.shadowRoot) {
-          const c = find(el.shadowRoot);
-          if (c) return c;
-        }
-      }
-      return undefined;
-    }
-    const c = find(document);
-    if (!c) throw new Error('no drawn heatmap canvas');
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-  })()`) as number[];
+  const px = (await heatmapPixels(frame)).data;
   const m = await sharp(join(wb!.workspace, 'images', mask)).ensureAlpha().raw().toBuffer();
   assert.equal(px.length, m.length, 'the canvas is the image as the model sees it (64×64)');
   let inSum = 0, inN = 0, outSum = 0, outN = 0;

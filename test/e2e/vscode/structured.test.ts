@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { PADDLE_ASSETS } from '../../paddle';
-import { ROOT, explorerCommand, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
+import { ROOT, explorerCommand, heatmapPixels, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
 
 const IMAGE = 'green-triangle_yellow-circle_red-square';
 
@@ -24,26 +24,10 @@ let frame: Frame;
 
 const summary = (re: RegExp, timeout = 90_000): Promise<void> => frame.locator('#summary', { hasText: re }).waitFor({ timeout });
 
-/** The drawn map canvas's RGBA pixels (the image as the model sees it). */
+/** The drawn main map canvas's RGBA pixels (the image as the model sees it). */
 async function mapPixels(): Promise<{ px: number[]; w: number; h: number }> {
-  return await frame.evaluate(`(() => {
-    function find(root) {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.tagName === 'AL-HEATMAP' && el.id === 'heatmap' && el.shadowRoot) {
-          const c = el.shadowRoot.querySelector('canvas');
-          if (c && c.width > 0) return c;
-        }
-        if (el.shadowRoot) {
-          const c = find(el.shadowRoot);
-          if (c) return c;
-        }
-      }
-      return undefined;
-    }
-    const c = find(document);
-    if (!c) throw new Error('no drawn heatmap canvas');
-    return { px: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data), w: c.width, h: c.height };
-  })()`) as { px: number[]; w: number; h: number };
+  const { data, width, height } = await heatmapPixels(frame, 'heatmap');
+  return { px: data, w: width, h: height };
 }
 
 /** Picks a view in the panel's View controls as a user does (the select's change event). */
