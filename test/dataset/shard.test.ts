@@ -62,6 +62,7 @@ test('merge refuses folders without a report and reports of another model', asyn
   fs.mkdirSync(path.join(dir, 'nothing'), { recursive: true });
   await assert.rejects(mergeDatasetReports([path.join(dir, 'nothing')]), (e: Error) => e instanceof AttrLensError && /has no report\.json/.test(e.message));
   await assert.rejects(mergeDatasetReports([]), /nothing to merge/);
+  await assert.rejects(mergeDatasetReports([path.join(dir, 'nothing'), path.join(dir, 'x')], path.join(dir, 'nothing')), /is one of the folders being merged/);
   const a = path.join(dir, 'ma');
   const b = path.join(dir, 'mb');
   const data = path.join(dir, 'small');

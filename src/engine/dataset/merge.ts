@@ -22,13 +22,14 @@ function readReport(dir: string): DatasetReport {
 
 export async function mergeDatasetReports(dirs: string[], outDir?: string): Promise<DatasetReport> {
   if (dirs.length === 0) throw new AttrLensError('nothing to merge: give the shards\' output folders (attrlens dataset --merge D1 D2 … --out-dir D)');
+  const out = outDir ? path.resolve(outDir) : undefined;
+  if (out && dirs.some((d) => path.resolve(d) === out)) throw new AttrLensError(`--out-dir ${outDir} is one of the folders being merged: write the merged report to a folder of its own`);
   const reports = dirs.map(readReport);
   const first = reports[0];
   for (const [k, r] of reports.entries()) {
     if (first.modelHash && r.modelHash && r.modelHash !== first.modelHash) throw new AttrLensError(`cannot merge ${dirs[k]}: its model differs from ${dirs[0]}'s (other bytes); merge shards of one run`);
     if (JSON.stringify(r.classes) !== JSON.stringify(first.classes)) throw new AttrLensError(`cannot merge ${dirs[k]}: its classes differ from ${dirs[0]}'s; merge shards of one run`);
   }
-  const out = outDir ? path.resolve(outDir) : undefined;
   const seen = new Map<string, number>();
   const items: DatasetItem[] = [];
   for (const [k, r] of reports.entries()) {
@@ -63,7 +64,6 @@ export async function mergeDatasetReports(dirs: string[], outDir?: string): Prom
 
 /** The item's thumbnail and maps copied from its shard's folder into the merged one. */
 function copyFiles(it: DatasetItem, from: string, to: string): DatasetItem {
-  if (from === to) return it;
   const copy = (rel: string | undefined): string | undefined => {
     if (!rel || path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) return undefined;
     const src = path.join(from, rel);
