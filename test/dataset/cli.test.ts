@@ -2,7 +2,7 @@
 // gives the folder's known accuracy and confusion; the human output; shards and --merge; bad
 // options are one line on stderr.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
@@ -82,6 +82,39 @@ test('--shard i/n counts from 1; --merge of the shards gives the one-run numbers
   assert.equal(rep.items.length, 13);
   const human = await cli(['dataset', '--merge', outs[0], outs[1]]);
   assert.match(human.stdout, /merged from 2 reports \(shards 3\/3 missing\)/);
+});
+
+test('Ctrl+C stops the run between batches (exit 130); the same command then resumes the journal', async () => {
+  const big = path.join(dir, 'big');
+  for (const [label, p] of pairs) {
+    fs.mkdirSync(path.join(big, label), { recursive: true });
+    for (let k = 0; k < 60; k++) fs.copyFileSync(path.join(data, label, p), path.join(big, label, `${k}-${p}`));
+  }
+  const out = path.join(dir, 'big-out');
+  const args = [CLI, 'dataset', '--model', MODEL, '--data', big, '--out-dir', out, '--batch-size', '8'];
+  // without the huge-page restart, the signal goes to the process that runs
+  const env = { ...process.env, ATTRLENS_HUGE_PAGES: '0' };
+  const child = spawn(process.execPath, args, { cwd: dir, env });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const journal = path.join(out, 'journal.jsonl');
+  const lines = () => (fs.existsSync(journal) ? fs.readFileSync(journal, 'utf8').split('\n').filter(Boolean).length : 0);
+  const started = Date.now();
+  while (lines() < 16 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGINT');
+  const signalled = Date.now();
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.ok(Date.now() - signalled < 3000, `stopped ${Date.now() - signalled} ms after the signal`);
+  assert.equal(code, 130, stderr);
+  assert.equal(stderr.trim(), 'attrlens: cancelled');
+  const done = lines();
+  assert.ok(done >= 16 && done < 720, `${done} of 720 done before the signal`);
+  assert.ok(!fs.existsSync(path.join(out, 'report.json')));
+  const again = spawnSync(process.execPath, [...args.slice(0, -2), '--json'], { cwd: dir, env, encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  const rep = JSON.parse(again.stdout) as DatasetReport;
+  assert.deepEqual([rep.counts?.resumed, rep.counts?.predicted], [done, 720]);
+  assert.deepEqual(rep.confusion, expectedConfusion(pairs).map((row) => row.map((n) => n * 60)));
 });
 
 test('bad options: one line each', async () => {
