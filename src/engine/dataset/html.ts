@@ -22,6 +22,7 @@ td.diag{font-weight:600}td.cell{cursor:pointer}td.cell:hover{outline:2px solid v
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
 .card{background:var(--card);border:2px solid var(--line);border-radius:6px;padding:6px;font-size:12px;overflow-wrap:anywhere}
 .card.wrong{border-color:var(--bad)}.card.right{border-color:var(--good)}.card.error{border-color:var(--err)}
+img.mini{width:40px;image-rendering:pixelated;display:block}
 .card img{width:100%;image-rendering:pixelated;display:block;background:#888;min-height:20px}
 .wrong .v{color:var(--bad)}.right .v{color:var(--good)}.error .v{color:var(--err)}
 tr.wrong td.v{color:var(--bad)}tr.right td.v{color:var(--good)}tr.error td.v{color:var(--err)}
@@ -51,6 +52,12 @@ function header() {
   }
 }
 function sync() { for (const k of ['truth', 'pred', 'status']) document.getElementById(k).value = st[k]; }
+// the sort menu names a column and a direction ("loss:-1": highest loss first); '' is the report's order
+function syncSort() {
+  const v = st.key ? st.key + ':' + st.dir : '';
+  const sel = document.getElementById('sort');
+  sel.value = [...sel.options].some((o) => o.value === v) ? v : '';
+}
 function shown() {
   const q = st.q.toLowerCase();
   let xs = R.items.filter((it) => (!st.truth || it.label === st.truth) && (!st.pred || it.predicted === st.pred) && (!st.status || status(it) === st.status) && (!q || it.path.toLowerCase().includes(q)));
@@ -86,10 +93,11 @@ function draw() {
     return;
   }
   const t = $('table');
-  t.append($('tr', {}, ...COLS.map(([k, name, c]) => $('th', { class: 'sort ' + c, onclick: () => { st.dir = st.key === k ? -st.dir : 1; st.key = k; draw(); } }, name + (st.key === k ? (st.dir > 0 ? ' ▲' : ' ▼') : '')))));
+  t.append($('tr', {}, $('th', {}, ''), ...COLS.map(([k, name, c]) => $('th', { class: 'sort ' + c, onclick: () => { st.dir = st.key === k ? -st.dir : 1; st.key = k; syncSort(); draw(); } }, name + (st.key === k ? (st.dir > 0 ? ' ▲' : ' ▼') : '')))));
   for (const it of xs) {
     const link = it.attribution && it.attribution.png ? $('a', { href: it.attribution.png }, it.path) : it.path;
-    t.append($('tr', { class: status(it) }, $('td', { class: 'l' }, link), $('td', { class: 'l' }, it.label ?? ''), $('td', { class: 'l v' }, it.predicted ?? ''), $('td', {}, pct(it.probability)), $('td', {}, pct(it.trueProbability)), $('td', {}, num(it.loss)), $('td', { class: 'l v' }, it.error ?? it.attributionError ?? '')));
+    const src = st.heat && it.attribution && it.attribution.png ? it.attribution.png : it.thumb;
+    t.append($('tr', { class: status(it) }, $('td', { class: 'l' }, src ? $('img', { src, alt: '', loading: 'lazy', class: 'mini' }) : ''), $('td', { class: 'l' }, link), $('td', { class: 'l' }, it.label ?? ''), $('td', { class: 'l v' }, it.predicted ?? ''), $('td', {}, pct(it.probability)), $('td', {}, pct(it.trueProbability)), $('td', {}, num(it.loss)), $('td', { class: 'l v' }, it.error ?? it.attributionError ?? '')));
   }
   box.append(t);
 }
@@ -98,6 +106,7 @@ for (const k of ['truth', 'pred', 'status']) document.getElementById(k).addEvent
 document.getElementById('q').addEventListener('input', (e) => { st.q = e.target.value; draw(); });
 document.getElementById('heat').addEventListener('change', (e) => { st.heat = e.target.checked; draw(); });
 document.getElementById('view').addEventListener('change', (e) => { st.view = e.target.value; draw(); });
+document.getElementById('sort').addEventListener('change', (e) => { const [k, d] = e.target.value.split(':'); st.key = k || null; st.dir = Number(d) || 1; draw(); });
 draw();
 `;
 
@@ -115,6 +124,7 @@ export function renderHtml(r: DatasetReport): string {
 <h2>Items <span class="mut" id="count"></span></h2>
 <div class="bar">
 <label>view <select id="view"><option value="grid">grid</option><option value="table">table (sortable)</option></select></label>
+<label>sort <select id="sort"><option value="">mistakes first</option><option value="loss:-1">highest loss</option><option value="probability:1">least confident</option><option value="probability:-1">most confident</option><option value="path:1">path</option></select></label>
 <label>true <select id="truth"></select></label>
 <label>predicted <select id="pred"></select></label>
 <label>status <select id="status"><option value="">all</option><option value="wrong">wrong</option><option value="right">right</option><option value="unlabelled">unlabelled</option><option value="error">errors</option></select></label>

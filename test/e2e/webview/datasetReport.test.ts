@@ -73,7 +73,7 @@ test('filters: right / wrong, true class, a confusion cell; the table sorts by a
   await page.selectOption('#pred', '');
   await page.selectOption('#view', 'table');
   await page.click('th:has-text("loss")');
-  const losses = async () => page.$$eval('#items tr', (rows) => rows.slice(1).map((r) => Number(r.querySelectorAll('td')[5].textContent)));
+  const losses = async () => page.$$eval('#items tr', (rows) => rows.slice(1).map((r) => Number(r.querySelectorAll('td')[6].textContent)));
   const up = await losses();
   assert.equal(up.length, 12);
   assert.deepEqual(up, [...up].sort((a, b) => a - b));
@@ -81,5 +81,13 @@ test('filters: right / wrong, true class, a confusion cell; the table sorts by a
   const down = await losses();
   assert.deepEqual(down, [...up].reverse());
   assert.ok(down[0] > 1 && up[0] < 0.2, `${down[0]} ${up[0]}`);
+  assert.equal(await page.inputValue('#sort'), 'loss:-1', 'the sort menu follows the clicked column');
+  assert.equal(await page.$$eval('#items img.mini', (xs) => xs.length), 12, 'a thumbnail per row');
+  // the grid sorted from the menu: least confident first
+  await page.selectOption('#view', 'grid');
+  await page.selectOption('#sort', 'probability:1');
+  const probs = (await cards()).map((c) => Number(/\((\d+\.\d)%\)/.exec(c.text)![1]));
+  assert.deepEqual(probs, [...probs].sort((a, b) => a - b));
+  assert.ok(probs[0] < 95 && probs[11] > 99.5, probs.join(' '));
   assert.deepEqual(problems, []);
 });
