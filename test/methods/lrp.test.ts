@@ -157,3 +157,32 @@ test('lrp rules: unknown tensors, unknown rules and bad values are one-line erro
   await assert.rejects(run(lm, feed([1, 3], X), 'lrp', 0, { rules: { h: { rule: 'gamma', gamma: -1 } } }), /gamma must be a number >= 0/);
   await assert.rejects(run(lm, feed([1, 3], X), 'lrp', 0, { rules: '[1]' }), /parameter 'rules' must be a JSON object/);
 });
+
+test("a tensor feeding a layer and a residual Add: its whole relevance is multiplied by it, as Captum's tensor hook does", async () => {
+  // x (3) → Gemm(V1, c1) = h → Relu = r → Add(r, x) = s → Gemm(V2, c2) = out
+  const V1 = [[1, -0.5, 0.25], [0.5, 1.5, -1], [-1, 0.75, 0.5]];
+  const C1 = [0.2, -0.1, 0.05];
+  const V2 = [[0.5, -1, 2], [1.5, 0.25, -0.5]];
+  const C2 = [0.1, 0.3];
+  const lm = await model([3], (b) => {
+    const h = gemm(b, 'x', V1, C1, 'h');
+    const r = b.add('Relu', [h], {}, ['r'])[0];
+    const s = b.add('Add', [r, 'x'], {}, ['s'])[0];
+    return gemm(b, s, V2, C2, 'out');
+  });
+  const x = [0.6, -0.8, 0.9];
+  for (const t of [0, 1]) {
+    const hv = affine(V1, C1, x);
+    const sv = hv.map((v, j) => Math.max(0, v) + x[j]);
+    const f = affine(V2, C2, sv)[t];
+    // s feeds the second Gemm: R_s = s · V2[t] / out_t; the Add hands R_s to r and to x
+    const Rs = sv.map((v, j) => (v * V2[t][j]) / stab(f, 1e-9));
+    // the Relu passes R_s to h; the first Gemm divides by h and goes back through V1
+    const c1 = x.map((_, i) => V1.reduce((acc, row, j) => acc + (row[i] * Rs[j]) / stab(hv[j], 1e-9), 0));
+    // x feeds the first Gemm: its total (from the Gemm and from the Add) times x
+    const want = x.map((v, i) => v * (c1[i] + Rs[i]) * f);
+    close(values(await run(lm, feed([1, 3], x), 'lrp', t)), want, 1e-5, `target ${t}`);
+    // at s (a layer input): relevance s · V2[t] / out_t, times f
+    close(values(await run(lm, feed([1, 3], x), 'layer-lrp', t, { layer: 's' })), Rs.map((v) => v * f), 1e-5, `layer s, target ${t}`);
+  }
+});

@@ -1,4 +1,4 @@
-import { parseLrpRules } from '../autodiff/rules/lrp';
+import { lrpMultiplies, parseLrpRules } from '../autodiff/rules/lrp';
 import { AttrLensError, closest } from '../errors';
 import { Tensor } from '../tensor';
 import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, pick, requireFloatInput, targetScores } from './base';
@@ -31,10 +31,13 @@ function lrpRulesOf(ctx: MethodContext): Record<string, unknown> | undefined {
  * as Captum scales them; with the delta f(x) - sum(relevances) when asked.
  */
 async function relevances(ctx: MethodContext, wrt: string): Promise<{ r: Tensor; delta?: number }> {
-  const res = await gradientsAt(ctx, undefined, { wrt: [wrt], ruleSet: 'lrp', lrpRules: lrpRulesOf(ctx) });
+  const rules = lrpRulesOf(ctx);
+  const res = await gradientsAt(ctx, undefined, { wrt: [wrt], ruleSet: 'lrp', lrpRules: rules });
   const f = ctx.spec ? (await targetScores(ctx, inputTensor(ctx)))[0] : pick(res.output, ctx.target)[0];
   const g = res.grads[wrt];
-  const data = Float32Array.from(g.data as Float32Array, (v) => v * f);
+  // where the backward pass stops, the tensor's own hook is still to apply: times its value if it feeds a layer
+  const value = lrpMultiplies(ctx.lm.forwardModel, wrt, rules ?? {}) ? ((ctx.feeds[wrt] ?? res.values[wrt]).data as Float32Array) : undefined;
+  const data = Float32Array.from(g.data as Float32Array, (v, i) => v * f * (value ? value[i] : 1));
   let total = 0;
   for (const v of data) total += v;
   return { r: { dtype: 'float32', dims: g.dims, data }, ...(ctx.params.returnConvergenceDelta ? { delta: f - total } : {}) };

@@ -6,10 +6,13 @@ import { LrpRuleSpec } from './spec';
 // Linear layers (Captum: Conv2d, Linear): epsilon by default; gamma and alpha1beta0 change the weight.
 const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
-const isConstant = (ctx: RuleContext, t: string) => !!t && ctx.constant(t) !== undefined;
+/** What the layer helpers read of a rule's context: the graph and its constants. */
+export type GraphView = Pick<RuleContext, 'model' | 'constant'>;
+
+const isConstant = (ctx: GraphView, t: string) => !!t && ctx.constant(t) !== undefined;
 
 /** Where a linear node keeps its weight and bias; undefined when it is not a layer (a MatMul of two activations). */
-export function linearParams(ctx: RuleContext, node: NodeProto): LayerParams | undefined {
+export function linearParams(ctx: GraphView, node: NodeProto): LayerParams | undefined {
   if (!WEIGHT_OPS.has(node.opType)) return undefined;
   if (node.opType === 'MatMul') {
     const [a, w] = node.input;
@@ -21,13 +24,13 @@ export function linearParams(ctx: RuleContext, node: NodeProto): LayerParams | u
 }
 
 // Forward nodes only: the backward builder's own nodes are named under /grad/.
-const forwardConsumers = (ctx: RuleContext, t: string) => ctx.model.graph.node.filter((n) => !(n.name ?? '').startsWith('/grad/') && n.input.includes(t));
+const forwardConsumers = (ctx: GraphView, t: string) => ctx.model.graph.node.filter((n) => !(n.name ?? '').startsWith('/grad/') && n.input.includes(t));
 
 /**
  * A Linear exported as MatMul + Add (or a Conv with its bias in a separate Add): the Add of a
  * constant to a linear node's only use. Returns the linear node and which Add input is the bias.
  */
-export function biasAddOf(ctx: RuleContext, add: NodeProto): { layer: NodeProto; bias: number } | undefined {
+export function biasAddOf(ctx: GraphView, add: NodeProto): { layer: NodeProto; bias: number } | undefined {
   if (add.opType !== 'Add') return undefined;
   for (const bias of [1, 0]) {
     const data = add.input[1 - bias];
@@ -39,7 +42,7 @@ export function biasAddOf(ctx: RuleContext, add: NodeProto): { layer: NodeProto;
 }
 
 /** The bias Add that finishes `layer`, if any. */
-export function biasAddAfter(ctx: RuleContext, layer: NodeProto): NodeProto | undefined {
+export function biasAddAfter(ctx: GraphView, layer: NodeProto): NodeProto | undefined {
   const users = forwardConsumers(ctx, layer.output[0]);
   if (users.length !== 1) return undefined;
   const found = biasAddOf(ctx, users[0]);

@@ -60,10 +60,11 @@ export function ordinaryBackward(ctx: RuleContext, node: NodeProto, dY: string, 
 
 /**
  * Captum's z-rule for a layer (https://doi.org/10.1371/journal.pone.0130140): the relevance
- * R reaching the output is divided by the output z of the layer with the rule's weights,
- * sent back through that layer's gradient and multiplied by its inputs:
- * R_in = in · (∂z/∂in)ᵀ (R / (z + ε·sign z)). `divide` false: the output's division is done
- * by the layer's bias Add downstream (a Linear exported as MatMul + Add).
+ * R reaching the output is divided by the output z of the layer with the rule's weights and
+ * sent back through that layer's gradient: (∂z/∂in)ᵀ (R / (z + ε·sign z)). The product with
+ * the input, R_in = in · that, is taken on the input tensor's total (see `multiplied` in
+ * index.ts), as Captum's tensor hook does. `divide` false: the output's division is done by the
+ * layer's bias Add downstream (a Linear exported as MatMul + Add).
  */
 export function zRule(ctx: RuleContext, spec: LrpRuleSpec, params: LayerParams, divide = true): Array<string | undefined> {
   const { b, node } = ctx;
@@ -72,7 +73,7 @@ export function zRule(ctx: RuleContext, spec: LrpRuleSpec, params: LayerParams, 
   const mod = modifiedNode(ctx, node, spec, params, alias);
   const s = divide ? b.op('Div', [ctx.dY0(), stabilised(ctx, mod.output[0], spec.epsilon)]) : ctx.dY0();
   const c = ordinaryBackward(ctx, mod, s, alias);
-  return node.input.map((inp, i) => (ctx.needs[i] && c[i] ? b.op('Mul', [inp, c[i]!]) : undefined));
+  return node.input.map((_, i) => (ctx.needs[i] ? c[i] : undefined));
 }
 
 /** Captum's IdentityRule: the relevance passes unchanged to an input of the same shape. */
