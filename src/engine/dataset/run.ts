@@ -85,7 +85,8 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
     }
     todo.push({ entry: e as DatasetEntry & { file: string }, label, key });
   }
-  if (resumed) onProgress?.(resumed, resumed + todo.length, 'resumed');
+  // the total at once, before the first batch (a view shows 0 of N while the first images decode)
+  onProgress?.(resumed, resumed + todo.length, resumed ? 'resumed' : 'predict');
 
   const batch = opts.batchSize || (lm.maxBatch > 1 ? DEFAULT_BATCH : 1);
   for (let start = 0; start < todo.length; start += batch) {
