@@ -80,14 +80,16 @@ function buildModel(withPast: boolean): OnnxModel {
   const pos = layer('/transformer/wpe', 'Gather', [b.param('transformer.wpe.weight', [P, D], wpe), 'position_ids']);
   const h0 = layer('/transformer', 'Add', [tok, pos]);
 
-  // additive mask (B, L, Lk): −1e4 where the key is in the future or padding
+  // additive mask (B, L, Lk): −1e4 where the key is in the future or padding. Queries are at
+  // position_ids; keys (the cache's, then the new tokens') at the running count of attention_mask.
   const m = '/transformer/mask';
   const posF = layer(`${m}/positions`, 'Cast', ['position_ids'], { to: attr.int(1) });
+  const maskF = layer(`${m}/padding`, 'Cast', ['attention_mask'], { to: attr.int(1) });
+  const keyPos = layer(`${m}/key_positions`, 'Sub', [layer(`${m}/key_positions`, 'CumSum', [maskF, b.i64([1], [])]), b.f32(1)]);
   const qi = b.unsqueeze(posF, [2]);
-  const kj = b.unsqueeze(posF, [1]);
+  const kj = b.unsqueeze(keyPos, [1]);
   const future = layer(`${m}/causal`, 'Relu', [layer(`${m}/causal`, 'Sub', [kj, qi])]);
   const causal = layer(`${m}/causal`, 'Mul', [future, b.f32(-1e4)]);
-  const maskF = layer(`${m}/padding`, 'Cast', ['attention_mask'], { to: attr.int(1) });
   const padBias = b.unsqueeze(layer(`${m}/padding`, 'Mul', [layer(`${m}/padding`, 'Sub', [b.f32(1), maskF]), b.f32(-1e4)]), [1]);
   const bias = layer(m, 'Add', [causal, padBias]);
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { AttrLensError } from '../../src/engine/errors';
-import { attributeGeneration, causalLmOf, lmFeeds, lmTokenizerFor, requireCausalLm } from '../../src/engine/generative';
+import { Decoder, attributeGeneration, causalLmOf, lmFeeds, lmTokenizerFor, nextTokenLogits, requireCausalLm } from '../../src/engine/generative';
 import { LoadedModel } from '../../src/engine/loaded';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
@@ -63,6 +63,30 @@ describe('causal LM recognition', () => {
     const [ra, rb] = [await a, await b];
     assert.deepEqual(rb.generated_tokens.map((g) => g.token), ['rome', '<eos>']);
     rb.matrix!.forEach((row, k) => row.forEach((v, f) => near(v, ra.matrix![k][f], 1e-6, `[${k}, ${f}]`)));
+    assert.equal(ra.decoding, 'full');
+    assert.equal(rb.decoding, 'incremental');
+  });
+
+  it('decodes incrementally with the export\'s cache: each step feeds the new tokens only, the logits equal a full run', async () => {
+    const [plain, past] = [await LoadedModel.open(LM), await LoadedModel.open(PAST_KV)];
+    const decoder = new Decoder(past, requireCausalLm(past));
+    assert.ok(decoder.incremental);
+    const forward = past.forward.bind(past);
+    const fed: number[] = [];
+    past.forward = (feeds, ...rest) => (fed.push(feeds.input_ids.dims[1]), forward(feeds, ...rest));
+    try {
+      // <bos> alice paris , bob rome ? bob, then tokens appended one and two at a time
+      const ids = [1, 7, 15, 4, 8, 16, 5, 8];
+      for (const more of [[], [16], [4, 10], [18], [5, 10]]) {
+        ids.push(...more);
+        const a = await decoder.next(ids);
+        const b = await nextTokenLogits(plain, requireCausalLm(plain), ids);
+        a.forEach((v, i) => near(v, b[i], 1e-4, `after ${ids.length} tokens, logit ${i}`));
+      }
+    } finally {
+      past.forward = forward;
+    }
+    assert.deepEqual(fed, [8, 1, 2, 1, 2]);
   });
 
   it('refuses models that are not causal LMs, saying why', async () => {

@@ -7,7 +7,7 @@ import { attribute } from '../methods/registry';
 import { Rng } from '../methods/rng';
 import { Tensor } from '../tensor';
 import { TextInputs, findWordEmbedding } from '../text/textModel';
-import { CausalLmIO, lmFeeds, nextTokenLogits, requireCausalLm, targetLogProbs } from './causalLm';
+import { CausalLmIO, Decoder, lmFeeds, requireCausalLm, targetLogProbs } from './causalLm';
 import { PromptFeatures, PromptGranularity, TemplateSpec, templateFeatures, tokenFeatures } from './features';
 import { LmTokenizer, lmTokenizerFor } from './lmTokenizer';
 import { generativeMethod } from './methods/registry';
@@ -65,6 +65,8 @@ export interface GenerationAttributionResult {
   /** layer-integrated-gradients: the attributed embedding output */
   layer?: string;
   baseline: { id?: number; token?: string; segments?: string[] };
+  /** how the continuation was generated: with the export's key/value cache, one new token per step, or the whole sequence each step */
+  decoding?: 'incremental' | 'full';
   /** generation stopped at the model's last position */
   truncatedAt?: number;
   chatTemplate: boolean;
@@ -105,6 +107,7 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
   // ---- the continuation
   let target: number[];
   let truncatedAt: number | undefined;
+  let decoding: 'incremental' | 'full' | undefined;
   if (request.targetText !== undefined) {
     target = encodeTarget(tok, request.targetText);
     if (maxPos !== undefined && feats.ids.length + target.length - 1 > maxPos) {
@@ -113,7 +116,9 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
   } else {
     const n = request.generate ?? DEFAULT_NEW_TOKENS;
     if (!Number.isInteger(n) || n < 1 || n > MAX_NEW_TOKENS) throw new AttrLensError(`--generate must be a whole number of tokens from 1 to ${MAX_NEW_TOKENS}, not ${n}`);
-    ({ target, truncatedAt } = await greedy(lm, io, tok, feats.ids, n, maxPos, opts));
+    const g = await greedy(lm, io, tok, feats.ids, n, maxPos, opts);
+    ({ target, truncatedAt } = g);
+    decoding = g.incremental ? 'incremental' : 'full';
   }
   const clean = (await targetLogProbs(lm, io, [feats.ids], target, { signal: opts.signal }))[0];
   const generated = target.map((id, k) => ({ token: tok.pretty(id), id, logprob: clean[k] }));
@@ -172,6 +177,7 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
     ...(layer && { layer }),
     baseline: request.template ? { segments: templateBaselines(request.template) } : { id: baseId, token: tok.pretty(baseId) },
     ...(truncatedAt !== undefined && { truncatedAt }),
+    ...(decoding && { decoding }),
     chatTemplate: tok.config.chatTemplate,
     params,
     evaluations,
@@ -217,16 +223,18 @@ function encodeTarget(tok: LmTokenizer, text: string): number[] {
   return enc.ids;
 }
 
-async function greedy(lm: LoadedModel, io: CausalLmIO, tok: LmTokenizer, prompt: number[], n: number, maxPos: number | undefined, opts: GenerationOptions): Promise<{ target: number[]; truncatedAt?: number }> {
+async function greedy(lm: LoadedModel, io: CausalLmIO, tok: LmTokenizer, prompt: number[], n: number, maxPos: number | undefined, opts: GenerationOptions): Promise<{ target: number[]; truncatedAt?: number; incremental: boolean }> {
   const ids = [...prompt];
   const target: number[] = [];
+  const decoder = new Decoder(lm, io, opts.signal);
+  const incremental = decoder.incremental;
   const eos = new Set(tok.config.eosIds);
   for (let k = 0; k < n; k++) {
     if (maxPos !== undefined && ids.length >= maxPos) {
       if (!target.length) throw new AttrLensError(`the prompt fills all ${maxPos} positions of the model, so there is no room to generate; shorten the prompt`);
-      return { target, truncatedAt: maxPos };
+      return { target, truncatedAt: maxPos, incremental };
     }
-    const logits = await nextTokenLogits(lm, io, ids, opts.signal);
+    const logits = await decoder.next(ids);
     let best = 0;
     for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
     target.push(best);
@@ -234,7 +242,7 @@ async function greedy(lm: LoadedModel, io: CausalLmIO, tok: LmTokenizer, prompt:
     opts.onProgress?.({ done: k + 1, total: n, phase: 'generating' });
     if (eos.has(best)) break;
   }
-  return { target };
+  return { target, incremental };
 }
 
 // ---------------------------------------------------------------- gradients

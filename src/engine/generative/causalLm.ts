@@ -159,3 +159,47 @@ export async function nextTokenLogits(lm: LoadedModel, io: CausalLmIO, ids: numb
   const V = io.vocabSize;
   return data.slice((ids.length - 1) * V, ids.length * V);
 }
+
+/** The present.N.key/value output of every past input, when the export has them all: a usable cache. */
+export function presentOutputs(lm: LoadedModel, io: CausalLmIO): string[] | undefined {
+  if (!io.past.length) return undefined;
+  const have = new Set(lm.outputs.map((o) => o.name));
+  const names = io.past.map((p) => p.name.replace(/^past_key_values?|^past/, 'present'));
+  return names.every((n) => have.has(n)) ? names : undefined;
+}
+
+/**
+ * Next-token logits for a growing sequence. With a cache (past_key_values inputs and their
+ * present outputs) each step feeds only the new tokens, at their positions, with the cache of
+ * the steps before; otherwise the whole sequence runs again.
+ */
+export class Decoder {
+  private readonly presents: string[] | undefined;
+  private cache: Tensor[] | undefined;
+  private fed = 0;
+
+  constructor(private readonly lm: LoadedModel, private readonly io: CausalLmIO, private readonly signal?: AbortSignal) {
+    this.presents = presentOutputs(lm, io);
+  }
+
+  get incremental(): boolean {
+    return this.presents !== undefined;
+  }
+
+  async next(ids: number[]): Promise<Float32Array> {
+    if (!this.presents) return nextTokenLogits(this.lm, this.io, ids, this.signal);
+    const fresh = ids.slice(this.fed);
+    const feeds = lmFeeds(this.io, [fresh]);
+    const past = this.fed;
+    if (this.io.mask) feeds[this.io.mask.name] = intTensor(this.io.mask, [1, past + fresh.length], new Array<number>(past + fresh.length).fill(1));
+    if (this.io.positions) feeds[this.io.positions.name] = intTensor(this.io.positions, [1, fresh.length], fresh.map((_, i) => past + i));
+    if (this.cache) this.io.past.forEach((p, i) => (feeds[p.name] = this.cache![i]));
+    if (this.io.useCache) feeds[this.io.useCache.name] = { dtype: 'bool', dims: [1], data: Uint8Array.from([past > 0 ? 1 : 0]) };
+    const res = await this.lm.forward(feeds, [this.io.logits.name, ...this.presents], { signal: this.signal });
+    this.cache = this.presents.map((n) => res[n]);
+    this.fed = ids.length;
+    const V = this.io.vocabSize;
+    const data = res[this.io.logits.name].data as Float32Array;
+    return data.slice((fresh.length - 1) * V, fresh.length * V);
+  }
+}

@@ -1,5 +1,5 @@
 export * from './attributeGeneration';
-export { causalLmOf, requireCausalLm, lmFeeds, targetLogProbs, nextTokenLogits, logSoftmax } from './causalLm';
+export { Decoder, causalLmOf, presentOutputs, requireCausalLm, lmFeeds, targetLogProbs, nextTokenLogits, logSoftmax } from './causalLm';
 export type { CausalLmIO } from './causalLm';
 export { lmConfig, lmTokenizerFor } from './lmTokenizer';
 export type { LmConfig, LmTokenizer } from './lmTokenizer';
