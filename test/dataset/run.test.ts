@@ -13,7 +13,7 @@ import { LoadedModel } from '../../src/engine/loaded';
 import { attribute, predict } from '../../src/engine/methods/registry';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
-import { tmpDir } from '../onnx/helpers';
+import { buildModel, tmpDir } from '../onnx/helpers';
 import { CLASSES, MIXED, MODEL, SHAPES, colourOf, expectedConfusion, shapesFolder } from './shared';
 
 const dir = tmpDir('dataset-run');
@@ -192,6 +192,23 @@ test('refused up front, with one line: a method without an output folder, an unk
   fs.mkdirSync(path.join(dir, 'void'));
   await refuse(runDataset({ model: MODEL, data: path.join(dir, 'void') }), /holds no class folders or images/);
   await refuse(runDataset({ model: MODEL, data, shard: { index: 3, count: 3 } }), /shard 3\/3 is not a shard/);
+});
+
+test('an output folder inside the data folder is not read as data; a model with two inputs is refused', async () => {
+  const { data, pairs } = mixedFolder('inner');
+  const out = path.join(data, 'report');
+  await runDataset({ model: MODEL, data, outDir: out });
+  assert.ok(fs.readdirSync(path.join(out, 'thumbs')).length === 12);
+  const again = await runDataset({ model: MODEL, data, outDir: out });
+  assert.equal(again.items.length, pairs.length);
+  assert.equal(again.counts?.resumed, 12);
+  const two = buildModel(17, [1, 4], (b, x) => {
+    b.addInput('y', 1, [1, 4]);
+    return [b.op('Add', [x, 'y'])];
+  });
+  const file = path.join(dir, 'two.onnx');
+  fs.writeFileSync(file, two.toBytes());
+  await assert.rejects(runDataset({ model: file, data }), (e: Error) => e instanceof AttrLensError && /has 2 inputs \(x, y\): a dataset run feeds one image per item/.test(e.message));
 });
 
 test('cancellation stops between batches with CancelledError; the next run resumes what was done', async () => {
