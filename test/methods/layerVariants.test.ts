@@ -31,11 +31,13 @@ test('layer-deeplift at the hidden layer: W2[t]·Δr, complete, before or after 
     assert.equal(r.layer, 'r');
     close(values(r), want, 1e-5, `at r, target ${t}`);
     assert.ok(Math.abs(r.delta!) < 1e-5, `complete: delta ${r.delta}`);
-    // at h the rescale multiplier Δr/Δh times Δh gives the same; attributeToLayerInput on r selects h
+    // at h the rescale multiplier Δr/Δh times Δh gives the same
     close(values(await run(lm, feed([1, 3], X), 'layer-deeplift', t, { layer: 'h', baselines: [base] })), want, 1e-5, `at h, target ${t}`);
+    // attributeToLayerInput on r selects h, but Captum differentiates a clone taken after the Relu
+    // module's hook: the Relu's plain derivative at the input, [h(x) > 0], times Δh
     const toInput = await run(lm, feed([1, 3], X), 'layer-deeplift', t, { layer: 'r', baselines: [base], attributeToLayerInput: true });
     assert.equal(toInput.layer, 'h');
-    close(values(toInput), want, 1e-5);
+    close(values(toInput), hOf(X).map((v, j) => W2[t][j] * (v > 0 ? 1 : 0) * (v - hOf(base)[j])), 1e-5, 'to the layer input');
     // without the input factor: the multipliers, W2[t]·Δr/Δh at h
     const dh = hOf(X).map((v, j) => v - hOf(base)[j]);
     close(values(await run(lm, feed([1, 3], X), 'layer-deeplift', t, { layer: 'h', baselines: [base], multiplyByInputs: false })), want.map((w, j) => w / dh[j]), 1e-5, 'multipliers');

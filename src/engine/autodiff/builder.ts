@@ -22,6 +22,8 @@ export interface GradientRequest {
   ruleSet?: RuleSetName;
   /** LRP rule overrides by node output tensor name, for the 'lrp' rule set */
   lrpRules?: Record<string, unknown>;
+  /** outputs of nodes that keep their ordinary gradient under the 'deeplift' rule set */
+  plainRules?: string[];
 }
 
 export interface GradientProgram {

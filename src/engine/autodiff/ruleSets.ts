@@ -11,13 +11,15 @@ export interface RuleSetRequest {
   wrt: readonly string[];
   /** LRP rule overrides by node output tensor name (see rules/lrp) */
   lrpRules?: Record<string, unknown>;
+  /** outputs of nodes that keep their ordinary gradient in the DeepLift sets (see rules/deeplift) */
+  plainRules?: string[];
 }
 
 const overlays: Record<RuleSetName, (req: RuleSetRequest, base: RuleTable) => Record<string, GradRule>> = {
   default: () => ({}),
   'guided-backprop': () => guidedRules.guided,
   deconvolution: () => guidedRules.deconvolution,
-  deeplift: (req) => deepliftRules(req.wrt),
+  deeplift: (req) => deepliftRules(req.wrt, req.plainRules),
   'deeplift-maxpool': () => deepliftMaxPoolRules,
   lrp: (req, base) => lrpRules(req.lrpRules ?? {}, base),
 };

@@ -172,6 +172,8 @@ export interface GradOptions {
   ruleSet?: RuleSetName;
   /** LRP rule overrides by tensor name, for the 'lrp' rule set */
   lrpRules?: Record<string, unknown>;
+  /** outputs of nodes that keep their ordinary gradient under the 'deeplift' rule set */
+  plainRules?: string[];
   batchSize?: number;
   /** intermediate tensors whose gradients are wanted instead of the input's */
   wrt?: string[];
@@ -188,7 +190,7 @@ export interface GradOptions {
 export async function gradientsAt(ctx: MethodContext, rows: Tensor | undefined, o: GradOptions = {}) {
   const feeds: Record<string, Tensor> = { ...ctx.feeds, ...(rows ? { [ctx.input]: rows } : {}), ...(o.feeds ?? {}) };
   for (const c of o.cut ?? []) if (!feeds[c]) throw new Error(`cut tensor '${c}' needs a feed`);
-  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet, ...(o.lrpRules ? { lrpRules: o.lrpRules } : {}) };
+  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet, ...(o.lrpRules ? { lrpRules: o.lrpRules } : {}), ...(o.plainRules?.length ? { plainRules: o.plainRules } : {}) };
   const run = (seed: Tensor | ((rows: number, outDims: number[]) => Tensor)) =>
     runGradients(ctx.lm, feeds, req, seed, {
       signal: ctx.signal,

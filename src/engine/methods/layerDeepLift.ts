@@ -18,7 +18,10 @@ async function layerDeepLift(ctx: MethodContext, id: string, bases: Float32Array
   const k = bases.length;
   const rows = stackRows(xt.dims, 2 * k, (i, row) => row.set(i < k ? x : bases[i - k]));
   const ruleSet = ctx.params.maxPoolRule === 'rescale' ? 'deeplift-maxpool' : 'deeplift';
-  const res = await gradientsAt(ctx, rows, { wrt: [layer.name], ruleSet, batchSize: 2 * k });
+  // attributing to the layer's input, Captum differentiates a clone made after the layer module's
+  // own hook, so that module (the node producing the layer) keeps its plain gradient
+  const plainRules = ctx.params.attributeToLayerInput ? [ctx.params.layer as string] : undefined;
+  const res = await gradientsAt(ctx, rows, { wrt: [layer.name], ruleSet, batchSize: 2 * k, plainRules });
   const g = res.grads[layer.name].data as Float32Array;
   // (2K, ...layer): the layer's values for the inputs, then for the baselines
   const a = ((res.values[layer.name] ?? (layer.name === ctx.input ? rows : undefined))?.data as Float32Array | undefined) ?? new Float32Array(g.length);

@@ -100,9 +100,19 @@ const nonlinearRules: Record<string, GradRule> = {
   Softmax: softmax,
 };
 
-/** DeepLift as Captum 0.8 computes it; `wrt` are the tensors differentiated (a layer method's layer). */
-export function deepliftRules(wrt: readonly string[]): Record<string, GradRule> {
-  return { ...nonlinearRules, MaxPool: hookOrderMaxPool(new Set(wrt)) };
+/**
+ * DeepLift as Captum 0.8 computes it; `wrt` are the tensors differentiated (a layer method's
+ * layer). `plain` names the outputs of nodes that keep their ordinary gradient: a layer method
+ * attributing to its layer's input takes the gradient at a clone Captum makes after the module's
+ * own hook, so that module's rule never applies.
+ */
+export function deepliftRules(wrt: readonly string[], plain: readonly string[] = []): Record<string, GradRule> {
+  const rules: Record<string, GradRule> = { ...nonlinearRules, MaxPool: hookOrderMaxPool(new Set(wrt)) };
+  if (!plain.length) return rules;
+  const skip = new Set(plain);
+  return Object.fromEntries(
+    Object.entries(rules).map(([op, r]) => [op, { ...r, grad: (ctx) => (ctx.node.output.some((o) => skip.has(o)) ? baseRules.get(op)!.grad(ctx) : r.grad(ctx)) }]),
+  );
 }
 
 /** DeepLift with Captum's documented MaxPool rule everywhere (exact completeness). */
