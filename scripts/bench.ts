@@ -4,12 +4,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildGradient, SEED } from '../src/engine/autodiff/builder';
-import { defaultGradientBatch, oneHotSeed } from '../src/engine/gradients';
+import { defaultGradientBatch, oneHotSeed } from '../src/engine/gradients/run';
 import { spawnSync } from 'child_process';
-import { LoadedModel } from '../src/engine/loaded';
+import { LoadedModel } from '../src/engine/model/loadedModel';
 import { attribute } from '../src/engine/methods/registry';
 import { Session } from '../src/engine/runtime/session';
-import { Tensor, repeatRows } from '../src/engine/tensor';
+import { Tensor, repeatRows } from '../src/engine/core/tensor';
 import { rerunWithHugePages } from '../src/engine/runtime/hugePages';
 
 const argv = process.argv.slice(2);
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   // IG-50 alone, in a fresh process, for its own peak memory
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--memory-ig', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });
   console.log(child.stdout.trim() || child.stderr.trim());
-  // in a fresh process too: the extension host does not carry the engine's garbage (it lives in the worker)
+  // in a fresh process too: the extension host does not carry the engine's garbage (it lives in the engine process)
   if (want('host-thread')) {
     const host = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--host-thread', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });
     console.log(host.stdout.trim() || host.stderr.trim());
@@ -166,18 +166,18 @@ async function main(): Promise<void> {
 }
 
 /**
- * The extension's path: the engine in its own process (dist/worker.js) driven by the host-side
+ * The extension's path: the engine in its own process (dist/engine.js) driven by the host-side
  * client. Measures the longest stall of the host's event loop (timer gaps at 2 ms) while the
- * worker opens a model it has never seen and runs saliency, IG-50 and occlusion, with progress.
+ * engine process opens a model it has never seen and runs saliency, IG-50 and occlusion, with progress.
  */
 async function hostThread(): Promise<void> {
-  const { EngineClient } = await import('../src/extension/engineClient');
-  const worker = path.join(__dirname, '..', 'dist', 'worker.js');
-  if (!fs.existsSync(worker)) {
-    console.log('host thread: dist/worker.js missing; run npm run build');
+  const { EngineClient } = await import('../src/extension/engine/engineClient');
+  const engine = path.join(__dirname, '..', 'dist', 'engine.js');
+  if (!fs.existsSync(engine)) {
+    console.log('host thread: dist/engine.js missing; run npm run build');
     return;
   }
-  const client = new EngineClient(worker, () => undefined);
+  const client = new EngineClient(engine, () => undefined);
   const model = { file: modelFile, runtime: { threads, executionProvider: 'cpu' as const } };
   const input = { file: path.join(__dirname, '..', 'samples', 'shapes', 'images', 'red-circle.png'), options: {} };
   let worst = 0;

@@ -1,4 +1,4 @@
-// Bundles the extension host, the engine worker and the CLI (Node) and the webview (browser).
+// Bundles the extension host, the engine process and the CLI (Node) and the webview (browser).
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -21,7 +21,7 @@ const builds = [
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
 ];
 if (existsSync('src/extension/extension.ts')) builds.push({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' });
-if (existsSync('src/extension/worker/engineWorker.ts')) builds.push({ ...node, entryPoints: { worker: 'src/extension/worker/engineWorker.ts' }, outdir: 'dist' });
+if (existsSync('src/extension/engine/engineProcess.ts')) builds.push({ ...node, entryPoints: { engine: 'src/extension/engine/engineProcess.ts' }, outdir: 'dist' });
 if (existsSync('webview-ui/src/main.ts')) {
   builds.push({
     bundle: true,

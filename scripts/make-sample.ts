@@ -5,13 +5,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { loadInputs } from '../src/engine/inputs';
-import { LoadedModel } from '../src/engine/loaded';
+import { LoadedModel } from '../src/engine/model/loadedModel';
 import { attr } from '../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../src/engine/onnx/builder';
 import { Rng } from '../src/engine/methods/rng';
 import { OnnxModel } from '../src/engine/onnx/model';
 import { ModelProto, encodeModel } from '../src/engine/onnx/proto';
-import { softmax } from '../src/engine/tensor';
+import { softmax } from '../src/engine/core/tensor';
 
 const OUT = path.join(__dirname, '..', 'samples', 'shapes');
 const SIZE = 64;

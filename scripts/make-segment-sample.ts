@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadInputs } from '../src/engine/inputs';
-import { LoadedModel } from '../src/engine/loaded';
+import { LoadedModel } from '../src/engine/model/loadedModel';
 import { attr } from '../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../src/engine/onnx/builder';
 import { OnnxModel } from '../src/engine/onnx/model';

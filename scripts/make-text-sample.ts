@@ -4,13 +4,13 @@
 // `npx tsx scripts/make-text-sample.ts`. It ends by classifying every example sentence.
 import * as fs from 'fs';
 import * as path from 'path';
-import { LoadedModel } from '../src/engine/loaded';
+import { LoadedModel } from '../src/engine/model/loadedModel';
 import { attr } from '../src/engine/onnx/attributes';
 import { GraphBuilder } from '../src/engine/onnx/builder';
 import { Rng } from '../src/engine/methods/rng';
 import { OnnxModel } from '../src/engine/onnx/model';
 import { tensorToProto } from '../src/engine/onnx/tensorProto';
-import { softmax } from '../src/engine/tensor';
+import { softmax } from '../src/engine/core/tensor';
 import { requireTextInputs, textFeeds } from '../src/engine/text/textModel';
 import { tokenizerFromJson } from '../src/engine/text/tokenizer';
 import { fitLength } from '../src/engine/text/attributeText';

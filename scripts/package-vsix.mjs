@@ -42,7 +42,7 @@ function run(cmd, args, cwd = root) {
 
 // 1. Production bundles.
 if (!process.argv.includes('--skip-build')) run(process.execPath, ['scripts/build.mjs', '--production']);
-for (const f of ['extension.js', 'worker.js', 'webview.js', 'onnxEditor.js']) {
+for (const f of ['extension.js', 'engine.js', 'webview.js', 'onnxEditor.js']) {
   if (!existsSync(join(root, 'dist', f))) {
     console.error(`package-vsix: dist/${f} is missing after the build; check scripts/build.mjs`);
     process.exit(1);

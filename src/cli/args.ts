@@ -1,4 +1,4 @@
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 
 export interface ParsedArgs {
   command: string;

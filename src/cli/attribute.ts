@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 import { ResolvedPreprocess, loadInputs } from '../engine/inputs';
 import { writeNpy } from '../engine/inputs/npy';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { attribute } from '../engine/methods/registry';
 import { AttributionResult } from '../engine/methods/types';
 import { ParsedArgs, checkFlags, flag, requireFlag } from './args';

@@ -1,10 +1,10 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 import { loadInputs } from '../engine/inputs';
 import { writeNpy } from '../engine/inputs/npy';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { attribute } from '../engine/methods/registry';
 import { renderAttribution, writeFileSafe } from './render';
 

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 import { readNpy } from '../engine/inputs/npy';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { attribute } from '../engine/methods/registry';
-import { Tensor, asFloat32 } from '../engine/tensor';
+import { Tensor, asFloat32 } from '../engine/core/tensor';
 
 interface Case {
   id: string;

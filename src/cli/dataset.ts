@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { DatasetReport, Shard, mergeDatasetReports, runDataset } from '../engine/dataset';
-import { AttrLensError } from '../engine/errors';
-import { LoadedModel } from '../engine/loaded';
+import { AttrLensError } from '../engine/core/errors';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { ParsedArgs, checkFlags, flag, requireFlag } from './args';
 import { parseParams } from './attribute';
 

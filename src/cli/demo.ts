@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadInputs } from '../engine/inputs';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { attribute } from '../engine/methods/registry';
 import { AttributionResult } from '../engine/methods/types';
 import { formatPredictions } from './attribute';

@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 import { loadInputs } from '../engine/inputs';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { deletionInsertion, pointingGame } from '../engine/metrics';
 import { attribute, getMethod, labelsOf, predict } from '../engine/methods/registry';
 import { ImageLayout, imageLayout } from '../engine/methods/spatial';
-import { Tensor } from '../engine/tensor';
+import { Tensor } from '../engine/core/tensor';
 
 export interface EvaluateOptions {
   model: string;

@@ -1,7 +1,7 @@
 import * as path from 'path';
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 import { GenerationAttributionResult, GenerationRequest, TemplateSpec, attributeGeneration, causalLmOf } from '../engine/generative';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { ParsedArgs, checkFlags, flag, requireFlag } from './args';
 import { parseParams } from './attribute';
 import { scoreBar } from './text';

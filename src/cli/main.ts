@@ -1,6 +1,6 @@
-import { flushDiskCache } from '../engine/cache';
-import { AttrLensError, CancelledError } from '../engine/errors';
-import { inspectModel } from '../engine/inspect';
+import { flushDiskCache } from '../engine/model/diskCache';
+import { AttrLensError, CancelledError } from '../engine/core/errors';
+import { inspectModel } from '../engine/model/inspect';
 import { listMethods } from '../engine/methods/registry';
 import { rerunWithHugePages } from '../engine/runtime/hugePages';
 import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';

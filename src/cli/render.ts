@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { LoadedInputs } from '../engine/inputs';
-import { Tensor } from '../engine/tensor';
+import { Tensor } from '../engine/core/tensor';
 import { VisualizeOptions, visualizeImageAttr } from '../shared/visualize';
 
 /** Encodes RGBA pixels as PNG with sharp (loaded lazily). */

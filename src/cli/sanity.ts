@@ -1,9 +1,9 @@
 // `attrlens sanity`: the model parameter randomisation test (Adebayo et al. 2018) for one method on
 // one input, as a table (or JSON), and optionally the cascade's maps as one PNG strip.
 import * as path from 'path';
-import { AttrLensError } from '../engine/errors';
+import { AttrLensError } from '../engine/core/errors';
 import { LoadedInputs, loadInputs } from '../engine/inputs';
-import { LoadedModel } from '../engine/loaded';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { SanityResult, SanityStep, sanityCheck } from '../engine/sanity';
 import { ParsedArgs, checkFlags, flag, requireFlag } from './args';
 import { parseParams } from './attribute';

@@ -1,6 +1,6 @@
 import * as path from 'path';
-import { AttrLensError } from '../engine/errors';
-import { LoadedModel } from '../engine/loaded';
+import { AttrLensError } from '../engine/core/errors';
+import { LoadedModel } from '../engine/model/loadedModel';
 import { Granularity, TextAttributionResult, attributeText } from '../engine/text';
 import { formatPredictions } from './attribute';
 

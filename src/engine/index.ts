@@ -1,13 +1,13 @@
-// The engine's public entry, shared by the extension (in a worker), the CLI and tests.
+// The engine's public entry, shared by the extension (in an engine process), the CLI and tests.
 export { attribute, listMethods, getMethod, predict } from './methods/registry';
-export { inspectModel, type ModelInspection } from './inspect';
-export { LoadedModel, type IOInfo, type Progress } from './loaded';
+export { inspectModel, type ModelInspection } from './model/inspect';
+export { LoadedModel, type IOInfo, type Progress } from './model/loadedModel';
 export { loadInputs, type LoadedInputs } from './inputs';
-export { AttrLensError, CancelledError } from './errors';
+export { AttrLensError, CancelledError } from './core/errors';
 export type * from './methods/types';
-export type { Tensor, DType } from './tensor';
+export type { Tensor, DType } from './core/tensor';
 
-import { LoadedModel } from './loaded';
+import { LoadedModel } from './model/loadedModel';
 import type { RuntimeOptions } from './runtime/session';
 
 /** Opens (or returns the cached) model at `file`. */

@@ -9,7 +9,7 @@ export function now(): number {
   return performance.now();
 }
 
-/** Native engine modules this extension host has loaded (should be none: they live in the worker). */
+/** Native engine modules this extension host has loaded (should be none: they live in the engine process). */
 export function nativeModulesOnHost(): string[] {
   return Object.keys(require.cache).filter((f) => /[\\/]node_modules[\\/](onnxruntime-node|onnxruntime-common|sharp|@img)[\\/]/.test(f));
 }

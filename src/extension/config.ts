@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { PreprocessConfig } from '../engine/inputs/preprocess';
 import type { ParamValues, ViewSettings } from '../shared/protocol';
-import type { RuntimeSettings } from './worker/workerProtocol';
+import type { RuntimeSettings } from './engine/engineProtocol';
 
 const SECTION = 'attributionLens';
 
@@ -21,7 +21,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
   const obj = <T extends object>(key: string): T => {
     const v = c.get<unknown>(key);
-    // Configuration values are read-only proxies: copy them so they can cross to the worker.
+    // Configuration values are read-only proxies: copy them so they can cross to the engine process.
     return (v && typeof v === 'object' && !Array.isArray(v) ? JSON.parse(JSON.stringify(v)) : {}) as T;
   };
   const view: Partial<ViewSettings> = {};

@@ -12,7 +12,7 @@ import { exploreDataset } from './dataset/exploreDataset';
 import { explainGeneration } from './commands/explainGeneration';
 import { GenerationPanel } from './generation/generationPanel';
 import type { Deps } from './deps';
-import { EngineClient } from './engineClient';
+import { EngineClient } from './engine/engineClient';
 import { OnnxEditorProvider } from './editors/onnxEditorProvider';
 import { watchOutputFolders } from './modelPicker';
 import { ModelService } from './models';
@@ -93,5 +93,5 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
 }
 
 export function deactivate(): void {
-  // Everything is disposed through context.subscriptions (the worker is terminated there).
+  // Everything is disposed through context.subscriptions (the engine process is terminated there).
 }

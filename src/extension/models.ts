@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { MethodInfo, ModelInspection } from '../engine';
-import type { EngineClient } from './engineClient';
+import type { EngineClient } from './engine/engineClient';
 import { isTrusted } from './trust';
 
 const ACTIVE_KEY = 'attributionLens.activeModel';

@@ -1,4 +1,4 @@
-// Workspace Trust as plain logic (vscode-free, unit-tested): in Restricted Mode the engine worker
+// Workspace Trust as plain logic (vscode-free, unit-tested): in Restricted Mode the engine process
 // is not started, so no model file is parsed or run and no native module is loaded.
 import type { WorkspaceTrust } from '../shared/protocol';
 

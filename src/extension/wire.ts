@@ -1,10 +1,10 @@
 // Engine results → the panel protocol's plain data (vscode-free).
 import type { AttributionResult, ModelInspection, Tensor } from '../engine';
-import { asFloat32 } from '../engine/tensor';
+import { asFloat32 } from '../engine/core/tensor';
 import { bytesToBase64, float32ToBase64 } from '../shared/base64';
 import { cleanRegionMask } from '../shared/regionMask';
 import type { AttributionMap, AttributionPayload, DetectionItem, ModelSummary, PanelImage, ParamValue, RegionItem, StepItem, StructuredTargets } from '../shared/protocol';
-import type { ImagePixels } from './worker/workerProtocol';
+import type { ImagePixels } from './engine/engineProtocol';
 
 export function toAttributionMap(t: Tensor, input?: string): AttributionMap {
   const values = asFloat32(t);

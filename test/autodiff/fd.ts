@@ -2,14 +2,14 @@
 // graph's J^T v against central differences of the forward model along random directions.
 import assert from 'node:assert/strict';
 import { buildGradient, SEED } from '../../src/engine/autodiff/builder';
-import { runGradients } from '../../src/engine/gradients';
-import { LoadedModel, ShapeInfo } from '../../src/engine/loaded';
+import { runGradients } from '../../src/engine/gradients/run';
+import { LoadedModel, ShapeInfo } from '../../src/engine/model/loadedModel';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { upgradeOpset } from '../../src/engine/onnx/upgrade';
-import { ONNX_DTYPE } from '../../src/engine/tensor';
+import { ONNX_DTYPE } from '../../src/engine/core/tensor';
 import { Session } from '../../src/engine/runtime/session';
-import { Tensor, sizeOf } from '../../src/engine/tensor';
+import { Tensor, sizeOf } from '../../src/engine/core/tensor';
 
 /** How one float input is drawn. Default: uniform in [-1, 1]. */
 export interface Spec {

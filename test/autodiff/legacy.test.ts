@@ -2,12 +2,12 @@
 // ReduceProd's gradient where the product has zeros (hand-computed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runGradients } from '../../src/engine/gradients';
-import { LoadedModel } from '../../src/engine/loaded';
+import { runGradients } from '../../src/engine/gradients/run';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { checkCase, FdCase, fixedGradients, rng } from './fd';
 import { legacyCases } from './cases/legacy';
 

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { oneHotSeed, runGradients } from '../../src/engine/gradients';
+import { oneHotSeed, runGradients } from '../../src/engine/gradients/run';
 import { readNpy } from '../../src/engine/inputs/npy';
-import { LoadedModel } from '../../src/engine/loaded';
-import { asFloat32, Tensor } from '../../src/engine/tensor';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
+import { asFloat32, Tensor } from '../../src/engine/core/tensor';
 import { rng } from './fd';
 
 import { CONF, RESNET, confAbsent as absent, sharedAbsent } from '../onnx/helpers';

@@ -8,7 +8,7 @@ import test from 'node:test';
 import sharp from 'sharp';
 import { runDataset } from '../../src/engine/dataset';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { predict } from '../../src/engine/methods/registry';
 import { tmpDir } from '../onnx/helpers';
 import { PADDLE_ASSETS } from '../paddle';

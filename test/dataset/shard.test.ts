@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import test from 'node:test';
 import { DatasetItem, DatasetReport, mergeDatasetReports, readDataset, runDataset } from '../../src/engine/dataset';
-import { AttrLensError } from '../../src/engine/errors';
+import { AttrLensError } from '../../src/engine/core/errors';
 import { tmpDir } from '../onnx/helpers';
 import { MIXED, MODEL, SHAPES, expectedConfusion, shapesFolder } from './shared';
 

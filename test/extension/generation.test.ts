@@ -3,12 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CallCancelledError, EngineClient, type WorkerProgress } from '../../src/extension/engineClient';
+import { CallCancelledError, EngineClient, type EngineProgress } from '../../src/extension/engine/engineClient';
 import { generationDocument } from '../../src/extension/generation/generationDocument';
-import type { ModelRef } from '../../src/extension/worker/workerProtocol';
+import type { ModelRef } from '../../src/extension/engine/engineProtocol';
 import { GENERATION_METHODS, attrColor, isFromGenerationView, maxAbs, promptRow } from '../../src/shared/generationProtocol';
 import { generativeMethods } from '../../src/engine/generative';
-import { ROOT, bundleWorker } from './workerBundle';
+import { ROOT, bundleEngine } from './engineBundle';
 
 const runtime = { threads: 1, executionProvider: 'cpu' };
 const LM: ModelRef = { file: join(ROOT, 'samples', 'lm', 'model.onnx'), runtime };
@@ -70,7 +70,7 @@ describe('generation view: document and colours', () => {
 describe('generation engine calls in the engine process', () => {
   let client: EngineClient;
   before(async () => {
-    client = new EngineClient(await bundleWorker('test-generation-worker'), () => undefined);
+    client = new EngineClient(await bundleEngine('test-generation-engine'), () => undefined);
   });
   after(() => client?.dispose());
 
@@ -82,7 +82,7 @@ describe('generation engine calls in the engine process', () => {
   });
 
   it('attributeGeneration answers rome with progress; a cancelled call rejects and the next one runs', async () => {
-    const progress: WorkerProgress[] = [];
+    const progress: EngineProgress[] = [];
     const r = await client.call('attributeGeneration', { model: LM, request: { text: PROMPT, generate: 4 } }, (p) => progress.push(p)).promise;
     assert.equal(r.continuation, 'rome <eos>');
     assert.deepEqual(r.prompt_tokens.map((p) => p.score).map((s, i) => [i, s > 1]).filter(([, big]) => big).map(([i]) => i), [3, 4, 9]);

@@ -7,11 +7,11 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInputs, openModel, predict } from '../../src/engine';
-import { EngineClient } from '../../src/extension/engineClient';
+import { EngineClient } from '../../src/extension/engine/engineClient';
 import { PreprocessSession, preprocessInfo, preprocessJson, type PreviewTarget } from '../../src/extension/panel/preprocessSession';
 import { gateFromWebview } from '../../src/extension/panel/webviewGate';
 import { isFromWebview, type Prediction } from '../../src/shared/protocol';
-import { ROOT, bundleWorker } from './workerBundle';
+import { ROOT, bundleEngine } from './engineBundle';
 
 const SAMPLE = join(ROOT, 'samples', 'shapes');
 const IMAGE = join(SAMPLE, 'images', 'red-circle.png');
@@ -20,7 +20,7 @@ let tmp: string;
 let model: string;
 
 before(async () => {
-  client = new EngineClient(await bundleWorker('test-preprocess'), () => undefined);
+  client = new EngineClient(await bundleEngine('test-preprocess'), () => undefined);
   tmp = mkdtempSync(join(tmpdir(), 'attrlens-prep-'));
   mkdirSync(join(tmp, 'models'));
   model = join(tmp, 'models', 'model.onnx');

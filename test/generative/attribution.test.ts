@@ -3,9 +3,9 @@
 // LIG completeness, batching and cancellation.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CancelledError } from '../../src/engine/errors';
+import { CancelledError } from '../../src/engine/core/errors';
 import { attributeGeneration, generativeMethods } from '../../src/engine/generative';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { DEPENDS, FEATURES, LM, LP_EOS, LP_EOS_PADS, LP_NO_MATCH, LP_RECALL, LP_UNIFORM, PROMPT } from './helpers';
 

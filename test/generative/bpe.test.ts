@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { lmTokenizerFor, requireCausalLm } from '../../src/engine/generative';
 import { tokenFeatures } from '../../src/engine/generative/features';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { tmpDir } from '../onnx/helpers';
 import { LM } from './helpers';
 

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
 import { fromPreprocessorConfig } from '../../src/engine/inputs/discover';
 import { resolvePreprocess } from '../../src/engine/inputs/preprocess';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { valueInfo } from '../../src/engine/onnx/builder';
 import { identityModel, saveModel, tmpDir, writePicture } from './models';

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
 import { imageToTensor } from '../../src/engine/inputs/image';
 import { PreprocessConfig, resolvePreprocess } from '../../src/engine/inputs/preprocess';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';

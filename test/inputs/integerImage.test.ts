@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
 import { writeNpy } from '../../src/engine/inputs/npy';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { close, runBytes } from '../onnx/helpers';
 import { C, H, W, pixelModel, rand } from '../onnx/pixelModels';
 import { tmpDir } from './models';

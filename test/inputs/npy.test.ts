@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { AttrLensError } from '../../src/engine/errors';
+import { AttrLensError } from '../../src/engine/core/errors';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../src/engine/inputs/npy';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { CONF, sharedAbsent } from '../onnx/helpers';
 import { tmpDir } from './models';
 

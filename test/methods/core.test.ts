@@ -138,7 +138,7 @@ test('error paths: window larger than the input, unknown layer, gradient method 
   await assert.rejects(run(lm, x, 'integrated-gradient', 0), /unknown method 'integrated-gradient'.*integrated-gradients/);
   await assert.rejects(run(lm, x, 'saliency', 7), /target 7 is outside the output's range 0..1/);
   // an int64 input cast to float: gradients in its values, occlusion works
-  const { LoadedModel } = await import('../../src/engine/loaded');
+  const { LoadedModel } = await import('../../src/engine/model/loadedModel');
   const { OnnxModel } = await import('../../src/engine/onnx/model');
   const { GraphBuilder } = await import('../../src/engine/onnx/builder');
   const m = OnnxModel.empty(17);

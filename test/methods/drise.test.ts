@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { CancelledError } from '../../src/engine/errors';
+import { CancelledError } from '../../src/engine/core/errors';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { similarity } from '../../src/engine/methods/drise';
 import { attribute, listMethods } from '../../src/engine/methods/registry';
 import { AttributeProgress } from '../../src/engine/methods/types';

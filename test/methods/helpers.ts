@@ -1,12 +1,12 @@
 // What the gradient and gradient-free method tests share: a one-input model, feeds, a run and
 // comparisons.
 import assert from 'node:assert/strict';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { attribute } from '../../src/engine/methods/registry';
 import { AttributionResult } from '../../src/engine/methods/types';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 
 /** A model with one float input `x` of dims ['N', ...rest]; `build` returns the output tensor. */
 export async function model(rest: number[], build: (b: GraphBuilder) => string): Promise<LoadedModel> {

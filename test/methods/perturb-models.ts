@@ -1,9 +1,9 @@
 // Tiny hand-set models for the gradient-free method and metric tests.
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { close, feed, model, run, values } from './helpers';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 
 export { close, feed, model, run, values };
 

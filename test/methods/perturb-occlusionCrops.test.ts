@@ -3,7 +3,7 @@
 // auto_pad, pooling, residual adds and concats, and windows cut at the edges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { MethodContext, targetScores } from '../../src/engine/methods/base';
 import { CropPlan, WindowGrid, axisIntervals, cheapestCrops, cropScorer, planCrops, windowAt, windowGrid } from '../../src/engine/methods/occlusionCrops';
 import { Rng } from '../../src/engine/methods/rng';
@@ -11,7 +11,7 @@ import { attr } from '../../src/engine/onnx/attributes';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { cropCost, localPrefixes, planAxis } from '../../src/engine/onnx/locality';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { close, model, run, values } from './helpers';
 
 const rng = new Rng(7);

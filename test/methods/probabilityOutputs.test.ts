@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
 import { predict } from '../../src/engine/methods/registry';
 import { resolveIO, rowsFrom, targetOf } from '../../src/engine/metrics/common';

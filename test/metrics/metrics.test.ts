@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { attribute } from '../../src/engine/methods/registry';
 import { Rng } from '../../src/engine/methods/rng';
 import { deletionInsertion, infidelity, pointingGame, sensitivityMax, trapezoid } from '../../src/engine/metrics';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { close, feed, linear } from '../methods/perturb-models';
 
 const W = [

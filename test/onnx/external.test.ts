@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../../src/engine/errors';
-import { LoadedModel } from '../../src/engine/loaded';
+import { AttrLensError } from '../../src/engine/core/errors';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { buildModel, f32, runBytes, tmpDir } from './helpers';
 

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { Session } from '../../src/engine/runtime/session';
-import { Tensor, asFloat32 } from '../../src/engine/tensor';
+import { Tensor, asFloat32 } from '../../src/engine/core/tensor';
 
 /** ../shared beside the checkout (the conformance data and ResNet-18); may be absent. */
 export const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared');

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { oneHotSeed, runGradients } from '../../src/engine/gradients';
-import { inspectModel } from '../../src/engine/inspect';
-import { LoadedModel } from '../../src/engine/loaded';
+import { oneHotSeed, runGradients } from '../../src/engine/gradients/run';
+import { inspectModel } from '../../src/engine/model/inspect';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
 import { promoteIntegerInputs } from '../../src/engine/onnx/integerInputs';
 import { OnnxModel } from '../../src/engine/onnx/model';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { close, runBytes } from './helpers';
 import { C, H, K, W, pixelModel, pixels, rand } from './pixelModels';
 

@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../../src/engine/errors';
+import { AttrLensError } from '../../src/engine/core/errors';
 import { readNpy } from '../../src/engine/inputs/npy';
 import { valueInfo } from '../../src/engine/onnx/builder';
 import { OnnxModel, topoOrder } from '../../src/engine/onnx/model';
 import { ModelProto, decodeModel, encodeModel, encodeTensor } from '../../src/engine/onnx/proto';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { CONF, RESNET, buildModel, confAbsent, f32, runBytes, sharedAbsent, tmpDir } from './helpers';
 
 interface Case { model: string; inputs: Record<string, string> }

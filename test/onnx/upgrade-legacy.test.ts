@@ -3,16 +3,16 @@
 // random inputs; and every refusal as one line naming the node, its op and the way out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AttrLensError } from '../../src/engine/errors';
-import { runGradients } from '../../src/engine/gradients';
-import { LoadedModel } from '../../src/engine/loaded';
+import { AttrLensError } from '../../src/engine/core/errors';
+import { runGradients } from '../../src/engine/gradients/run';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder, valueInfo } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { reexportAdvice } from '../../src/engine/onnx/origin';
 import { AttrType, num } from '../../src/engine/onnx/proto';
 import { GRADIENT_OPSET, upgradeOpset } from '../../src/engine/onnx/upgrade';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { rng } from '../autodiff/fd';
 import { buildModel, close, runBytes } from './helpers';
 

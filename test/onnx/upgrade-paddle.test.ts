@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { runGradients } from '../../src/engine/gradients';
-import { LoadedModel } from '../../src/engine/loaded';
+import { runGradients } from '../../src/engine/gradients/run';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { modelOrigin } from '../../src/engine/onnx/origin';
 import { GRADIENT_OPSET, upgradeOpset } from '../../src/engine/onnx/upgrade';
 import { Session } from '../../src/engine/runtime/session';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { rng } from '../autodiff/fd';
 import { runBytes } from './helpers';
 import { PADDLE_ASSETS } from '../paddle';

@@ -2,7 +2,7 @@
 // Softmax semantics (flatten from `axis` on) that opset 13 changed. Opsets 7-10: upgrade-legacy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AttrLensError } from '../../src/engine/errors';
+import { AttrLensError } from '../../src/engine/core/errors';
 import { attr } from '../../src/engine/onnx/attributes';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { valueInfo } from '../../src/engine/onnx/builder';

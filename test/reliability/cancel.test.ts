@@ -6,13 +6,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { CancelledError } from '../../src/engine/errors';
+import { CancelledError } from '../../src/engine/core/errors';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
 import { AttributeRequest } from '../../src/engine/methods/types';
 import { ort } from '../../src/engine/runtime/session';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { ROOT, SAMPLE_MODEL, rng } from './corpus';
 
 const IMAGE = path.join(ROOT, 'samples', 'shapes', 'images', 'red-circle.png');

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import sharp from 'sharp';
 import { encodeNpy } from '../../src/engine/inputs/npy';
-import { MAX_TENSOR_ELEMENTS } from '../../src/engine/guard';
+import { MAX_TENSOR_ELEMENTS } from '../../src/engine/onnx/guard';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { buildModel, f32 } from '../onnx/helpers';
 

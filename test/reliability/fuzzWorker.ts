@@ -3,9 +3,9 @@
 // and survives this process dying (a native crash).
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../../src/engine/errors';
-import { inspectModel } from '../../src/engine/inspect';
-import { LoadedModel } from '../../src/engine/loaded';
+import { AttrLensError } from '../../src/engine/core/errors';
+import { inspectModel } from '../../src/engine/model/inspect';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { makeMutant } from './fuzzMutate';

@@ -1,8 +1,8 @@
 // Child process of the load test (run with --expose-gc): RSS after a warm-up, then after 20
 // queued attributions of which a random half are cancelled at random moments. Prints one JSON line.
-import { CancelledError } from '../../src/engine/errors';
+import { CancelledError } from '../../src/engine/core/errors';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
 import { AttributeRequest } from '../../src/engine/methods/types';
 import { rng } from './corpus';

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { flushDiskCache } from '../../src/engine/cache';
-import { gradientSessionKey, oneHotSeed, runGradients } from '../../src/engine/gradients';
-import { LoadedModel } from '../../src/engine/loaded';
+import { flushDiskCache } from '../../src/engine/model/diskCache';
+import { gradientSessionKey, oneHotSeed, runGradients } from '../../src/engine/gradients/run';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { buildModel, f32, tmpDir } from '../onnx/helpers';
 
 const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * 0.05);

@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError, CancelledError } from '../../src/engine/errors';
-import { LoadedModel } from '../../src/engine/loaded';
+import { AttrLensError, CancelledError } from '../../src/engine/core/errors';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { BATCH_DIM } from '../../src/engine/onnx/batch';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { Session } from '../../src/engine/runtime/session';
-import { Tensor, sliceRows } from '../../src/engine/tensor';
+import { Tensor, sliceRows } from '../../src/engine/core/tensor';
 import { buildModel, close, f32, runBytes, tmpDir } from '../onnx/helpers';
 import { bakedReshape, batchMean, convNet, foldedReshape, twoInputs } from './models';
 

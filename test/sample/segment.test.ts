@@ -6,10 +6,10 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
 import { discoverLabels } from '../../src/engine/onnx/labels';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 
 const ROOT = path.join(__dirname, '..', '..', 'samples', 'segment');
 const IMAGES = path.join(ROOT, 'images');

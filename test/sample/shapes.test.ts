@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { discoverLabels } from '../../src/engine/onnx/labels';
-import { Tensor, softmax } from '../../src/engine/tensor';
+import { Tensor, softmax } from '../../src/engine/core/tensor';
 
 const ROOT = path.join(__dirname, '..', '..', 'samples', 'shapes');
 const IMAGES = path.join(ROOT, 'images');

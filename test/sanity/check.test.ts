@@ -13,14 +13,14 @@ const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'attrlens-sanity-cache-'));
 process.env.ATTRLENS_CACHE_DIR = CACHE;
 
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
 import { Rng } from '../../src/engine/methods/rng';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { SANITY_THRESHOLDS, sanityCheck } from '../../src/engine/sanity';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 
 const SAMPLE = path.resolve(__dirname, '..', '..', 'samples', 'shapes');
 const IMAGE = path.join(SAMPLE, 'images', 'red-circle.png');

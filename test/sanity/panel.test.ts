@@ -1,4 +1,4 @@
-// The panel's Sanity check, host side, with the real engine process: the worker's `sanity` call
+// The panel's Sanity check, host side, with the real engine process: the engine process's `sanity` call
 // gives the in-process engine's numbers with progress per model, the host's session turns it into
 // the strip's messages and cancels; the protocol and the gate accept only well-formed requests.
 import { after, before, test } from 'node:test';
@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadInputs, openModel } from '../../src/engine';
 import { sanityCheck } from '../../src/engine/sanity';
-import { EngineClient, type WorkerProgress } from '../../src/extension/engineClient';
+import { EngineClient, type EngineProgress } from '../../src/extension/engine/engineClient';
 import { SanitySession } from '../../src/extension/panel/sanitySession';
 import { gateFromWebview } from '../../src/extension/panel/webviewGate';
-import type { ModelRef } from '../../src/extension/worker/workerProtocol';
+import type { ModelRef } from '../../src/extension/engine/engineProtocol';
 import { base64ToFloat32 } from '../../src/shared/base64';
 import { isFromWebview, type MethodInfo, type ToWebview } from '../../src/shared/protocol';
-import { ROOT, bundleWorker } from '../extension/workerBundle';
+import { ROOT, bundleEngine } from '../extension/engineBundle';
 
 const MODEL = join(ROOT, 'samples', 'shapes', 'model.onnx');
 const IMAGE = join(ROOT, 'samples', 'shapes', 'images', 'red-circle.png');
@@ -21,12 +21,12 @@ const input = { file: IMAGE, options: { preprocess: {} } };
 let client: EngineClient;
 
 before(async () => {
-  client = new EngineClient(await bundleWorker('test-sanity-worker'), () => undefined);
+  client = new EngineClient(await bundleEngine('test-sanity-engine'), () => undefined);
 });
 after(() => client?.dispose());
 
-test('the worker runs the cascade as the engine does, with progress per model', async () => {
-  const progress: WorkerProgress[] = [];
+test('the engine process runs the cascade as the engine does, with progress per model', async () => {
+  const progress: EngineProgress[] = [];
   const r = await client.call('sanity', { model: ref, input, request: { method: 'saliency', seed: 2 } }, (p) => progress.push(p)).promise;
   const lm = await openModel(MODEL, { threads: 1 });
   const { feeds } = await loadInputs(lm, IMAGE);

@@ -2,7 +2,7 @@
 // as exporters write them, unique names for a whole model, and the layers each method family takes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { modulePath } from '../../src/engine/inspect';
+import { modulePath } from '../../src/engine/model/inspect';
 import {
   defaultCamLayer, isSpatialLayer, layerChoices, layerDisplayName, layerDisplayNames, layerModulePath, modulePathOf, tokenGrid, type LayerLike,
 } from '../../src/shared/layerNames';

@@ -3,13 +3,13 @@
 // a NonMaxSuppression selection), IoU and its gradient, Ultralytics' names.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { detectionSetup } from '../../src/engine/targets/box';
 import { outputKindOf } from '../../src/engine/targets/env';
 import { discoverLabels } from '../../src/engine/onnx/labels';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import {
   Box,
   decodeEnd2End,

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute, listMethods } from '../../src/engine/methods/registry';
-import { Tensor } from '../../src/engine/tensor';
+import { Tensor } from '../../src/engine/core/tensor';
 import { attributeText, findWordEmbedding, requireTextInputs, textFeeds } from '../../src/engine/text';
 
 const ROOT = path.join(__dirname, '..', '..', 'samples', 'text');

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { readNpy } from '../../src/engine/inputs/npy';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attributeText, attributeTokens, findWordEmbedding, requireTextInputs } from '../../src/engine/text';
 import { CONF, confAbsent } from '../onnx/helpers';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import test from 'node:test';
 import sharp from 'sharp';
 import { loadInputs } from '../../src/engine/inputs';
-import { LoadedModel } from '../../src/engine/loaded';
+import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute, predict } from '../../src/engine/methods/registry';
 import { runNode, tmpDir } from '../onnx/helpers';
 import { PADDLE_ASSETS } from '../paddle';

@@ -1,11 +1,11 @@
-import { AttrLensError } from '../errors';
-import type { ShapeInfo } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import type { ShapeInfo } from '../model/loadedModel';
 import { BATCH_DIM } from '../onnx/batch';
 import { GraphBuilder, valueInfo } from '../onnx/builder';
 import { OnnxModel, topoOrder } from '../onnx/model';
 import { GraphProto, NodeProto } from '../onnx/proto';
 import { upgradeOpset } from '../onnx/upgrade';
-import { ONNX_CODE } from '../tensor';
+import { ONNX_CODE } from '../core/tensor';
 import { baseRules, supportedOps } from './registry';
 import { ruleSet, RuleSetName } from './ruleSets';
 import { GradRule, RuleContext, RuleTable } from './types';

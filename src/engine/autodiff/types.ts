@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../onnx/builder';
 import type { OnnxModel } from '../onnx/model';
 import type { NodeProto } from '../onnx/proto';
-import type { DType, Tensor } from '../tensor';
+import type { DType, Tensor } from '../core/tensor';
 
 /** What a gradient rule sees of one forward node (names are ONNX tensor names). */
 export interface RuleContext {

@@ -2,7 +2,7 @@
 // the items (the same numbers one run over everything gives), thumbnails and maps copied along.
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { writeReport } from './run';
 import { countItems, score, sortItems, summaryLine } from './summary';
 import type { DatasetItem, DatasetReport, Shard } from './types';

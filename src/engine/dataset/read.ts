@@ -3,7 +3,7 @@
 // empty class folder) are kept as items with an error, so a run reports them and goes on.
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 
 /** Files taken as items: what the engine decodes (sharp) or reads as a tensor. */
 const ITEM_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif|bmp|npy)$/i;

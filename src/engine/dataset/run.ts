@@ -2,16 +2,16 @@
 // for the items worth looking at (mistakes first, then the least confident).
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError, CancelledError, closest, throwIfAborted } from '../errors';
+import { AttrLensError, CancelledError, closest, throwIfAborted } from '../core/errors';
 import { loadInputs, LoadedInputs } from '../inputs';
 import { writeNpy } from '../inputs/npy';
 import { resolvePreprocess } from '../inputs/preprocess';
-import { LoadedModel } from '../loaded';
+import { LoadedModel } from '../model/loadedModel';
 import { activationOf } from '../methods/probability';
 import { attribute, getMethod, labelsOf, predictionsFrom } from '../methods/registry';
 import { resolveParams } from '../methods/params';
 import { outputKindOf } from '../targets/env';
-import { Tensor, concatRows, sizeOf, sliceRows } from '../tensor';
+import { Tensor, concatRows, sizeOf, sliceRows } from '../core/tensor';
 import { visualizeImageAttr } from '../../shared/visualize';
 import { writeHtmlReport } from './html';
 import { Journal, fileKey, hashOf, itemStem } from './journal';

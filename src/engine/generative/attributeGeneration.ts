@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
-import { AttrLensError, throwIfAborted } from '../errors';
-import { LoadedModel } from '../loaded';
+import { AttrLensError, throwIfAborted } from '../core/errors';
+import { LoadedModel } from '../model/loadedModel';
 import { attr } from '../onnx/attributes';
 import { GraphBuilder, valueInfo } from '../onnx/builder';
 import { attribute } from '../methods/registry';
 import { Rng } from '../methods/rng';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { TextInputs, findWordEmbedding } from '../text/textModel';
 import { CausalLmIO, Decoder, lmFeeds, requireCausalLm, targetLogProbs } from './causalLm';
 import { PromptFeatures, PromptGranularity, TemplateSpec, templateFeatures, tokenFeatures } from './features';

@@ -1,6 +1,6 @@
-import { AttrLensError, throwIfAborted } from '../errors';
-import type { IOInfo, LoadedModel } from '../loaded';
-import { Tensor } from '../tensor';
+import { AttrLensError, throwIfAborted } from '../core/errors';
+import type { IOInfo, LoadedModel } from '../model/loadedModel';
+import { Tensor } from '../core/tensor';
 
 /** A decoder's inputs and outputs as optimum exports them. */
 export interface CausalLmIO {

@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import type { LmTokenizer } from './lmTokenizer';
 
 export type PromptGranularity = 'token' | 'word' | 'segment';

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
-import type { LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import type { LoadedModel } from '../model/loadedModel';
 import { OnnxModel } from '../onnx/model';
 import { tokenizerFor } from '../text/attributeText';
 import { Encoded, TextTokenizer } from '../text/tokenizer';

@@ -3,7 +3,7 @@
 // found, the source to show, and the source's own key names for error messages.
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import type { OnnxModel } from '../onnx/model';
 import type { Interpolation, PreprocessConfig } from './preprocess';
 

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { KernelEnum, Metadata, SharpOptions } from 'sharp';
-import { AttrLensError } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import type { Interpolation, PreprocessConfig } from './preprocess';
 
 // sharp loads lazily, like onnxruntime: the extension activates without paying for it.

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError, closest } from '../errors';
-import type { IOInfo, LoadedModel } from '../loaded';
-import { Tensor } from '../tensor';
+import { AttrLensError, closest } from '../core/errors';
+import type { IOInfo, LoadedModel } from '../model/loadedModel';
+import { Tensor } from '../core/tensor';
 import { imageSize, imageToTensor } from './image';
 import { readNpy } from './npy';
 import { PreprocessConfig, ResolvedPreprocess, resolvePreprocess, showDim } from './preprocess';

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
-import { DType, Tensor, sizeOf } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { DType, Tensor, sizeOf } from '../core/tensor';
 
 // NumPy's .npy format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 // magic "\x93NUMPY", major, minor, header length (u16 in v1, u32 in v2/v3), a Python dict

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError, closest } from '../errors';
-import type { IOInfo, LoadedModel } from '../loaded';
+import { AttrLensError, closest } from '../core/errors';
+import type { IOInfo, LoadedModel } from '../model/loadedModel';
 import { inputStride, roundToStride } from '../onnx/stride';
 import { Discovered, discoverPreprocess } from './discover';
 import { validateOutputSettings } from '../targets/settings';

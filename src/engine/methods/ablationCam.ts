@@ -1,5 +1,5 @@
-import { throwIfAborted } from '../errors';
-import { Tensor, sizeOf } from '../tensor';
+import { throwIfAborted } from '../core/errors';
+import { Tensor, sizeOf } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, stackRows } from './base';
 import { camLayer, requireSpatial, toSpatial } from './layers';
 import { scoresFromLayer } from './cutForward';

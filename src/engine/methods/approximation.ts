@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 
 export type Approximation = 'gausslegendre' | 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'riemann_trapezoid';
 

@@ -1,10 +1,10 @@
 import * as path from 'path';
 import { RuleSetName } from '../autodiff/ruleSets';
-import { AttrLensError, closest, throwIfAborted } from '../errors';
-import { oneHotSeed, runGradients } from '../gradients';
+import { AttrLensError, closest, throwIfAborted } from '../core/errors';
+import { oneHotSeed, runGradients } from '../gradients/run';
 import { readNpy } from '../inputs/npy';
-import { LoadedModel } from '../loaded';
-import { Tensor, asFloat32, repeatRows, sizeOf } from '../tensor';
+import { LoadedModel } from '../model/loadedModel';
+import { Tensor, asFloat32, repeatRows, sizeOf } from '../core/tensor';
 import { Rng } from './rng';
 import { targetSeed } from '../targets/reduce';
 import type { Target } from '../targets/types';

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, gradientsAt } from './base';
 import { camLayer, requireSpatial, toSpatial } from './layers';
 import { layerTensor } from './layerTarget';

@@ -1,7 +1,7 @@
 import { BATCH_DIM } from '../onnx/batch';
 import { OnnxModel, pruneTo } from '../onnx/model';
-import { ShapeInfo } from '../loaded';
-import { ONNX_CODE, Tensor } from '../tensor';
+import { ShapeInfo } from '../model/loadedModel';
+import { ONNX_CODE, Tensor } from '../core/tensor';
 import { MethodContext, scoreOutputs, scoredOutputs } from './base';
 
 /**

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor, sizeOf } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor, sizeOf } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, broadcastTo, gradientsAt, inputTensor, requireFloatInput, stackRows, targetScores, tensorParam } from './base';
 import { MethodInfo, ParamSpec } from './types';
 

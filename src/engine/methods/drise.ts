@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import { boxDetails, decodeRow, detectionRows } from '../targets/box';
 import { Candidate, iou } from '../targets/detections';
 import { Method, MethodContext, MethodOutput } from './base';

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor, asFloat32, sizeOf } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor, asFloat32, sizeOf } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, inputTensor, rngOf, tensorParam } from './base';
 import { featureGroups } from './features';
 import { ablate, baseScore, evalPerturbed } from './perturbation';

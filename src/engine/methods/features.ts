@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor, asFloat32 } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor, asFloat32 } from '../core/tensor';
 import { MethodContext, broadcastTo, inputTensor, tensorParam } from './base';
 
 /** Feature groups from `featureMask` (broadcast to the input): element indices per feature id. */

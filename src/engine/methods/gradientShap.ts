@@ -1,4 +1,4 @@
-import { Tensor, sizeOf } from '../tensor';
+import { Tensor, sizeOf } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, requireFloatInput, rngOf, stackRows, targetScores } from './base';
 import { baselineSet } from './deeplift';
 import { multiplyByInputs } from './layerTarget';

@@ -1,7 +1,7 @@
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Approximation, integrationPoints } from './approximation';
 import { targetSeed } from '../targets/reduce';
-import { runReducedGradients } from '../reducedGradients';
+import { runReducedGradients } from '../gradients/reduced';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, linearSeed, requireFloatInput, stackRows, targetScores } from './base';
 import { MethodInfo } from './types';
 

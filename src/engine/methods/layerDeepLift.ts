@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, stackRows, targetScores } from './base';
 import { MAXPOOL_RULE, baselineSet } from './deeplift';
 import { layerTensor, multiplyByInputs } from './layerTarget';

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, broadcastTo, tensorParam } from './base';
 import { scoresFromLayer } from './cutForward';
 import { featureGroups } from './features';

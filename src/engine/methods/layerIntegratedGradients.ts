@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Approximation, integrationPoints } from './approximation';
 import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, stackRows, targetScores, tensorParam, broadcastTo } from './base';
 import { layerTensor } from './layerTarget';

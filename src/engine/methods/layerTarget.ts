@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor, sizeOf } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor, sizeOf } from '../core/tensor';
 import { GradOptions, MethodContext, checkLayer, gradientsAt } from './base';
 import { ParamSpec } from './types';
 

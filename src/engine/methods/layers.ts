@@ -1,6 +1,6 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { defaultCamLayer, tokenGrid } from '../../shared/layerNames';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { MethodContext, checkLayer } from './base';
 
 /**

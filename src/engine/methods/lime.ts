@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, rngOf } from './base';
 import { featureGroups } from './features';
 import { fitLasso } from './linearModels';

@@ -1,6 +1,6 @@
 import { lrpMultiplies, parseLrpRules } from '../autodiff/rules/lrp';
-import { AttrLensError, closest } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError, closest } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, pick, requireFloatInput, targetScores } from './base';
 import { layerTensor } from './layerTarget';
 import { MethodInfo, ParamSpec } from './types';

@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, requireFloatInput, stackRows } from './base';
 import { MAXPOOL_RULE, baselineSet } from './deeplift';
 import { attributeToNeuronInput, layerTensor, multiplyByInputs, neuronGradients, neuronIndex } from './layerTarget';

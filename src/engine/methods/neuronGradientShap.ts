@@ -1,4 +1,4 @@
-import { sizeOf } from '../tensor';
+import { sizeOf } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, inputTensor, requireFloatInput } from './base';
 import { shapParams, shapSamples } from './gradientShap';
 import { attributeToNeuronInput, layerTensor, multiplyByInputs, neuronGradients, neuronIndex } from './layerTarget';

@@ -1,6 +1,6 @@
-import { AttrLensError, closest } from '../errors';
-import { Tensor, sizeOf } from '../tensor';
-import { runReducedGradients, Transform } from '../reducedGradients';
+import { AttrLensError, closest } from '../core/errors';
+import { Tensor, sizeOf } from '../core/tensor';
+import { runReducedGradients, Transform } from '../gradients/reduced';
 import { Method, MethodContext, MethodOutput, P, broadcastTo, inputTensor, linearSeed, requireFloatInput, rngOf, stackRows, tensorParam, throwIfCancelled } from './base';
 import { resolveParams } from './params';
 import { Rng } from './rng';

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
 import { WindowGrid, cropScorer, planCrops, windowAt, windowGrid } from './occlusionCrops';
 import { ablate, baseScore, checkWindow, evalBatches, perturbationsPerEval, perturbedScorer } from './perturbation';

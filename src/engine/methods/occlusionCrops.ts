@@ -1,7 +1,7 @@
 import { AxisPlan, CROP, LocalPrefix, cropCost, cropModel, localPrefixes, planAxis } from '../onnx/locality';
 import { Session } from '../runtime/session';
-import { Tensor } from '../tensor';
-import { ShapeInfo, valuesKey } from '../loaded';
+import { Tensor } from '../core/tensor';
+import { ShapeInfo, valuesKey } from '../model/loadedModel';
 import { MethodContext, inputTensor, scoreOutputs } from './base';
 import { Scorer } from './perturbation';
 

@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { ParamSpec } from './types';
 
 /** Applies defaults and checks every parameter against its spec; unknown names are errors. */

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor, sizeOf } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor, sizeOf } from '../core/tensor';
 import { MethodContext, inputTensor, targetScores, throwIfCancelled } from './base';
 
 type Row = Tensor['data'];

@@ -1,6 +1,6 @@
-import { LoadedModel } from '../loaded';
+import { LoadedModel } from '../model/loadedModel';
 import { OutputActivation, outputActivation } from '../onnx/outputKind';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 
 const activations = new WeakMap<LoadedModel, Map<string, OutputActivation>>();
 

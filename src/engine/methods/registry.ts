@@ -1,9 +1,9 @@
-import { AttrLensError, closest, throwIfAborted } from '../errors';
-import { LoadedModel } from '../loaded';
+import { AttrLensError, closest, throwIfAborted } from '../core/errors';
+import { LoadedModel } from '../model/loadedModel';
 import { floatFeeds } from '../onnx/integerInputs';
 import { discoverLabels } from '../onnx/labels';
 import { OutputActivation } from '../onnx/outputKind';
-import { Tensor, sizeOf, softmax, topK } from '../tensor';
+import { Tensor, sizeOf, softmax, topK } from '../core/tensor';
 import { Method, MethodContext, pick } from './base';
 import { resolveParams } from './params';
 import { AttributeOptions, AttributeRequest, AttributionResult, MethodInfo, Prediction } from './types';
@@ -89,7 +89,7 @@ function resolveTarget(target: number | string | undefined, labels: string[] | u
 
 /**
  * The public entry: validates the request, runs the method and shapes the result as Captum
- * returns it. Used by the extension's worker, the CLI and library users alike.
+ * returns it. Used by the extension's engine process, the CLI and library users alike.
  */
 export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, request: AttributeRequest, opts: AttributeOptions = {}): Promise<AttributionResult> {
   const started = performance.now();

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, rngOf } from './base';
 import { evalPerturbed } from './perturbation';
 import { probabilityModel } from './probability';

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, inputTensor } from './base';
 import { weightedSum } from './camBase';
 import { camLayer, requireSpatial, toSpatial } from './layers';

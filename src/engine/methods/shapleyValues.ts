@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
 import { featureGroups } from './features';
 import { ablate, evalPerturbed } from './perturbation';

@@ -1,4 +1,4 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 
 /** Where the pixels of an image tensor (batch 1) live: channel count, size and channel order. */
 export interface ImageLayout {

@@ -1,5 +1,5 @@
-import type { Progress } from '../loaded';
-import type { Tensor } from '../tensor';
+import type { Progress } from '../model/loadedModel';
+import type { Tensor } from '../core/tensor';
 
 /** How a parameter is entered and validated; the UI renders these generically. */
 export type ParamKind = 'int' | 'number' | 'boolean' | 'enum' | 'string' | 'layer' | 'shape' | 'tensor' | 'baseline' | 'json';

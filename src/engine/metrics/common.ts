@@ -1,9 +1,9 @@
-import { AttrLensError } from '../errors';
-import { LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import { LoadedModel } from '../model/loadedModel';
 import { pick } from '../methods/base';
 import { activationOf, softmaxRows } from '../methods/probability';
 import { ImageLayout, channelSum, imageLayout, resizeBilinear } from '../methods/spatial';
-import { Tensor, asFloat32, sizeOf } from '../tensor';
+import { Tensor, asFloat32, sizeOf } from '../core/tensor';
 
 /** Which prediction a metric scores: output[:, target] of `output` (default the first) as a function of `input` (default the first float input). */
 export interface MetricTarget {

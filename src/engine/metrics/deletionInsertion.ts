@@ -1,7 +1,7 @@
-import { AttrLensError } from '../errors';
-import { LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import { LoadedModel } from '../model/loadedModel';
 import { elementIndex } from '../methods/spatial';
-import { Tensor, asFloat32 } from '../tensor';
+import { Tensor, asFloat32 } from '../core/tensor';
 import { MetricTarget, pixelMap, resolveIO, rowsFrom, targetOf } from './common';
 
 export interface DeletionInsertionOptions extends MetricTarget {

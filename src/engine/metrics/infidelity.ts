@@ -1,7 +1,7 @@
-import { AttrLensError } from '../errors';
-import { LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import { LoadedModel } from '../model/loadedModel';
 import { Rng } from '../methods/rng';
-import { Tensor, asFloat32 } from '../tensor';
+import { Tensor, asFloat32 } from '../core/tensor';
 import { MetricTarget, resolveIO, rowsFrom, targetOf } from './common';
 
 export interface InfidelityOptions extends MetricTarget {

@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { Tensor, asFloat32 } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor, asFloat32 } from '../core/tensor';
 import { pixelMap } from './common';
 
 export interface PointingResult {

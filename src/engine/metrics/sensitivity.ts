@@ -1,6 +1,6 @@
-import { AttrLensError, throwIfAborted } from '../errors';
+import { AttrLensError, throwIfAborted } from '../core/errors';
 import { Rng } from '../methods/rng';
-import { Tensor, asFloat32 } from '../tensor';
+import { Tensor, asFloat32 } from '../core/tensor';
 
 export interface SensitivityOptions {
   /** the perturbed input (default: the first float feed) */

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { Attrs, attr } from './attributes';
 import { OnnxModel } from './model';
 import { NodeProto, ValueInfoProto } from './proto';

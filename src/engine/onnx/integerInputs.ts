@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { isFloatCode, ONNX_DTYPE_NAME, Tensor } from '../tensor';
+import { isFloatCode, ONNX_DTYPE_NAME, Tensor } from '../core/tensor';
 import { OnnxModel } from './model';
 import { AttrType, GraphProto, NodeProto, ValueInfoProto, num } from './proto';
 

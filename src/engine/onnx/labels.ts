@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { OnnxModel } from './model';
 
 const LABEL_FILES = ['labels.txt', 'synset.txt', 'classes.txt'];

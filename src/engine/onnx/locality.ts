@@ -1,5 +1,5 @@
 import { windowOf } from './window';
-import { ShapeInfo } from '../loaded';
+import { ShapeInfo } from '../model/loadedModel';
 import { attr, attrInt, attrInts } from './attributes';
 import { OnnxModel, pruneTo, topoOrder } from './model';
 import { NodeProto } from './proto';

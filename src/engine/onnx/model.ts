@@ -1,9 +1,9 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttrLensError } from '../errors';
-import { checkDeclaredSizes, checkInitializer } from '../guard';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { checkDeclaredSizes, checkInitializer } from './guard';
+import { Tensor } from '../core/tensor';
 import { attrTensor } from './attributes';
 import { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, decodeModel, encodeModel, encodeTensor, num } from './proto';
 import { assembleModel, forgetEncoding, indexInitializers } from './wire';

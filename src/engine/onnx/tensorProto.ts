@@ -1,5 +1,5 @@
-import { AttrLensError } from '../errors';
-import { DType, ONNX_CODE, ONNX_DTYPE, ONNX_DTYPE_NAME, Tensor, sizeOf } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { DType, ONNX_CODE, ONNX_DTYPE, ONNX_DTYPE_NAME, Tensor, sizeOf } from '../core/tensor';
 import { TensorProto, num } from './proto';
 
 /** Decodes a TensorProto's values (inline data only; external data is inlined at load). */

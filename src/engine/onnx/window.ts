@@ -1,6 +1,6 @@
 // The window geometry of Conv and pooling nodes: read by the model layer (locality of a
 // change) and by the gradient rules alike.
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { attrInts, attrString } from './attributes';
 import { NodeProto } from './proto';
 

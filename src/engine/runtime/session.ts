@@ -1,6 +1,6 @@
 import type * as ortTypes from 'onnxruntime-node';
-import { AttrLensError, throwIfAborted } from '../errors';
-import { DType, Tensor } from '../tensor';
+import { AttrLensError, throwIfAborted } from '../core/errors';
+import { DType, Tensor } from '../core/tensor';
 
 // onnxruntime loads lazily: the extension activates without paying for it.
 let ortModule: typeof ortTypes | undefined;

@@ -2,12 +2,12 @@
 // Maps", https://arxiv.org/abs/1810.03292): a method that explains the model must give a different
 // map once the model's weights are random. Cascading: the top layer, then the top two, … each
 // re-initialised; then a fully randomised model drawn independently.
-import { AttrLensError, throwIfAborted } from '../errors';
+import { AttrLensError, throwIfAborted } from '../core/errors';
 import { inferLayout } from '../inputs/preprocess';
-import { LoadedModel } from '../loaded';
+import { LoadedModel } from '../model/loadedModel';
 import { attribute, getMethod } from '../methods/registry';
 import { AttributeOptions, AttributionResult } from '../methods/types';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { ParamLayer, parametrisedLayers, randomizedModel } from './randomize';
 import { Map2D, compareMaps, toMap2D } from './similarity';
 

@@ -2,13 +2,13 @@
 // parametrised layers from the output back to the input, and copies of the model with the top k
 // of them re-initialised. Copies live in memory only; the user's file is never touched.
 import { createHash } from 'crypto';
-import { AttrLensError } from '../errors';
-import { modulePath } from '../inspect';
+import { AttrLensError } from '../core/errors';
+import { modulePath } from '../model/inspect';
 import { attrInt } from '../onnx/attributes';
 import { OnnxModel, topoOrder } from '../onnx/model';
 import { NodeProto, TensorProto, num } from '../onnx/proto';
 import { Rng } from '../methods/rng';
-import { sizeOf } from '../tensor';
+import { sizeOf } from '../core/tensor';
 
 /**
  * How a parameter is re-initialised: `uniform` draws U(−1/√fanIn, 1/√fanIn), PyTorch's default for

@@ -1,7 +1,7 @@
 // How alike two attribution maps are, as Adebayo et al. (2018, https://arxiv.org/abs/1810.03292)
 // measure it: Spearman rank correlation (of absolute values and of signed values) and SSIM.
-import { AttrLensError } from '../errors';
-import { Tensor } from '../tensor';
+import { AttrLensError } from '../core/errors';
+import { Tensor } from '../core/tensor';
 
 /** A 2-D map (h × w, row-major) reduced from an attribution tensor. */
 export interface Map2D {

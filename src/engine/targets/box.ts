@@ -14,11 +14,11 @@
  * (every anchor of a raw head, before the threshold and NMS, so the score falls smoothly as
  * the object fades; the post-NMS rows of other outputs). On the clean input it is box K's score.
  */
-import { AttrLensError } from '../errors';
-import { LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import { LoadedModel } from '../model/loadedModel';
 import { discoverLabels } from '../onnx/labels';
 import { outputActivation } from '../onnx/outputKind';
-import { Tensor, asFloat32, sizeOf } from '../tensor';
+import { Tensor, asFloat32, sizeOf } from '../core/tensor';
 import {
   Box,
   Candidate,

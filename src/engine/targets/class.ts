@@ -1,5 +1,5 @@
-import { AttrLensError, closest } from '../errors';
-import { sizeOf } from '../tensor';
+import { AttrLensError, closest } from '../core/errors';
+import { sizeOf } from '../core/tensor';
 import { linearScore } from './reduce';
 import { TargetKind } from './types';
 

@@ -11,7 +11,7 @@
  *  - 'end2end':     [1, N, 6] or [N, 6] rows of x0, y0, x1, y1, score, class (YOLOv10, end2end exports);
  *  - 'nms':         separate boxes [1?, N, 4] (x0, y0, x1, y1), scores [1?, N], labels [1?, N].
  */
-import { Tensor, asFloat32, sizeOf } from '../tensor';
+import { Tensor, asFloat32, sizeOf } from '../core/tensor';
 
 export type Box = [number, number, number, number];
 export type RawFormat = 'yolov8' | 'yolov8-rows' | 'yolov5';

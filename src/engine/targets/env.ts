@@ -1,6 +1,6 @@
-import { LoadedModel } from '../loaded';
+import { LoadedModel } from '../model/loadedModel';
 import { discoverDictionary } from '../onnx/labels';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { recogniseOutput } from './outputs';
 import { listTargetKinds, listTargets } from './registry';
 import { OutputKind, TargetEnv, TargetItem } from './types';

@@ -1,6 +1,6 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { readPreprocessFile } from '../inputs/preprocess';
-import { LoadedModel } from '../loaded';
+import { LoadedModel } from '../model/loadedModel';
 import { outputActivation } from '../onnx/outputKind';
 import { OutputKind, OutputKindName, OutputSettings, TargetKind } from './types';
 

@@ -1,4 +1,4 @@
-import { Tensor, asFloat32, sizeOf } from '../tensor';
+import { Tensor, asFloat32, sizeOf } from '../core/tensor';
 import { Target } from './types';
 
 /** The backward seed for `rows` samples: shared weights, or seedAt on each row's forward output. */

@@ -1,6 +1,6 @@
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 import { inferLayout } from '../inputs/preprocess';
-import { asFloat32 } from '../tensor';
+import { asFloat32 } from '../core/tensor';
 import { denseShape } from './outputs';
 import { linearScore } from './reduce';
 import { badTarget } from './registry';

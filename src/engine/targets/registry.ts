@@ -1,4 +1,4 @@
-import { AttrLensError, closest } from '../errors';
+import { AttrLensError, closest } from '../core/errors';
 import { allTargetKinds } from './all';
 import { Target, TargetEnv, TargetItem, TargetKind } from './types';
 

@@ -1,4 +1,4 @@
-import { asFloat32, softmax } from '../tensor';
+import { asFloat32, softmax } from '../core/tensor';
 import { linearScore } from './reduce';
 import { badTarget } from './registry';
 import { TargetEnv, TargetItem, TargetKind } from './types';

@@ -19,9 +19,9 @@
  *    a detection kind may re-decode the perturbed outputs and match the box by IoU).
  * A new kind (e.g. `box`) is one file exporting a TargetKind, imported in all.ts.
  */
-import type { LoadedModel } from '../loaded';
+import type { LoadedModel } from '../model/loadedModel';
 import type { OutputActivation } from '../onnx/outputKind';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../core/tensor';
 
 export type OutputKindName = 'classification' | 'dense' | 'sequence' | 'detection' | 'other';
 

@@ -1,8 +1,8 @@
-import { AttrLensError } from '../errors';
-import type { LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import type { LoadedModel } from '../model/loadedModel';
 import { attribute, getMethod } from '../methods/registry';
 import { AttributeOptions, MethodInfo, Prediction } from '../methods/types';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 import { TextInputs, WordEmbedding, findWordEmbedding, requireTextInputs, textFeeds } from './textModel';
 import { Encoded, TextTokenizer, loadTokenizer } from './tokenizer';
 import * as fs from 'fs';

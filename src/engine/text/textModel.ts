@@ -1,7 +1,7 @@
-import { AttrLensError } from '../errors';
-import type { IOInfo, LoadedModel } from '../loaded';
+import { AttrLensError } from '../core/errors';
+import type { IOInfo, LoadedModel } from '../model/loadedModel';
 import { NodeProto } from '../onnx/proto';
-import { Tensor } from '../tensor';
+import { Tensor } from '../core/tensor';
 
 /** The graph inputs of a text model, by role. */
 export interface TextInputs {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { AttrLensError } from '../errors';
+import { AttrLensError } from '../core/errors';
 
 /** Files a tokenizer is read from, in the order they are looked for beside the model. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt'] as const;

@@ -8,7 +8,7 @@ import { type DatasetReport, type FromDatasetView, type ToDatasetView, isFromDat
 import { attributeImage } from '../commands/attributeImage';
 import { readSettings } from '../config';
 import type { Deps } from '../deps';
-import { CallCancelledError, type EngineCall } from '../engineClient';
+import { CallCancelledError, type EngineCall } from '../engine/engineClient';
 import { displayName } from '../models';
 import { errorMessage } from '../panel/attributionPanel';
 import { trustState } from '../trust';

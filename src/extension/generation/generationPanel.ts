@@ -9,7 +9,7 @@ import {
 import type { GenerationAttributionResult, GenerationRequest } from '../../engine/generative';
 import { readSettings } from '../config';
 import type { Deps } from '../deps';
-import { CallCancelledError, type EngineCall } from '../engineClient';
+import { CallCancelledError, type EngineCall } from '../engine/engineClient';
 import { displayName } from '../models';
 import { errorMessage } from '../panel/attributionPanel';
 import { trustState } from '../trust';

@@ -1,5 +1,5 @@
 // The Attribution panel's host side: one reusable webview panel, its model+image context, and
-// the runs it starts in the engine worker. Every webview message is validated before use.
+// the runs it starts in the engine process. Every webview message is validated before use.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -10,7 +10,7 @@ import {
 } from '../../shared/protocol';
 import { compareSet } from '../../shared/compare';
 import { readSettings } from '../config';
-import { CallCancelledError, EngineCall, EngineError } from '../engineClient';
+import { CallCancelledError, EngineCall, EngineError } from '../engine/engineClient';
 import { ExportFormat, exportFileName, jsonBytes, npyBytes, pngFromDataUrl } from '../exportFormats';
 import { outputFolder } from '../modelPicker';
 import { ModelService } from '../models';
@@ -18,7 +18,7 @@ import { withSuggestedDefaults } from '../paramDefaults';
 import { RunRecord, RunStore } from '../runs';
 import { isTrusted, trustState } from '../trust';
 import { toAttributionMap, toModelSummary, toPanelImage, toPayload } from '../wire';
-import type { ImagePixels, ModelRef } from '../worker/workerProtocol';
+import type { ImagePixels, ModelRef } from '../engine/engineProtocol';
 import { panelHtml, panelOptions } from './panelHtml';
 import { GateContext, classCount, receiveFromWebview } from './webviewGate';
 import { TextSession } from './textSession';

@@ -9,9 +9,9 @@ import {
   PREPROCESS_KEYS, type PreprocessInfo, type PreprocessInvalidMessage, type PreprocessKey, type PreprocessPreviewMessage,
   type PreprocessSavedMessage, type PreprocessValues, type Prediction,
 } from '../../shared/protocol';
-import { CallCancelledError, type EngineCall, type EngineClient } from '../engineClient';
+import { CallCancelledError, type EngineCall, type EngineClient } from '../engine/engineClient';
 import { toPanelImage } from '../wire';
-import type { ImagePixels, ModelRef, WorkerCalls } from '../worker/workerProtocol';
+import type { ImagePixels, ModelRef, EngineCalls } from '../engine/engineProtocol';
 
 /** What a preview feeds: the model, the image, and the `attributionLens.preprocessing` setting. */
 export interface PreviewTarget {
@@ -24,7 +24,7 @@ export type PreviewOutcome =
   | { ok: true; reply: PreprocessPreviewMessage; predictions: Prediction[]; image?: ImagePixels; config?: PreprocessConfig }
   | { ok: false; reply: PreprocessInvalidMessage };
 
-type Predict = WorkerCalls['predict']['result'];
+type Predict = EngineCalls['predict']['result'];
 
 export class PreprocessSession {
   /** the edits the panel's runs use until the next load (undefined: none) */

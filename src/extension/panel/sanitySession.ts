@@ -3,9 +3,9 @@
 import type { SanityResult } from '../../engine/sanity';
 import type { ToWebview } from '../../shared/protocol';
 import type { SanityPayload } from '../../shared/sanityProtocol';
-import { CallCancelledError, type EngineCall, type EngineClient } from '../engineClient';
+import { CallCancelledError, type EngineCall, type EngineClient } from '../engine/engineClient';
 import { toAttributionMap } from '../wire';
-import type { WorkerCalls } from '../worker/workerProtocol';
+import type { EngineCalls } from '../engine/engineProtocol';
 
 interface Running {
   requestId: string;
@@ -23,7 +23,7 @@ export class SanitySession {
   ) {}
 
   /** Runs the cascade; a new check cancels the one under way. */
-  async run(requestId: string, args: WorkerCalls['sanity']['args'], imageInput?: string): Promise<void> {
+  async run(requestId: string, args: EngineCalls['sanity']['args'], imageInput?: string): Promise<void> {
     this.cancel();
     const running: Running = { requestId, cancelled: false };
     this.running = running;

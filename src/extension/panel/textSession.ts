@@ -1,5 +1,5 @@
 // The Attribution panel's text mode: one text model, one text, its runs and exports. The panel
-// owns the webview and routes text messages here; runs go to the engine worker.
+// owns the webview and routes text messages here; runs go to the engine process.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type {
@@ -8,12 +8,12 @@ import type {
 import { textCsv, textJson } from '../../shared/textScores';
 import { tokenRanges } from '../../shared/tokenRanges';
 import { readSettings } from '../config';
-import { CallCancelledError, EngineCall } from '../engineClient';
+import { CallCancelledError, EngineCall } from '../engine/engineClient';
 import type { ModelService } from '../models';
 import { DEFAULT_TEXT_METHOD, isTextMethod, textMethodInfos, textRequest } from '../textMethods';
 import { isTrusted, trustState } from '../trust';
 import { plainParams, toModelSummary } from '../wire';
-import type { ModelRef } from '../worker/workerProtocol';
+import type { ModelRef } from '../engine/engineProtocol';
 
 const TEXT_CONTEXT_KEY = 'attributionLens.textContext';
 /** Shades per sign for the scores drawn into the editor. */

@@ -91,7 +91,7 @@ function fileNames(value: unknown, kind: string | undefined): string[] {
 }
 
 /**
- * A `.npy` parameter resolves against the model's folder (engineWorker's baseDir): only plain
+ * A `.npy` parameter resolves against the model's folder (engineProcess's baseDir): only plain
  * relative names below it are allowed — no absolute paths, drive letters, URIs, `~` or `..`.
  */
 export function isInsideModelFolder(value: string): boolean {

@@ -1,5 +1,5 @@
 import { GraphBuilder } from '../../../src/engine/onnx/builder';
-import { sizeOf } from '../../../src/engine/tensor';
+import { sizeOf } from '../../../src/engine/core/tensor';
 import { rng } from '../fd';
 
 export { attr } from '../../../src/engine/onnx/attributes';

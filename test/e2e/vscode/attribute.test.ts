@@ -204,7 +204,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     assert.deepEqual(cspViolations, [], 'the panel runs under its strict CSP without violations');
   });
 
-  await t.test('Compare runs the checked methods in the worker and shows one map each', async () => {
+  await t.test('Compare runs the checked methods in the engine process and shows one map each', async () => {
     await frame.locator('#compare-run').click();
     const cells = frame.locator('al-compare al-heatmap');
     const deadline = Date.now() + 90_000;
@@ -345,7 +345,7 @@ test('the installed extension holds the bundles and linux-x64 native modules onl
     }
   };
   walk(join(extDir, installed), '');
-  for (const f of ['package.json', 'package.nls.json', 'dist/extension.js', 'dist/worker.js', 'dist/webview.js', 'media/icon.png',
+  for (const f of ['package.json', 'package.nls.json', 'dist/extension.js', 'dist/engine.js', 'dist/webview.js', 'media/icon.png',
     'dist/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
     'dist/node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-0.35.5.node']) {
     assert.ok(files.includes(f), `${f} is missing from the package`);

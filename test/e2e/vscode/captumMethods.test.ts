@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { loadInputs } from '../../../src/engine/inputs';
-import { LoadedModel } from '../../../src/engine/loaded';
+import { LoadedModel } from '../../../src/engine/model/loadedModel';
 import { attribute } from '../../../src/engine/methods/registry';
 import { base64ToFloat32 } from '../../../src/shared/base64';
 import { clickMenuItem, explorerCommand, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';

@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { LoadedModel } from '../../../src/engine/loaded';
+import { LoadedModel } from '../../../src/engine/model/loadedModel';
 import { loadInputs, writeNpy } from '../../../src/engine/inputs';
 import { attribute } from '../../../src/engine/methods/registry';
 import { base64ToFloat32 } from '../../../src/shared/base64';

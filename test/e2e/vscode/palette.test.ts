@@ -139,11 +139,11 @@ test('the command palette, in a real VS Code', async (t) => {
     t.diagnostic(`activation ${ms} ms`);
     assert.ok(Number(ms) <= ACTIVATION_BUDGET_MS, `activation took ${ms} ms`);
     assert.equal(native, 'none');
-    // and the host bundle cannot load them: it never names them (the worker bundle does)
+    // and the host bundle cannot load them: it never names them (the engine process bundle does)
     const extDir = join(profile.extensionsDir, readdirSync(profile.extensionsDir).find((d) => d.startsWith('attribution-lens.attribution-lens-'))!);
     const hostBundle = readFileSync(join(extDir, 'dist', 'extension.js'), 'utf8');
     assert.doesNotMatch(hostBundle, /require\(["'](onnxruntime-node|onnxruntime-common|sharp)["']\)/);
-    assert.match(readFileSync(join(extDir, 'dist', 'worker.js'), 'utf8'), /require\(["']onnxruntime-node["']\)/, 'the worker bundle is where onnxruntime loads');
+    assert.match(readFileSync(join(extDir, 'dist', 'engine.js'), 'utf8'), /require\(["']onnxruntime-node["']\)/, 'the engine process bundle is where onnxruntime loads');
   });
 
   await t.test('Attribute Prediction… asks for the image; the panel shows occlusion with its filled-in window', async () => {

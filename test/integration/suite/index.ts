@@ -16,7 +16,7 @@ const cases: Array<[string, () => Promise<void>]> = [
     const registered = new Set(await vscode.commands.getCommands(true));
     assert.deepEqual(declared.filter((c) => !registered.has(c)), []);
   }],
-  ['Attribute Prediction on an image runs Integrated Gradients for the top class in the worker', async () => {
+  ['Attribute Prediction on an image runs Integrated Gradients for the top class in the engine process', async () => {
     const ext = vscode.extensions.getExtension<AttributionLensApi>(EXT_ID)!;
     const api = await ext.activate();
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;

@@ -1,5 +1,5 @@
 import { attr } from '../../onnx/attributes';
-import { ONNX_CODE } from '../../tensor';
+import { ONNX_CODE } from '../../core/tensor';
 import { RuleContext } from '../types';
 
 // The "index trick" for data-movement ops: run the forward op on a tensor holding each

@@ -1,4 +1,4 @@
-import { AttrLensError } from '../../errors';
+import { AttrLensError } from '../../core/errors';
 import { attr, attrInt, attrInts } from '../../onnx/attributes';
 import { GradRule, RuleContext } from '../types';
 import { cropTo } from './conv';

@@ -1,4 +1,4 @@
-import { AttrLensError } from '../../errors';
+import { AttrLensError } from '../../core/errors';
 import { RuleContext } from '../types';
 
 /** A one-line error for an attribute combination whose gradient is not implemented. */

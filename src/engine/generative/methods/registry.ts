@@ -1,4 +1,4 @@
-import { AttrLensError } from '../../errors';
+import { AttrLensError } from '../../core/errors';
 import { featureAblation } from './featureAblation';
 import { kernelShap } from './kernelShap';
 import { layerIntegratedGradients } from './layerIntegratedGradients';

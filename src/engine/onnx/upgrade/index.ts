@@ -1,4 +1,4 @@
-import { AttrLensError } from '../../errors';
+import { AttrLensError } from '../../core/errors';
 import { attrTensor } from '../attributes';
 import { GraphBuilder } from '../builder';
 import { OnnxModel } from '../model';

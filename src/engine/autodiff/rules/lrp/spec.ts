@@ -1,4 +1,4 @@
-import { AttrLensError } from '../../../errors';
+import { AttrLensError } from '../../../core/errors';
 
 /** Captum's propagation rules (captum/attr/_utils/lrp_rules.py). */
 export type LrpRuleName = 'epsilon' | 'gamma' | 'alpha1beta0' | 'identity';

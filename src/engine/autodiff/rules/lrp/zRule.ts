@@ -1,4 +1,4 @@
-import { AttrLensError } from '../../../errors';
+import { AttrLensError } from '../../../core/errors';
 import { NodeProto } from '../../../onnx/proto';
 import { baseRules } from '../../registry';
 import { GradRule, RuleContext } from '../../types';

@@ -1,5 +1,5 @@
-// Messages between the extension host and the engine worker (dist/worker.js).
-// Every call has an id; the worker answers with progress (zero or more) then one result or error.
+// Messages between the extension host and the engine process (dist/engine.js).
+// Every call has an id; the engine process answers with progress (zero or more) then one result or error.
 import type {
   AttributeRequest, AttributionResult, MethodInfo, ModelInspection, Prediction, Tensor, TextAttributeRequest, TextAttributionResult,
 } from '../../engine';
@@ -37,8 +37,8 @@ export interface InputRef {
   options?: LoadInputsOptions;
 }
 
-/** Every call the worker serves: its arguments and its result. */
-export interface WorkerCalls {
+/** Every call the engine process serves: its arguments and its result. */
+export interface EngineCalls {
   inspect: { args: { file: string }; result: ModelInspection };
   methods: { args: Record<string, never>; result: MethodInfo[] };
   /** the forward pass only; `preprocess` is how the image input was fed (the panel's editor shows it) */
@@ -65,14 +65,14 @@ export interface WorkerCalls {
   /** the weight-randomisation cascade of one method on the input (randomised models in memory only) */
   sanity: { args: { model: ModelRef; input: InputRef; request: SanityRequest; batchSize?: number }; result: SanityResult };
 }
-export type WorkerMethod = keyof WorkerCalls;
+export type EngineMethod = keyof EngineCalls;
 
-export type CallMessage = { [K in WorkerMethod]: { type: 'call'; id: number; method: K; args: WorkerCalls[K]['args'] } }[WorkerMethod];
+export type CallMessage = { [K in EngineMethod]: { type: 'call'; id: number; method: K; args: EngineCalls[K]['args'] } }[EngineMethod];
 export interface CancelMessage {
   type: 'cancel';
   id: number;
 }
-export type ToWorker = CallMessage | CancelMessage;
+export type ToEngine = CallMessage | CancelMessage;
 
 export interface ProgressMessage {
   type: 'progress';
@@ -86,7 +86,7 @@ export interface ProgressMessage {
 export interface ResultMessage {
   type: 'result';
   id: number;
-  value: WorkerCalls[WorkerMethod]['result'];
+  value: EngineCalls[EngineMethod]['result'];
 }
 export interface ErrorMessage {
   type: 'error';
@@ -96,7 +96,7 @@ export interface ErrorMessage {
   message: string;
   stack?: string;
 }
-export type FromWorker = ProgressMessage | ResultMessage | ErrorMessage;
+export type FromEngine = ProgressMessage | ResultMessage | ErrorMessage;
 
 /** Least time between two progress messages carrying a partial map (they can be large). */
 export const PARTIAL_INTERVAL_MS = 200;

@@ -1,11 +1,11 @@
-import { buildGradient } from './autodiff/builder';
-import { AttrLensError } from './errors';
-import { IOInfo, LoadedModel } from './loaded';
-import { discoverLabels } from './onnx/labels';
-import { num } from './onnx/proto';
-import { ResolvedPreprocess, resolvePreprocess } from './inputs/preprocess';
-import { Tensor } from './tensor';
-import { outputKindOf } from './targets/env';
+import { buildGradient } from '../autodiff/builder';
+import { AttrLensError } from '../core/errors';
+import { IOInfo, LoadedModel } from './loadedModel';
+import { discoverLabels } from '../onnx/labels';
+import { num } from '../onnx/proto';
+import { ResolvedPreprocess, resolvePreprocess } from '../inputs/preprocess';
+import { Tensor } from '../core/tensor';
+import { outputKindOf } from '../targets/env';
 
 export interface LayerInfo {
   name: string;

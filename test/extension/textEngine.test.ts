@@ -1,12 +1,12 @@
-// The engine worker's text calls, through the host-side client, with the real engine in a worker
+// The engine process's text calls, through the host-side client, with the real engine in an engine process
 // thread on the sample text model: recognition, predictions, attributions equal to in-process.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { attributeText, openModel } from '../../src/engine';
-import { CallCancelledError, EngineClient, EngineError } from '../../src/extension/engineClient';
-import type { ModelRef } from '../../src/extension/worker/workerProtocol';
-import { ROOT, bundleWorker } from './workerBundle';
+import { CallCancelledError, EngineClient, EngineError } from '../../src/extension/engine/engineClient';
+import type { ModelRef } from '../../src/extension/engine/engineProtocol';
+import { ROOT, bundleEngine } from './engineBundle';
 
 const runtime = { threads: 1, executionProvider: 'cpu' };
 const TEXT: ModelRef = { file: join(ROOT, 'samples', 'text', 'model.onnx'), runtime };
@@ -14,7 +14,7 @@ const IMAGE: ModelRef = { file: join(ROOT, 'samples', 'shapes', 'model.onnx'), r
 let client: EngineClient;
 
 before(async () => {
-  client = new EngineClient(await bundleWorker('test-text-worker'), () => undefined);
+  client = new EngineClient(await bundleEngine('test-text-engine'), () => undefined);
 });
 after(() => client?.dispose());
 
@@ -39,7 +39,7 @@ test('predictText: the top class of each kind of sentence, as attributeText find
   assert.ok(Math.abs(neg.predictions[0].logit - direct.predictions[0].logit) < 1e-6);
 });
 
-test('attributeText in the worker equals the in-process engine, with progress; the sentiment word leads', async () => {
+test('attributeText in the engine process equals the in-process engine, with progress; the sentiment word leads', async () => {
   const progress: number[] = [];
   const res = await client.call('attributeText', { model: TEXT, text: 'We loved the ending of the show.', request: { method: 'layer-integrated-gradients', params: { nSteps: 20 } } }, (p) => progress.push(p.done)).promise;
   assert.ok(progress.length > 0);

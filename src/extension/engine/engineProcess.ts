@@ -18,8 +18,8 @@ import { listTargets } from '../../engine/targets/registry';
 import type { StructuredTargets } from '../../shared/protocol';
 import { structuredTargets } from '../wire';
 import {
-  CallMessage, FromWorker, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToWorker, WorkerCalls, WorkerMethod,
-} from './workerProtocol';
+  CallMessage, FromEngine, ImagePixels, InputRef, ModelRef, PARTIAL_INTERVAL_MS, ToEngine, EngineCalls, EngineMethod,
+} from './engineProtocol';
 
 // Lower priority on Linux, where a nice value belongs to a thread and the onnxruntime pool
 // threads created later inherit it: the extension host keeps its cores while an attribution
@@ -41,11 +41,11 @@ interface Job {
 const queue: Job[] = [];
 let running: Job | undefined;
 
-function post(msg: FromWorker): void {
+function post(msg: FromEngine): void {
   process.send?.(msg);
 }
 
-process.on('message', (msg: ToWorker) => {
+process.on('message', (msg: ToEngine) => {
   if (msg.type === 'cancel') {
     const i = queue.findIndex((j) => j.call.id === msg.id);
     if (i >= 0) {
@@ -84,7 +84,7 @@ async function pump(): Promise<void> {
   }
 }
 
-function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
+function handle(job: Job): Promise<EngineCalls[EngineMethod]['result']> {
   const { call } = job;
   switch (call.method) {
     case 'inspect':
@@ -121,7 +121,7 @@ async function inputs(model: LoadedModel, input: InputRef): Promise<{ feeds: Rec
   return { feeds: loaded.feeds, image: loaded.image, preprocess: loaded.preprocess };
 }
 
-async function runPredict(ref: ModelRef, input: InputRef): Promise<WorkerCalls['predict']['result']> {
+async function runPredict(ref: ModelRef, input: InputRef): Promise<EngineCalls['predict']['result']> {
   const model = await open(ref);
   const { feeds, image, preprocess } = await inputs(model, input);
   return { predictions: await predict(model, feeds), image, preprocess, structured: await structuredOf(model, feeds) };
@@ -147,7 +147,7 @@ async function structuredOf(model: LoadedModel, feeds: Record<string, Tensor>): 
   }
 }
 
-async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): Promise<WorkerCalls['attribute']['result']> {
+async function runAttribute(job: Job, args: EngineCalls['attribute']['args']): Promise<EngineCalls['attribute']['result']> {
   const signal = job.controller.signal;
   const model = await open(args.model);
   const { feeds, image } = await inputs(model, args.input);
@@ -167,7 +167,7 @@ async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): P
   return { result, image };
 }
 
-async function textModel(ref: ModelRef): Promise<WorkerCalls['textModel']['result']> {
+async function textModel(ref: ModelRef): Promise<EngineCalls['textModel']['result']> {
   const model = await open(ref);
   try {
     requireTextInputs(model);
@@ -178,7 +178,7 @@ async function textModel(ref: ModelRef): Promise<WorkerCalls['textModel']['resul
   }
 }
 
-async function predictText(ref: ModelRef, text: string): Promise<WorkerCalls['predictText']['result']> {
+async function predictText(ref: ModelRef, text: string): Promise<EngineCalls['predictText']['result']> {
   const model = await open(ref);
   const ti = requireTextInputs(model);
   const tk = tokenizerFor(model);
@@ -188,7 +188,7 @@ async function predictText(ref: ModelRef, text: string): Promise<WorkerCalls['pr
   return { predictions: await predict(model, textFeeds(ti, fit.ids, fit.real)) };
 }
 
-async function runAttributeText(job: Job, args: WorkerCalls['attributeText']['args']): Promise<WorkerCalls['attributeText']['result']> {
+async function runAttributeText(job: Job, args: EngineCalls['attributeText']['args']): Promise<EngineCalls['attributeText']['result']> {
   const model = await open(args.model);
   const { params } = withBatchSize({ method: args.request.method ?? 'layer-integrated-gradients', params: args.request.params }, args.batchSize);
   // Text maps are a few numbers per token: progress counters only, no partial maps.
@@ -199,7 +199,7 @@ async function runAttributeText(job: Job, args: WorkerCalls['attributeText']['ar
 }
 
 /** The dataset view's run: predictions only (no method, no output folder), progress per batch, cancellable. */
-async function runDatasetCall(job: Job, args: WorkerCalls['dataset']['args']): Promise<WorkerCalls['dataset']['result']> {
+async function runDatasetCall(job: Job, args: EngineCalls['dataset']['args']): Promise<EngineCalls['dataset']['result']> {
   const model = await open(args.model);
   return runDataset(
     { model: args.model.file, data: args.data, batchSize: args.batchSize },
@@ -210,7 +210,7 @@ async function runDatasetCall(job: Job, args: WorkerCalls['dataset']['args']): P
 }
 
 /** The panel's sanity check: progress per randomised model, cancellable between and within runs. */
-async function runSanity(job: Job, args: WorkerCalls['sanity']['args']): Promise<WorkerCalls['sanity']['result']> {
+async function runSanity(job: Job, args: EngineCalls['sanity']['args']): Promise<EngineCalls['sanity']['result']> {
   const model = await open(args.model);
   const { feeds } = await inputs(model, args.input);
   const { params } = withBatchSize({ method: args.request.method, params: args.request.params }, args.batchSize);
@@ -220,7 +220,7 @@ async function runSanity(job: Job, args: WorkerCalls['sanity']['args']): Promise
   });
 }
 
-async function lmModel(ref: ModelRef): Promise<WorkerCalls['lmModel']['result']> {
+async function lmModel(ref: ModelRef): Promise<EngineCalls['lmModel']['result']> {
   const model = await open(ref);
   try {
     requireCausalLm(model);
@@ -232,7 +232,7 @@ async function lmModel(ref: ModelRef): Promise<WorkerCalls['lmModel']['result']>
 }
 
 /** A generation explained; progress counters only (the matrix is small and comes at the end). */
-async function runAttributeGeneration(job: Job, args: WorkerCalls['attributeGeneration']['args']): Promise<WorkerCalls['attributeGeneration']['result']> {
+async function runAttributeGeneration(job: Job, args: EngineCalls['attributeGeneration']['args']): Promise<EngineCalls['attributeGeneration']['result']> {
   const model = await open(args.model);
   return attributeGeneration(model, args.request, {
     signal: job.controller.signal,

@@ -1,6 +1,6 @@
-import { buildGradient, GradientRequest, SEED } from './autodiff/builder';
-import { LoadedModel, RunOptions, ShapeInfo } from './loaded';
-import { Tensor, sizeOf, sliceRows } from './tensor';
+import { buildGradient, GradientRequest, SEED } from '../autodiff/builder';
+import { LoadedModel, RunOptions, ShapeInfo } from '../model/loadedModel';
+import { Tensor, sizeOf, sliceRows } from '../core/tensor';
 
 export interface GradientResult {
   /** the differentiated output's forward value, (N, ...) */

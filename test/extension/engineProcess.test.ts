@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { attribute, loadInputs, openModel } from '../../src/engine';
-import { CallCancelledError, EngineClient, EngineError, type WorkerProgress } from '../../src/extension/engineClient';
-import type { ModelRef } from '../../src/extension/worker/workerProtocol';
-import { ROOT, bundleWorker } from './workerBundle';
+import { CallCancelledError, EngineClient, EngineError, type EngineProgress } from '../../src/extension/engine/engineClient';
+import type { ModelRef } from '../../src/extension/engine/engineProtocol';
+import { ROOT, bundleEngine } from './engineBundle';
 
 const MODEL = join(ROOT, 'samples', 'shapes', 'model.onnx');
 const IMAGE = join(ROOT, 'samples', 'shapes', 'images', 'red-circle.png');
@@ -18,12 +18,12 @@ const input = { file: IMAGE, options: { preprocess: {} } };
 let client: EngineClient;
 
 before(async () => {
-  client = new EngineClient(await bundleWorker('test-worker'), () => undefined);
+  client = new EngineClient(await bundleEngine('test-engine'), () => undefined);
 });
 after(() => client?.dispose());
 
-test('Integrated Gradients in the worker equals the in-process engine, with progress', async () => {
-  const progress: WorkerProgress[] = [];
+test('Integrated Gradients in the engine process equals the in-process engine, with progress', async () => {
+  const progress: EngineProgress[] = [];
   const { result, image } = await client.call('attribute', { model: ref, input, request: { method: 'integrated-gradients', params: { nSteps: 16 } } }, (p) => progress.push(p)).promise;
   assert.equal(result.target, 0);
   assert.equal(result.targetLabel, 'red');

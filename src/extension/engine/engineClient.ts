@@ -1,12 +1,12 @@
-// The host side of the engine process: starts dist/worker.js on first use, matches replies to
+// The host side of the engine process: starts dist/engine.js on first use, matches replies to
 // calls by id, forwards progress, and cancels. A crashed engine fails its calls and restarts lazily.
 import type { ChildProcess } from 'child_process';
 import * as path from 'path';
 import type * as vscode from 'vscode';
-import { ALWAYS_TRUSTED, TrustGate, refusal } from './trustGate';
-import type { FromWorker, ProgressMessage, ToWorker, WorkerCalls, WorkerMethod } from './worker/workerProtocol';
+import { ALWAYS_TRUSTED, TrustGate, refusal } from '../trustGate';
+import type { FromEngine, ProgressMessage, ToEngine, EngineCalls, EngineMethod } from './engineProtocol';
 
-export type WorkerProgress = Omit<ProgressMessage, 'type' | 'id'>;
+export type EngineProgress = Omit<ProgressMessage, 'type' | 'id'>;
 
 /** A call in flight. */
 export interface EngineCall<T> {
@@ -25,7 +25,7 @@ export class CallCancelledError extends Error {
 
 /** An error from the engine; `user` when its message is meant for the user as is. */
 export class EngineError extends Error {
-  constructor(message: string, readonly user: boolean, readonly workerStack?: string) {
+  constructor(message: string, readonly user: boolean, readonly engineStack?: string) {
     super(message);
     this.name = user ? 'AttrLensError' : 'EngineError';
   }
@@ -34,34 +34,34 @@ export class EngineError extends Error {
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
-  onProgress?: (p: WorkerProgress) => void;
+  onProgress?: (p: EngineProgress) => void;
 }
 
 export class EngineClient implements vscode.Disposable {
-  private worker: ChildProcess | undefined;
+  private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
   constructor(
-    private readonly workerFile: string,
+    private readonly engineFile: string,
     private readonly log: (line: string) => void,
     private readonly trust: TrustGate = ALWAYS_TRUSTED,
   ) {}
 
   static forExtension(extensionPath: string, log: (line: string) => void, trust: TrustGate): EngineClient {
-    return new EngineClient(path.join(extensionPath, 'dist', 'worker.js'), log, trust);
+    return new EngineClient(path.join(extensionPath, 'dist', 'engine.js'), log, trust);
   }
 
-  call<K extends WorkerMethod>(method: K, args: WorkerCalls[K]['args'], onProgress?: (p: WorkerProgress) => void): EngineCall<WorkerCalls[K]['result']> {
+  call<K extends EngineMethod>(method: K, args: EngineCalls[K]['args'], onProgress?: (p: EngineProgress) => void): EngineCall<EngineCalls[K]['result']> {
     const id = this.nextId++;
-    // Restricted Mode: refused here, before a worker exists, whatever the caller checked already.
+    // Restricted Mode: refused here, before an engine process exists, whatever the caller checked already.
     const refused = refusal(this.trust);
     if (refused !== undefined) return { id, promise: Promise.reject(new EngineError(refused, true)), cancel: () => undefined };
-    const promise = new Promise<WorkerCalls[K]['result']>((resolve, reject) => {
+    const promise = new Promise<EngineCalls[K]['result']>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
     });
     try {
-      this.send({ type: 'call', id, method, args } as ToWorker);
+      this.send({ type: 'call', id, method, args } as ToEngine);
     } catch (e) {
       this.settle(id, (p) => p.reject(e as Error));
     }
@@ -69,30 +69,30 @@ export class EngineClient implements vscode.Disposable {
   }
 
   cancel(id: number): void {
-    if (this.pending.has(id) && this.worker?.connected) this.worker.send({ type: 'cancel', id } satisfies ToWorker);
+    if (this.pending.has(id) && this.child?.connected) this.child.send({ type: 'cancel', id } satisfies ToEngine);
   }
 
   /** The engine process's id while it runs (diagnostics, tests). */
   get enginePid(): number | undefined {
-    return this.worker?.pid;
+    return this.child?.pid;
   }
 
   get busy(): boolean {
     return this.pending.size > 0;
   }
 
-  private send(msg: ToWorker): void {
-    this.ensureWorker().send(msg);
+  private send(msg: ToEngine): void {
+    this.ensureEngine().send(msg);
   }
 
-  private ensureWorker(): ChildProcess {
-    if (this.worker) return this.worker;
+  private ensureEngine(): ChildProcess {
+    if (this.child) return this.child;
     // required on first use, not at activation
     const { fork } = require('child_process') as typeof import('child_process');
-    const { withHugePages } = require('../engine/runtime/hugePages') as typeof import('../engine/runtime/hugePages');
+    const { withHugePages } = require('../../engine/runtime/hugePages') as typeof import('../../engine/runtime/hugePages');
     // The extension host's executable runs as plain Node.js (VS Code's is Electron); typed
     // arrays cross the channel by structured clone.
-    const w = fork(this.workerFile, [], {
+    const w = fork(this.engineFile, [], {
       env: withHugePages({ ...process.env, ELECTRON_RUN_AS_NODE: '1' }),
       execArgv: [],
       serialization: 'advanced',
@@ -100,22 +100,22 @@ export class EngineClient implements vscode.Disposable {
     });
     let stderr = '';
     w.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    w.on('message', (msg: FromWorker) => this.onMessage(msg));
+    w.on('message', (msg: FromEngine) => this.onMessage(msg));
     w.on('error', (e) => {
       this.log(`engine process error: ${e.stack ?? e.message}`);
-      if (this.worker === w) this.worker = undefined;
+      if (this.child === w) this.child = undefined;
       this.failAll(new EngineError(`the engine could not start: ${e.message}`, false, e.stack));
     });
     w.on('exit', (code, signal) => {
-      if (this.worker === w) this.worker = undefined;
+      if (this.child === w) this.child = undefined;
       if (code !== 0) this.log(`engine process exited with ${signal ?? `code ${code}`}${stderr ? `: ${stderr.trim()}` : ''}`);
       this.failAll(new EngineError(`the engine stopped (${signal ?? `exit code ${code}`}); run the command again`, false));
     });
-    this.worker = w;
+    this.child = w;
     return w;
   }
 
-  private onMessage(msg: FromWorker): void {
+  private onMessage(msg: FromEngine): void {
     switch (msg.type) {
       case 'progress': {
         const { type: _t, id, ...p } = msg;
@@ -149,8 +149,8 @@ export class EngineClient implements vscode.Disposable {
 
   dispose(): void {
     this.failAll(new CallCancelledError());
-    this.worker?.removeAllListeners('exit');
-    this.worker?.kill();
-    this.worker = undefined;
+    this.child?.removeAllListeners('exit');
+    this.child?.kill();
+    this.child = undefined;
   }
 }

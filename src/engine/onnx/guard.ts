@@ -1,10 +1,10 @@
 // Limits that keep hostile or broken files from making the engine allocate absurd amounts of
 // memory: declared sizes are checked against these before anything is allocated.
-import { AttrLensError } from './errors';
-import { ONNX_DTYPE_NAME, Tensor } from './tensor';
-import type { GraphProto, TensorProto } from './onnx/proto';
-import { num } from './onnx/proto';
-import { tensorFromProto } from './onnx/tensorProto';
+import { AttrLensError } from '../core/errors';
+import { ONNX_DTYPE_NAME, Tensor } from '../core/tensor';
+import type { GraphProto, TensorProto } from './proto';
+import { num } from './proto';
+import { tensorFromProto } from './tensorProto';
 
 /** Largest element count one declared tensor (a graph input or an initializer) may have: 1 GiB of float32. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 28;

@@ -1,10 +1,10 @@
-import { buildGradient, gradName, GradientRequest, SEED } from './autodiff/builder';
-import { defaultGradientBatch } from './gradients';
-import { LoadedModel, RunOptions } from './loaded';
-import { BATCH_DIM } from './onnx/batch';
-import { GraphBuilder, valueInfo } from './onnx/builder';
-import { OnnxModel } from './onnx/model';
-import { Tensor, sizeOf, sliceRows } from './tensor';
+import { buildGradient, gradName, GradientRequest, SEED } from '../autodiff/builder';
+import { defaultGradientBatch } from './run';
+import { LoadedModel, RunOptions } from '../model/loadedModel';
+import { BATCH_DIM } from '../onnx/batch';
+import { GraphBuilder, valueInfo } from '../onnx/builder';
+import { OnnxModel } from '../onnx/model';
+import { Tensor, sizeOf, sliceRows } from '../core/tensor';
 
 /**
  * Many gradient rows folded inside the graph: the rows are fed, or formed in the graph as points

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallCancelledError, EngineClient, type WorkerProgress } from '../../src/extension/engineClient';
-import type { ModelRef } from '../../src/extension/worker/workerProtocol';
-import { ROOT, bundleWorker } from './workerBundle';
+import { CallCancelledError, EngineClient, type EngineProgress } from '../../src/extension/engine/engineClient';
+import type { ModelRef } from '../../src/extension/engine/engineProtocol';
+import { ROOT, bundleEngine } from './engineBundle';
 
 const SHAPES = join(ROOT, 'samples', 'shapes');
 const ref: ModelRef = { file: join(SHAPES, 'model.onnx'), runtime: { threads: 1, executionProvider: 'cpu' } };
@@ -26,7 +26,7 @@ function shapesFolder(dir: string, copies = 1): void {
 }
 
 before(async () => {
-  client = new EngineClient(await bundleWorker('test-dataset-worker'), () => undefined);
+  client = new EngineClient(await bundleEngine('test-dataset-engine'), () => undefined);
   tmp = mkdtempSync(join(tmpdir(), 'attrlens-dsw-'));
 });
 after(() => {
@@ -37,7 +37,7 @@ after(() => {
 test('dataset in the engine process: 7 of 8, the mislabelled image is the one mistake', async () => {
   const data = join(tmp, 'small');
   shapesFolder(data);
-  const progress: WorkerProgress[] = [];
+  const progress: EngineProgress[] = [];
   const report = await client.call('dataset', { model: ref, data }, (p) => progress.push(p)).promise;
   assert.deepEqual(report.classes, ['red', 'green', 'blue', 'yellow']);
   assert.equal(report.accuracy, 7 / 8);
