@@ -3,13 +3,12 @@
 // context menu, and the heatmap the webview draws is read back and checked against the image.
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it, builds and packages first).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Page } from 'playwright-core';
+import { type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, checkInstalled, clickMenuItem, heatmapPixels, installExtension, makeProfile, startCodeServer, type CanvasPixels, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
+import { ROOT, clickMenuItem, heatmapPixels, type CanvasPixels, waitForPanelFrame, openWorkbench, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const SAMPLE = join(ROOT, 'samples', 'shapes');
@@ -21,48 +20,20 @@ const CONV2_LINE = NET_PY.split('\n').findIndex((l) => l.includes('self.conv2 ='
 
 let tmp: string;
 let workspace: string;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
-const cspViolations: string[] = [];
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-'));
-  workspace = join(tmp, 'shapes');
-  cpSync(SAMPLE, workspace, { recursive: true });
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'files.simpleDialog.enable': true,
-    'attributionLens.defaultMethod': 'integrated-gradients',
+  wb = await openWorkbench({
+    sample: 'shapes',
+    prefix: 'attrlens-e2e-',
+    settings: { 'files.simpleDialog.enable': true, 'attributionLens.defaultMethod': 'integrated-gradients' },
   });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-  });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  // The extension's contributions are registered once its view container is in the activity bar;
-  // before that its menu entries are missing.
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  ({ tmp, workspace, page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-last.png');
 });
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -201,7 +172,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
     const again = await canvasPixels(frame);
     assert.deepEqual([again.width, again.height], [64, 64]);
     assert.equal(await frame.locator('al-predictions button').count(), 4);
-    assert.deepEqual(cspViolations, [], 'the panel runs under its strict CSP without violations');
+    assert.deepEqual(wb!.cspViolations, [], 'the panel runs under its strict CSP without violations');
   });
 
   await t.test('Compare runs the checked methods in the engine process and shows one map each', async () => {

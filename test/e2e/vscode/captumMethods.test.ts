@@ -26,7 +26,7 @@ interface Seen {
 }
 
 before(async () => {
-  wb = await openWorkbench('shapes', 'attrlens-e2e-captum-', { 'attributionLens.defaultMethod': 'saliency' });
+  wb = await openWorkbench({ sample: 'shapes', prefix: 'attrlens-e2e-captum-', settings: { 'attributionLens.defaultMethod': 'saliency' } });
   page = wb.page;
 });
 

@@ -133,68 +133,47 @@ export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
 
 export interface Workbench {
   tmp: string;
+  /** the temp copy of the sample folder code-server opened */
   workspace: string;
   page: Page;
+  profile: Profile;
+  /** code-server's address */
+  url: string;
+  /** Content-Security-Policy violations the page reported so far */
+  cspViolations: string[];
   /** screenshot (best effort), close the browser, stop code-server, remove the temp folder */
   close(lastShot: string): Promise<void>;
 }
 
-/**
- * A fresh profile with the packaged .vsix, code-server on a temp copy of a sample folder, and
- * Chromium on its workbench: what every restricted-mode test starts from.
- */
-export async function openRestrictedWorkbench(sample: 'shapes' | 'text', prefix: string): Promise<Workbench> {
-  const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  checkInstalled();
-  const vsix = findVsix();
-  const tmp = mkdtempSync(join(tmpdir(), prefix));
-  const workspace = join(tmp, sample);
-  cpSync(join(ROOT, 'samples', sample), workspace, { recursive: true });
-  const shots = join(ROOT, 'out', 'screenshots');
-  mkdirSync(shots, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'security.workspace.trust.enabled': true,
-    'security.workspace.trust.startupPrompt': 'always',
-  });
-  installExtension(profile, vsix);
-  const server = await startCodeServer(profile, workspace, { workspaceTrust: true });
-  const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  return {
-    tmp,
-    workspace,
-    page,
-    async close(lastShot) {
-      if (!page.isClosed()) await page.screenshot({ path: join(shots, lastShot) }).catch(() => undefined);
-      await browser.close().catch(() => undefined);
-      await server.stop();
-      rmSync(tmp, { recursive: true, force: true });
-    },
-  };
+export interface WorkbenchOptions {
+  /** the folder under samples/ that code-server opens (a temp copy) */
+  sample: string;
+  /** prefix of the temp folder and of screenshots */
+  prefix: string;
+  /** user settings besides the quiet defaults */
+  settings?: Record<string, unknown>;
+  /** adds files to the workspace before the workbench starts (the Explorer then lists them at once) */
+  prepare?: (workspace: string) => Promise<void>;
+  /** workspace trust on and the folder not trusted: Restricted Mode */
+  restricted?: boolean;
+  viewport?: { width: number; height: number };
 }
 
 /**
- * A fresh profile with the packaged .vsix and these user settings, code-server on a temp copy of a
- * sample folder (trusted), and Chromium on its workbench, once the extension's view container is
- * in the activity bar (before that its menu entries are missing).
+ * A fresh profile with the packaged .vsix, code-server on a temp copy of a sample folder, and
+ * Chromium on its workbench: what every end-to-end test starts from. A trusted workbench is
+ * returned once the extension's view container is in the activity bar (before that its menu
+ * entries are missing); a restricted one once the workbench is up (its trust prompt is the test's).
  */
-/** `prepare` adds files to the workspace before the workbench starts (the Explorer then lists them at once). */
-export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segment', prefix: string, settings: Record<string, unknown> = {}, prepare?: (workspace: string) => Promise<void>): Promise<Workbench> {
+export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
   const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   checkInstalled();
   const vsix = findVsix();
-  const tmp = mkdtempSync(join(tmpdir(), prefix));
-  const workspace = join(tmp, sample);
-  cpSync(join(ROOT, 'samples', sample), workspace, { recursive: true });
-  await prepare?.(workspace);
+  const tmp = mkdtempSync(join(tmpdir(), o.prefix));
+  const workspace = join(tmp, o.sample);
+  cpSync(join(ROOT, 'samples', o.sample), workspace, { recursive: true });
+  await o.prepare?.(workspace);
   const shots = join(ROOT, 'out', 'screenshots');
   mkdirSync(shots, { recursive: true });
   const profile = makeProfile(join(tmp, 'profile'), {
@@ -205,12 +184,17 @@ export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segm
     'telemetry.telemetryLevel': 'off',
     'extensions.autoUpdate': false,
     'extensions.autoCheckUpdates': false,
-    ...settings,
+    ...(o.restricted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' } : {}),
+    ...o.settings,
   });
   installExtension(profile, vsix);
-  const server = await startCodeServer(profile, workspace);
+  const server = await startCodeServer(profile, workspace, { workspaceTrust: !!o.restricted });
   const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const page = await browser.newPage({ viewport: o.viewport ?? { width: 1440, height: 900 } });
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   const close = async (lastShot: string): Promise<void> => {
     if (!page.isClosed()) await page.screenshot({ path: join(shots, lastShot) }).catch(() => undefined);
     await browser.close().catch(() => undefined);
@@ -220,12 +204,12 @@ export async function openWorkbench(sample: 'shapes' | 'text' | 'detect' | 'segm
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-    await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+    if (!o.restricted) await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
   } catch (e) {
-    await close(`${prefix}failed.png`);
+    await close(`${o.prefix}failed.png`);
     throw e;
   }
-  return { tmp, workspace, page, close };
+  return { tmp, workspace, page, profile, url: server.url, cspViolations, close };
 }
 
 /** Right-click a file of the Explorer (its folder opened first when given) and pick a context menu entry. */

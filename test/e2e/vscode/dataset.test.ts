@@ -58,7 +58,7 @@ async function datasetFrame(name?: string, timeout = 60_000): Promise<Frame> {
 
 before(async () => {
   // batches of 2 images: many progress steps, so Cancel lands midway
-  wb = await openWorkbench('shapes', 'attrlens-dataset-', { 'attributionLens.defaultMethod': 'saliency', 'attributionLens.batchSize': 2 }, buildDataset);
+  wb = await openWorkbench({ sample: 'shapes', prefix: 'attrlens-dataset-', settings: { 'attributionLens.defaultMethod': 'saliency', 'attributionLens.batchSize': 2 }, prepare: buildDataset });
   page = wb.page;
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { clickMenuItem, openRestrictedWorkbench, type Workbench } from './codeServer';
+import { clickMenuItem, openWorkbench, type Workbench } from './codeServer';
 
 let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  wb = await openRestrictedWorkbench('shapes', 'attrlens-e2e-dataset-restricted-');
+  wb = await openWorkbench({ sample: 'shapes', prefix: 'attrlens-e2e-dataset-restricted-', restricted: true });
   page = wb.page;
 });
 

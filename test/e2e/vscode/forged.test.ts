@@ -32,13 +32,18 @@ interface Seen {
 }
 
 before(async () => {
-  wb = await openWorkbench('shapes', 'attrlens-e2e-forged-', { 'attributionLens.defaultMethod': 'saliency' }, async (ws) => {
+  wb = await openWorkbench({
+    sample: 'shapes',
+    prefix: 'attrlens-e2e-forged-',
+    settings: { 'attributionLens.defaultMethod': 'saliency' },
+    prepare: async (ws) => {
     const lm = await LoadedModel.open(join(ws, 'model.onnx'));
     dims = lm.inputs[0].dims.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
     const n = dims.reduce((a, b) => a * b, 1);
     // a baseline inside the model's folder, and one beside the workspace (outside it)
     writeNpy(join(ws, 'half.npy'), { dtype: 'float32', dims, data: new Float32Array(n).fill(0.5) });
     writeNpy(join(ws, '..', 'secret.npy'), { dtype: 'float32', dims, data: new Float32Array(n).fill(9) });
+    },
   });
   page = wb.page;
   await explorerCommand(page, IMAGE, /^Attribute Prediction$/, 'images');

@@ -4,59 +4,33 @@
 // switch and comparison are read back from the webview. Screenshot: docs/images/generation.png.
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it, builds and packages first).
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Page } from 'playwright-core';
-import { ROOT, checkInstalled, clickMenuItem, findVsix, installExtension, launchChromium, makeProfile, startCodeServer, type RunningServer } from './codeServer';
+import { type Frame, type Page } from 'playwright-core';
+import { ROOT, clickMenuItem, openWorkbench, type Workbench } from './codeServer';
 
-const SHOTS = join(ROOT, 'out', 'screenshots');
 const PROMPT = 'alice paris , bob rome , carol oslo ? bob';
 const FEATURES = ['alice', 'paris', ',', 'bob', 'rome', ',', 'carol', 'oslo', '?', 'bob'];
 const DEPENDS = [3, 4, 9];
 
-let tmp: string;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
-const cspViolations: string[] = [];
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-generation-'));
-  const workspace = join(tmp, 'lm');
-  cpSync(join(ROOT, 'samples', 'lm'), workspace, { recursive: true });
-  writeFileSync(join(workspace, 'prompts.txt'), `${PROMPT}\nalice paris , dave lima ? dave\n`);
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'editor.minimap.enabled': false,
+  wb = await openWorkbench({
+    sample: 'lm',
+    prefix: 'attrlens-e2e-generation-',
+    settings: { 'editor.minimap.enabled': false },
+    prepare: async (ws) => {
+      writeFileSync(join(ws, 'prompts.txt'), `${PROMPT}\nalice paris , dave lima ? dave\n`);
+    },
   });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-  });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  ({ page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-generation-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-generation-last.png');
 });
 
 /** The generation view's frame (the one holding #prompt-tokens' main), once it appears. */
@@ -150,6 +124,6 @@ test('Explain Generation in a real VS Code', async (t) => {
     await frame.locator('#compare-table th.row', { hasText: 'lime' }).waitFor({ timeout: 120_000 });
     await waitForCaption(frame, /^layer-integrated-gradients/);
     assert.deepEqual((await texts(frame, '#compare-table th.row')).sort(), ['feature-ablation', 'kernel-shap', 'layer-integrated-gradients', 'lime', 'shapley-value-sampling']);
-    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(wb!.cspViolations, []);
   });
 });

@@ -4,55 +4,31 @@
 // dirty editor; Attribute Prediction… from it runs that model; in Restricted Mode nothing is read.
 // Needs scripts/e2e-setup.sh and the packaged .vsix (npm run test:e2e).
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Locator, type Page } from 'playwright-core';
-import {
-  ROOT, checkInstalled, clickMenuItem, findVsix, installExtension, launchChromium, makeProfile, openRestrictedWorkbench, startCodeServer,
-  type RunningServer, waitForOnnxEditorFrame, waitForPanelFrame,
-} from './codeServer';
+import { type Frame, type Locator, type Page } from 'playwright-core';
+import { ROOT, clickMenuItem, openWorkbench, waitForOnnxEditorFrame, waitForPanelFrame, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
-let tmp: string;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-onnx-'));
-  const workspace = join(tmp, 'shapes');
-  cpSync(join(ROOT, 'samples', 'shapes'), workspace, { recursive: true });
-  // a second model, so that "active" can move from one to the other
-  copyFileSync(join(workspace, 'model.onnx'), join(workspace, 'other.onnx'));
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
+  wb = await openWorkbench({
+    sample: 'shapes',
+    prefix: 'attrlens-e2e-onnx-',
+    settings: {},
+    prepare: async (ws) => {
+      // a second model, so that "active" can move from one to the other
+      copyFileSync(join(ws, 'model.onnx'), join(ws, 'other.onnx'));
+    },
   });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  // the extension's contributions (the .onnx editor among them) are known once its view is
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  ({ page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-onnx-editor-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-onnx-editor-last.png');
 });
 
 const explorerRow = (name: string) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
@@ -187,7 +163,7 @@ test('the .onnx editor in a real VS Code', async (t) => {
 });
 
 test('in Restricted Mode the .onnx editor reads nothing and says why', async () => {
-  const wb = await openRestrictedWorkbench('shapes', 'attrlens-e2e-onnx-restricted-');
+  const wb = await openWorkbench({ sample: 'shapes', prefix: 'attrlens-e2e-onnx-restricted-', restricted: true });
   try {
     const p = wb.page;
     await p.getByRole('button', { name: /No, I don't trust the authors/ }).click({ timeout: 60_000 });

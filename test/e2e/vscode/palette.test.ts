@@ -2,13 +2,12 @@
 // Export Attribution… (PNG drawn by the panel), Compare Methods; and the activation cost measured
 // by the extension itself. Needs scripts/e2e-setup.sh and the packaged .vsix (npm run test:e2e).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Page } from 'playwright-core';
+import { type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, checkInstalled, heatmapPixelsByMethod, installExtension, makeProfile, startCodeServer, type Profile, type RunningServer, findVsix, launchChromium, waitForOnnxEditorFrame, waitForPanelFrame } from './codeServer';
+import { ROOT, heatmapPixelsByMethod, type Profile, waitForOnnxEditorFrame, waitForPanelFrame, openWorkbench, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const COMPARED = ['saliency', 'gradcam', 'occlusion'];
@@ -16,48 +15,29 @@ const ACTIVATION_LINE = /activated in ([\d.]+) ms \(bundle ([\d.]+) ms, activate
 /** Issue 7's budget for activate() plus evaluating the bundle. */
 const ACTIVATION_BUDGET_MS = 200;
 
-let tmp: string;
 let workspace: string;
 let profile: Profile;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-palette-'));
-  workspace = join(tmp, 'shapes');
-  cpSync(join(ROOT, 'samples', 'shapes'), workspace, { recursive: true });
-  mkdirSync(SHOTS, { recursive: true });
-  profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'files.simpleDialog.enable': true,
-    '[markdown]': { 'editor.wordWrap': 'off' },
-    // occlusion's required window is filled in by the host: the panel must show it
-    'attributionLens.defaultMethod': 'occlusion',
-    'attributionLens.compareMethods': COMPARED,
+  wb = await openWorkbench({
+    sample: 'shapes',
+    prefix: 'attrlens-e2e-palette-',
+    settings: {
+      'files.simpleDialog.enable': true,
+      '[markdown]': { 'editor.wordWrap': 'off' },
+      // occlusion's required window is filled in by the host: the panel must show it
+      'attributionLens.defaultMethod': 'occlusion',
+      'attributionLens.compareMethods': COMPARED,
+    },
+    viewport: { width: 1440, height: 1000 },
   });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  ({ workspace, profile, page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-palette-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-palette-last.png');
 });
 
 // ---- helpers ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ let page: Page;
 let frame: Frame;
 
 before(async () => {
-  wb = await openWorkbench('shapes', 'attrlens-state-', { 'attributionLens.defaultMethod': 'integrated-gradients' });
+  wb = await openWorkbench({ sample: 'shapes', prefix: 'attrlens-state-', settings: { 'attributionLens.defaultMethod': 'integrated-gradients' } });
   page = wb.page;
 });
 

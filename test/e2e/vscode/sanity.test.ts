@@ -4,54 +4,24 @@
 // with the numbers under each and the verdict (saliency passes: its map changes once every
 // layer is random).
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Page } from 'playwright-core';
-import { ROOT, checkInstalled, clickMenuItem, findVsix, installExtension, launchChromium, makeProfile, startCodeServer, waitForPanelFrame, type RunningServer } from './codeServer';
+import { type Frame, type Page } from 'playwright-core';
+import { ROOT, clickMenuItem, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
-const SAMPLE = join(ROOT, 'samples', 'shapes');
 const IMAGE = 'red-circle.png';
 
-let tmp: string;
-let workspace: string;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-sanity-'));
-  workspace = join(tmp, 'shapes');
-  cpSync(SAMPLE, workspace, { recursive: true });
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'attributionLens.defaultMethod': 'saliency',
-  });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  wb = await openWorkbench({ sample: 'shapes', prefix: 'attrlens-e2e-sanity-', settings: { 'attributionLens.defaultMethod': 'saliency' }, viewport: { width: 1440, height: 1000 } });
+  ({ page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-sanity-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-sanity-last.png');
 });
 
 const explorerRow = (name: string) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);

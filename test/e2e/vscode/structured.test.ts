@@ -70,7 +70,7 @@ async function massMap(width: number, height: number): Promise<{ mass: Float64Ar
 
 describe('detector', () => {
   before(async () => {
-    wb = await openWorkbench('detect', 'attrlens-detect-', { 'attributionLens.defaultMethod': 'saliency', 'attributionLens.compareMethods': ['saliency', 'occlusion'] });
+    wb = await openWorkbench({ sample: 'detect', prefix: 'attrlens-detect-', settings: { 'attributionLens.defaultMethod': 'saliency', 'attributionLens.compareMethods': ['saliency', 'occlusion'] } });
     page = wb.page;
   });
 
@@ -130,7 +130,7 @@ const SEGMENT = 'blue-triangle_red-square_green-circle';
 
 describe('segmenter', () => {
   before(async () => {
-    wb = await openWorkbench('segment', 'attrlens-segment-', { 'attributionLens.defaultMethod': 'saliency' });
+    wb = await openWorkbench({ sample: 'segment', prefix: 'attrlens-segment-', settings: { 'attributionLens.defaultMethod': 'saliency' } });
     page = wb.page;
   });
 
@@ -193,10 +193,10 @@ async function inkX(svg: string): Promise<[number, number]> {
 describe('recogniser', () => {
   before(async () => {
     // occlusion by full-height white strips: saliency is too diffuse on this model
-    wb = await openWorkbench('segment', 'attrlens-rec-', {
+    wb = await openWorkbench({ sample: 'segment', prefix: 'attrlens-rec-', settings: {
       'attributionLens.defaultMethod': 'occlusion',
       'attributionLens.methodParams': { occlusion: { slidingWindowShapes: [3, 48, 8], strides: [3, 48, 4], baselines: 1 } },
-    }, async (workspace) => {
+    }, prepare: async (workspace) => {
       // written before the workbench starts: a folder added later may reach the Explorer late
       const d = join(workspace, 'rec');
       mkdirSync(d, { recursive: true });
@@ -204,7 +204,7 @@ describe('recogniser', () => {
       copyFileSync(join(PADDLE_ASSETS, 'ppocr_keys_v1.txt'), join(d, 'ppocr_keys_v1.txt'));
       writeFileSync(join(d, 'rec.attrlens.json'), JSON.stringify({ size: [48, 320], resize: 'height', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }));
       await sharp(Buffer.from(line(WORD))).flatten({ background: '#ffffff' }).png().toFile(join(d, 'line.png'));
-    });
+    } });
     page = wb.page;
   });
 

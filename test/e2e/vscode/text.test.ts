@@ -3,60 +3,32 @@
 // context menu; the panel's Captum table and token chips are read back from the webview.
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it, builds and packages first).
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Page } from 'playwright-core';
-import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
+import { type Frame, type Page } from 'playwright-core';
+import { ROOT, clickMenuItem, waitForPanelFrame, openWorkbench, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const SAMPLE = join(ROOT, 'samples', 'text');
 const EXPECTED = JSON.parse(readFileSync(join(SAMPLE, 'sentences.json'), 'utf8')) as Array<{ text: string; label: string; word: string }>;
 const LINES = readFileSync(join(SAMPLE, 'sentences.txt'), 'utf8').split('\n');
 
-let tmp: string;
 let workspace: string;
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
-const cspViolations: string[] = [];
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-e2e-text-'));
-  workspace = join(tmp, 'text');
-  cpSync(SAMPLE, workspace, { recursive: true });
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'files.simpleDialog.enable': true,
-    'editor.minimap.enabled': false,
+  wb = await openWorkbench({
+    sample: 'text',
+    prefix: 'attrlens-e2e-text-',
+    settings: { 'files.simpleDialog.enable': true, 'editor.minimap.enabled': false },
   });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-  });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  ({ workspace, page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-text-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-text-last.png');
 });
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -289,6 +261,6 @@ test('Attribute Prediction for Selection in a real VS Code', async (t) => {
     assert.equal(largest(chips).text, neg.word);
     assert.ok(largest(chips).score > 0, 'for the predicted class (negative) "awful" is evidence for it');
     assert.match((await cell(frame, 'predicted').textContent()) ?? '', new RegExp(`^${neg.label} `));
-    assert.deepEqual(cspViolations, [], 'the panel runs under its strict CSP without violations');
+    assert.deepEqual(wb!.cspViolations, [], 'the panel runs under its strict CSP without violations');
   });
 });

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Frame, type Page } from 'playwright-core';
-import { ROOT, clickMenuItem, openRestrictedWorkbench, type Workbench, waitForPanelFrame } from './codeServer';
+import { ROOT, clickMenuItem, openWorkbench, type Workbench, waitForPanelFrame } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  wb = await openRestrictedWorkbench('text', 'attrlens-e2e-text-restricted-');
+  wb = await openWorkbench({ sample: 'text', prefix: 'attrlens-e2e-text-restricted-', restricted: true });
   page = wb.page;
 });
 

@@ -2,52 +2,34 @@
 // screenshot), Export PNG writes a figure into the output folder and offers Open / Reveal in
 // Explorer, and the exported image is never offered as an input (Explorer menu, image pick).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type Frame, type Page } from 'playwright-core';
+import { type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, checkInstalled, clickMenuItem, installExtension, makeProfile, startCodeServer, type RunningServer, findVsix, launchChromium, waitForPanelFrame } from './codeServer';
+import { ROOT, clickMenuItem, waitForPanelFrame, openWorkbench, type Workbench } from './codeServer';
 
-const SHOTS = join(ROOT, 'out', 'screenshots');
-const SAMPLE = join(ROOT, 'samples', 'shapes');
 const FIGURE = 'red-circle-integrated-gradients-0.png';
 
-let tmp = '';
 let workspace = '';
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let wb: Workbench | undefined;
 let page: Page;
 
 before(async () => {
-  checkInstalled();
-  const vsix = findVsix();
-  tmp = mkdtempSync(join(tmpdir(), 'attrlens-views-'));
-  workspace = join(tmp, 'shapes');
-  cpSync(SAMPLE, workspace, { recursive: true });
-  mkdirSync(SHOTS, { recursive: true });
-  const profile = makeProfile(join(tmp, 'profile'), {
-    'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false,
-    'files.simpleDialog.enable': true, 'attributionLens.defaultMethod': 'integrated-gradients',
-    // exported dot-folders must stay visible in the Explorer for Reveal
-    'files.exclude': {},
+  wb = await openWorkbench({
+    sample: 'shapes',
+    prefix: 'attrlens-views-',
+    settings: {
+      'files.simpleDialog.enable': true, 'attributionLens.defaultMethod': 'integrated-gradients',
+      // exported dot-folders must stay visible in the Explorer for Reveal
+      'files.exclude': {},
+    },
   });
-  installExtension(profile, vsix);
-  server = await startCodeServer(profile, workspace);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.locator('.activitybar .action-item a[aria-label^="Attribution Lens"]').waitFor({ timeout: 60_000 });
+  ({ workspace, page } = wb);
 });
 
 after(async () => {
-  if (page && !page.isClosed()) await page.screenshot({ path: join(SHOTS, 'vscode-views-last.png') }).catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await wb?.close('vscode-views-last.png');
 });
 
 const explorerRow = (name: string) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
