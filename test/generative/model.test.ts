@@ -65,6 +65,10 @@ describe('causal LM recognition', () => {
     rb.matrix!.forEach((row, k) => row.forEach((v, f) => near(v, ra.matrix![k][f], 1e-6, `[${k}, ${f}]`)));
     assert.equal(ra.decoding, 'full');
     assert.equal(rb.decoding, 'incremental');
+    // gradients too: the empty caches are taken out of the gradient model
+    const [ga, gb] = [await LoadedModel.open(LM), await LoadedModel.open(PAST_KV)].map((lm) => attributeGeneration(lm, { text: PROMPT, targetText: 'rome', method: 'layer-integrated-gradients' }));
+    const [la, lb] = [await ga, await gb];
+    la.prompt_tokens.forEach((p, f) => near(lb.prompt_tokens[f].score, p.score, 1e-5, `LIG ${f}`));
   });
 
   it('decodes incrementally with the export\'s cache: each step feeds the new tokens only, the logits equal a full run', async () => {
