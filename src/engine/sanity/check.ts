@@ -107,6 +107,7 @@ export async function sanityCheck(lm: LoadedModel, feeds: Record<string, Tensor>
   const targetText = first.targetSpec && first.targetSpec.kind !== 'class' ? first.targetSpec.text : String(first.target);
   const target: number | string = first.targetSpec && first.targetSpec.kind !== 'class' ? first.targetSpec.text : first.target;
   const att0 = mainAttribution(first);
+  if (!allFinite(att0)) throw new AttrLensError(`${first.method}'s map on the original model holds NaN or infinite values: there is nothing to compare; check the input and the method's parameters`);
   const channelsLast = isChannelsLast(lm, first, att0);
   const original = toMap2D(att0, channelsLast);
   if (isConstant(original.abs)) {
@@ -122,6 +123,8 @@ export async function sanityCheck(lm: LoadedModel, feeds: Record<string, Tensor>
       rl = await LoadedModel.fromModel(randomizedModel(lm.model, layers, s), lm.options, { diskCache: false });
       const res = await attribute(rl, feeds, { method: req.method, params: { ...first.params }, target, input: req.input, output: req.output, baseDir: req.baseDir }, { signal: opts.signal });
       const att = mainAttribution(res);
+      // ranks and SSIM of a NaN map are numbers that mean nothing: a failed step instead
+      if (!allFinite(att)) throw new AttrLensError(`the map holds NaN or infinite values on this randomised model (its outputs are undefined for this input)`);
       const m = toMap2D(att, channelsLast);
       return { ...base, ...scored(original, m), attribution: att };
     } catch (e) {
@@ -193,6 +196,12 @@ function mainAttribution(r: AttributionResult): Tensor {
   const t = Object.values(r.attributions)[0];
   if (!t) throw new AttrLensError(`${r.method} returned no attribution`);
   return t;
+}
+
+function allFinite(t: Tensor): boolean {
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
 }
 
 function isConstant(x: ArrayLike<number>): boolean {
