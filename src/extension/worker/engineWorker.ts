@@ -202,7 +202,7 @@ async function runAttributeText(job: Job, args: WorkerCalls['attributeText']['ar
 async function runDatasetCall(job: Job, args: WorkerCalls['dataset']['args']): Promise<WorkerCalls['dataset']['result']> {
   const model = await open(args.model);
   return runDataset(
-    { model: args.model.file, data: args.data, batchSize: args.batchSize },
+    { model: args.model.file, data: args.data, batchSize: args.batchSize, preprocess: args.preprocess },
     (done, total, phase) => post({ type: 'progress', id: job.call.id, done, total, phase }),
     job.controller.signal,
     model,

@@ -57,7 +57,7 @@ export interface WorkerCalls {
     result: TextAttributionResult;
   };
   /** predictions and scores over a labelled folder (the dataset view); no files written, no attributions */
-  dataset: { args: { model: ModelRef; data: string; batchSize?: number }; result: DatasetReport };
+  dataset: { args: { model: ModelRef; data: string; batchSize?: number; /** `attributionLens.preprocessing`, as InputRef.options gives it */ preprocess?: Partial<PreprocessConfig> }; result: DatasetReport };
   /** whether a model is a causal LM (the engine's requireCausalLm), and why not */
   lmModel: { args: { model: ModelRef }; result: { lm: true } | { lm: false; reason: string } };
   /** a generation (or given continuation) explained: Captum's LLMAttribution / LLMGradientAttribution */
