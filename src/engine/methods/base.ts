@@ -228,7 +228,7 @@ export function requireFloatInput(ctx: MethodContext, method: string): void {
 }
 
 /** Checks a layer name, suggesting the closest tensor names when it does not exist. */
-export async function checkLayer(ctx: MethodContext, layer: string): Promise<number[]> {
+export async function checkLayer(ctx: Pick<MethodContext, 'lm' | 'feeds'>, layer: string): Promise<number[]> {
   const shapes = await ctx.lm.shapes(ctx.feeds);
   const dims = shapes.dims.get(layer);
   if (!dims || shapes.dtype.get(layer) !== 'float32') {

@@ -12,6 +12,7 @@ import { runDataset } from '../../engine/dataset';
 import { attributeGeneration, requireCausalLm } from '../../engine/generative';
 import { sanityCheck } from '../../engine/sanity';
 import type { PreprocessConfig } from '../../engine/inputs';
+import { mostActiveNeuron } from '../../engine/methods/layerTarget';
 import { labelsOf } from '../../engine/methods/registry';
 import { outputKindOf, targetEnv } from '../../engine/targets/env';
 import { listTargets } from '../../engine/targets/registry';
@@ -95,6 +96,8 @@ function handle(job: Job): Promise<WorkerCalls[WorkerMethod]['result']> {
       return runPredict(call.args.model, call.args.input);
     case 'attribute':
       return runAttribute(job, call.args);
+    case 'mostActiveNeuron':
+      return runMostActiveNeuron(job, call.args);
     case 'textModel':
       return textModel(call.args.model);
     case 'predictText':
@@ -165,6 +168,12 @@ async function runAttribute(job: Job, args: WorkerCalls['attribute']['args']): P
     },
   });
   return { result, image };
+}
+
+async function runMostActiveNeuron(job: Job, args: WorkerCalls['mostActiveNeuron']['args']): Promise<WorkerCalls['mostActiveNeuron']['result']> {
+  const model = await open(args.model);
+  const { feeds } = await inputs(model, args.input);
+  return mostActiveNeuron(model, feeds, args.layer, args.toInput ?? false, job.controller.signal);
 }
 
 async function textModel(ref: ModelRef): Promise<WorkerCalls['textModel']['result']> {

@@ -47,6 +47,8 @@ export interface WorkerCalls {
     args: { model: ModelRef; input: InputRef; request: AttributeRequest; batchSize?: number };
     result: { result: AttributionResult; image?: ImagePixels };
   };
+  /** the most active unit of a layer (or of its input) for the input: the neuronSelector the panel proposes */
+  mostActiveNeuron: { args: { model: ModelRef; input: InputRef; layer: string; toInput?: boolean }; result: { selector: number[]; value: number } };
   /** whether a model takes token ids (the engine's requireTextInputs), and why not */
   textModel: { args: { model: ModelRef }; result: { text: true } | { text: false; reason: string } };
   /** top-5 predictions for `text`, fed exactly as attributeText feeds it */
