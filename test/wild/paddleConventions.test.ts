@@ -114,6 +114,21 @@ test('the recogniser alone: height 48, the width from the aspect ratio, (x/255 �
   assert.equal(text.trim(), 'INVOICE 4471');
 });
 
+test('a recogniser exported with a fixed width (3×48×320): lines at height 48 keeping the aspect ratio, padded with zeros to 320', async () => {
+  const d = fs.mkdtempSync(path.join(dir, 'm-'));
+  const m = OnnxModel.load(path.join(PADDLE_ASSETS, 'ch_PP-OCRv4_rec_infer.onnx'));
+  m.graph.input[0].type!.tensorType!.shape!.dim![3] = { dimValue: 320 };
+  const file = path.join(d, 'fixed.onnx');
+  fs.writeFileSync(file, m.toBytes());
+  const lm = await LoadedModel.open(file);
+  const { feeds, preprocess } = await loadInputs(lm, await textLine('rec-fixed', 'INVOICE', false, 200, 64));
+  assert.deepEqual([preprocess?.source, preprocess?.size, preprocess?.resize, feeds.x.dims], [REC_SOURCE, [48, 320], 'height', [1, 3, 48, 320]]);
+  // ceil(48·200/64) = 150 columns of line, then zeros
+  const x = feeds.x.data as Float32Array;
+  assert.equal(x[10 * 320 + 149], 1, 'white inside the line');
+  assert.ok(x.every((v, i) => i % 320 < 150 || v === 0), 'zeros right of the line');
+});
+
 test('the detector alone: sides follow the image in multiples of 32, ImageNet mean and std on x/255', async () => {
   const lm = await LoadedModel.open(alone('ch_PP-OCRv4_det_infer.onnx', 'pages.onnx'));
   const ins = await inspectModel(lm);

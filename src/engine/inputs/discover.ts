@@ -65,9 +65,13 @@ export function fromPaddleOcrConvention(model: OnnxModel): Discovered | undefine
     case 'classifier':
       // height 48 keeping the aspect ratio, at most 192 wide, the rest of the width zeros
       return { ...base, config: { ...line, mean: [...line.mean], std: [...line.std], size: [PADDLE_OCR_LINE_HEIGHT, PADDLE_OCR_CLASSIFIER_WIDTH], resize: 'height' } };
-    case 'recogniser':
-      // the width follows the line's aspect ratio (the input's height is 48)
+    case 'recogniser': {
+      const w = model.declaredShape(model.realInputs()[0]).dims[3];
+      // a fixed width: height 48 keeping the aspect ratio, padded with zeros, as PaddleOCR pads to its width
+      if (typeof w === 'number' && w > 0) return { ...base, config: { ...line, mean: [...line.mean], std: [...line.std], size: [PADDLE_OCR_LINE_HEIGHT, w], resize: 'height' } };
+      // else the width follows the line's aspect ratio (the input's height is 48)
       return { ...base, config: { ...line, mean: [...line.mean], std: [...line.std], resize: 'stretch' }, note: 'lines narrower than 320 at height 48 are not padded to 320 as PaddleOCR pads them' };
+    }
     case 'detector':
       // both sides follow the image, rounded to multiples of 32; ImageNet's mean and std on x/255
       return { ...base, config: { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channels: 'BGR', interpolation: 'bilinear', resize: 'stretch' }, note: "the long side is limited to 1024, not PaddleOCR's 960" };
