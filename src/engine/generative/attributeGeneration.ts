@@ -91,7 +91,7 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
   if (request.generate !== undefined && request.targetText !== undefined) throw new AttrLensError('give either --generate N or --target-text, not both');
 
   // ---- prompt features
-  const baseId = baselineIdOf(baselineToken, tok);
+  const baseId = baselineIdOf(baselineToken, tok, io.vocabSize);
   let feats: PromptFeatures;
   if (request.template) {
     if (request.granularity) throw new AttrLensError('--granularity does not apply to --template: the template\'s segments are the features');
@@ -206,9 +206,14 @@ function resolveParams(defaults: Record<string, ParamValue>, given: Record<strin
   return out;
 }
 
-function baselineIdOf(choice: unknown, tok: LmTokenizer): number {
+function baselineIdOf(choice: unknown, tok: LmTokenizer, vocabSize: number): number {
   if (choice === undefined || choice === null || choice === '') return tok.config.padId ?? tok.config.eosIds[0] ?? 0;
-  if (typeof choice === 'number' || /^\d+$/.test(String(choice))) return Number(choice);
+  // a negative id would wrap around in Gather and quietly pick another token
+  if (typeof choice === 'number' || /^-?\d+(\.\d*)?$/.test(String(choice))) {
+    const n = Number(choice);
+    if (!Number.isInteger(n) || n < 0 || n >= vocabSize) throw new AttrLensError(`baselineToken ${JSON.stringify(choice)} is not a token id of this model (0 to ${vocabSize - 1}); give an id in that range or a token such as the pad or eos token`);
+    return n;
+  }
   const id = tok.tk.idOf(String(choice));
   if (id === undefined) throw new AttrLensError(`baselineToken '${choice}' is not in the tokenizer's vocabulary; give a token it has (e.g. the pad or eos token) or a token id`);
   return id;
@@ -232,10 +237,8 @@ async function greedy(lm: LoadedModel, io: CausalLmIO, tok: LmTokenizer, prompt:
   const incremental = decoder.incremental;
   const eos = new Set(tok.config.eosIds);
   for (let k = 0; k < n; k++) {
-    if (maxPos !== undefined && ids.length >= maxPos) {
-      if (!target.length) throw new AttrLensError(`the prompt fills all ${maxPos} positions of the model, so there is no room to generate; shorten the prompt`);
-      return { target, truncatedAt: maxPos, incremental };
-    }
+    // a step feeds every id so far: maxPos of them still predict one more token
+    if (maxPos !== undefined && ids.length > maxPos) return { target, truncatedAt: maxPos, incremental };
     const logits = await decoder.next(ids);
     let best = 0;
     for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
