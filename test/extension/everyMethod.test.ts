@@ -82,6 +82,12 @@ function checkMap(id: string, dims: number[], values: Float32Array, want: number
  * which the panel does not propose) the map must not be.
  */
 const PERMUTATION = new Set(['feature-permutation', 'layer-feature-permutation']);
+/**
+ * Maps that do not change with the class here: LayerActivation and EigenCAM have no target;
+ * AblationCAM divides each channel's drop by the class's score, and on a red image the shapes
+ * model's other logits are exactly -1/4 of red's, linear in the same features: the same weights.
+ */
+const TARGETLESS = new Set(['layer-activation', 'eigen-cam', 'ablation-cam']);
 
 async function otherImages(): Promise<string> {
   const lm = await openModel(SHAPES, { threads: 1 });
@@ -126,6 +132,14 @@ test('every image method of the registry runs from the panel\'s defaults on the 
       }
       if (info.family === 'layer' || info.family === 'neuron') assert.equal(payload.layer, params.layer, `${info.id}: the layer the panel chose`);
       if (proposed) assert.deepEqual(params.neuronSelector, proposed, `${info.id}: the proposed neuron is sent`);
+      // another prediction clicked: that class is explained, not the top one (neurons have no target)
+      if (info.family !== 'neuron' && !TARGETLESS.has(info.id) && !PERMUTATION.has(info.id)) {
+        const other = await runAsPanel(info, SHAPES, IMAGE, summary, 1);
+        assert.equal(other.payload.target, 1, `${info.id}: target 1`);
+        assert.equal(other.payload.targetLabel, 'green', `${info.id}: target 1's label`);
+        const v1 = base64ToFloat32(other.payload.map.data);
+        assert.ok(v1.every(Number.isFinite) && v1.some((v, i) => v !== values[i]), `${info.id}: the map for green equals the map for red`);
+      }
       seen.push(info.id);
     });
   }
