@@ -160,6 +160,12 @@ test('the proposed neuron is the most active unit of the layer for this image', 
   const [, , H, W] = act.dims;
   assert.equal(data[(c * H + h) * W + w], max, `[${selector}] holds the maximum`);
   assert.equal(value, max);
+  // attributeToNeuronInput: a unit of the layer's input (pool1's [4, 32, 32] output), and the method runs on it
+  const side = await client.call('mostActiveNeuron', { model, input, layer: conv2, toInput: true }).promise;
+  assert.equal(side.selector.length, 3);
+  assert.ok(side.selector[0] < 4 && side.selector[1] < 32 && side.selector[2] < 32, `[${side.selector}]`);
+  const g = await client.call('attribute', { model, input, request: { method: 'neuron-gradient', params: { layer: conv2, attributeToNeuronInput: true, neuronSelector: side.selector } } }).promise;
+  assert.ok((g.result.attributions.input.data as Float32Array).some((v) => v !== 0), 'a map for the input side');
   // a flat layer: one index; the logits' most active unit is the top prediction (red)
   assert.deepEqual((await client.call('mostActiveNeuron', { model, input, layer: 'logits' }).promise).selector, [0]);
   // another image, another unit: it is computed for the input, not fixed
