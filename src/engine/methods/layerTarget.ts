@@ -1,5 +1,6 @@
 import { AttrLensError } from '../errors';
 import type { LoadedModel } from '../loaded';
+import { InputEdge } from '../onnx/isolate';
 import { Tensor, sizeOf } from '../tensor';
 import { GradOptions, MethodContext, checkLayer, gradientsAt } from './base';
 import { ParamSpec } from './types';
@@ -8,6 +9,13 @@ export interface LayerRef {
   name: string;
   /** dims at batch 1 */
   dims: number[];
+  /**
+   * With `toInput`, when other nodes (a residual skip) or graph outputs read the layer input too:
+   * the layer node's own read of it. A method that substitutes the layer's value (ablation,
+   * permutation, an integration path) replaces this edge only, as Captum's forward pre-hook
+   * does; gradients still are with respect to the tensor itself, every reader included.
+   */
+  edge?: InputEdge;
 }
 
 /**
@@ -25,7 +33,11 @@ export async function layerTensor(ctx: Pick<MethodContext, 'lm' | 'feeds' | 'par
   const inits = new Set(g.initializer.map((t) => t.name));
   const name = producer.input.find((i) => i && !inits.has(i) && shapes.dtype.get(i) === 'float32');
   if (!name) throw new AttrLensError(`the node producing '${layer}' (${producer.opType}) has no float data input: turn ${flag} off`);
-  return { name, dims: shapes.dims.get(name)! };
+  const inDims = shapes.dims.get(name)!;
+  // a node with subgraphs may read the tensor from an outer scope: isolate to be safe
+  const shared =
+    g.node.some((n) => n !== producer && (n.input.includes(name) || (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) || g.output.some((o) => o.name === name);
+  return shared ? { name, dims: inDims, edge: { reader: layer, input: name } } : { name, dims: inDims };
 }
 
 /** Forward value of a layer tensor (a graph input is its feed). */
