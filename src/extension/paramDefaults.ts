@@ -1,10 +1,11 @@
 // Values for parameters Captum requires but users rarely want to think about (vscode-free):
 // an occlusion window of about 1/8 of the image on each side, over all channels, moved by half a
-// window; a required layer: the layer picker's default for the method, else the last layer it
+// window; a required layer: the layer picker's default for the method, else the last spatial
+// (or token-grid) layer as for CAM, where a layer's map can be drawn, else the last layer it
 // offers; a neuron: the most active unit of that layer for the image (the engine computes it);
 // exact Shapley values: 4×4 patches (16 features), as 2^features runs forbid one per element.
 import type { MethodInfo } from '../engine';
-import { layerChoices, type LayerLike } from '../shared/layerNames';
+import { defaultCamLayer, layerChoices, type LayerLike } from '../shared/layerNames';
 import type { ParamValue, ParamValues } from '../shared/protocol';
 
 export interface SuggestContext {
@@ -27,7 +28,7 @@ export function withSuggestedDefaults(method: MethodInfo | undefined, params: Pa
   const layerParam = method.params.find((p) => p.kind === 'layer');
   if (layerParam?.required && unset(out[layerParam.name]) && more.layers) {
     const { layers, defaultLayer } = layerChoices(method.family, more.layers);
-    const pick = defaultLayer ?? layers[layers.length - 1]?.name;
+    const pick = defaultLayer ?? defaultCamLayer(layers) ?? layers[layers.length - 1]?.name;
     if (pick) out[layerParam.name] = pick;
   }
   const layer = layerParam && out[layerParam.name];

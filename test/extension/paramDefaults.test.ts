@@ -44,8 +44,10 @@ const neuron = method('neuron-gradient', 'neuron', [
   { name: 'attributeToNeuronInput', kind: 'boolean', default: false, description: '' },
 ]);
 
-test('a required layer left unset is the last layer the picker offers; a CAM layer stays the method default', () => {
-  assert.deepEqual(withSuggestedDefaults(conductance, {}, [1, 3, 64, 64], { layers: LAYERS }), { layer: 'logits' });
+test('a required layer left unset is the last spatial layer the picker offers (else its last); a CAM layer stays the method default', () => {
+  assert.deepEqual(withSuggestedDefaults(conductance, {}, [1, 3, 64, 64], { layers: LAYERS }), { layer: LAYERS[1].name });
+  // a model without spatial layers: the last one offered
+  assert.deepEqual(withSuggestedDefaults(conductance, {}, [1, 3, 64, 64], { layers: [LAYERS[3]] }), { layer: 'logits' });
   assert.deepEqual(withSuggestedDefaults(conductance, { layer: LAYERS[1].name }, [1, 3, 64, 64], { layers: LAYERS }), { layer: LAYERS[1].name });
   assert.deepEqual(withSuggestedDefaults(gradcam, {}, [1, 3, 64, 64], { layers: LAYERS }), {});
   // without the model's layers nothing is invented
@@ -56,10 +58,10 @@ test("a neuron method gets the host's proposal for its layer; the user's own sel
   const asked: Array<[string, boolean]> = [];
   const neuronOf = (layer: string, toInput: boolean, current: unknown) => {
     asked.push([layer, toInput]);
-    return (current as number[] | undefined) ?? (layer === 'logits' ? [0] : undefined);
+    return (current as number[] | undefined) ?? (layer === LAYERS[1].name && !toInput ? [5, 3, 7] : undefined);
   };
-  assert.deepEqual(neuronToPropose(neuron, withSuggestedDefaults(neuron, {}, [1, 3, 64, 64], { layers: LAYERS })), { layer: 'logits', toInput: false });
-  assert.deepEqual(withSuggestedDefaults(neuron, {}, [1, 3, 64, 64], { layers: LAYERS, neuron: neuronOf }), { layer: 'logits', neuronSelector: [0] });
+  assert.deepEqual(neuronToPropose(neuron, withSuggestedDefaults(neuron, {}, [1, 3, 64, 64], { layers: LAYERS })), { layer: LAYERS[1].name, toInput: false });
+  assert.deepEqual(withSuggestedDefaults(neuron, {}, [1, 3, 64, 64], { layers: LAYERS, neuron: neuronOf }), { layer: LAYERS[1].name, neuronSelector: [5, 3, 7] });
   assert.deepEqual(withSuggestedDefaults(neuron, { layer: LAYERS[1].name, neuronSelector: [3, 1, 2] }, [1, 3, 64, 64], { layers: LAYERS, neuron: neuronOf }), { layer: LAYERS[1].name, neuronSelector: [3, 1, 2] });
   // not computed yet: left unset, and that is what the host asks the engine for
   const open = withSuggestedDefaults(neuron, { layer: LAYERS[1].name, attributeToNeuronInput: true }, [1, 3, 64, 64], { layers: LAYERS, neuron: neuronOf });

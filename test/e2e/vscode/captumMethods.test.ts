@@ -18,6 +18,7 @@ import { clickMenuItem, explorerCommand, openWorkbench, waitForPanelFrame, type 
 const IMAGE = 'red-circle.png';
 const CONV1 = '/features/conv1/Conv_output_0';
 const CONV2 = '/features/conv2/Conv_output_0';
+const RELU2 = '/features/relu2/Relu_output_0';
 
 let wb: Workbench | undefined;
 let page: Page;
@@ -116,8 +117,8 @@ test("Captum's LRP, LayerLRP, NeuronGradient and NeuronDeepLift through the Attr
   await t.test('LayerLRP on a layer chosen in the layer picker: the layer-shaped relevances', async () => {
     await frame.evaluate('window.__seen = []');
     await setControl('al-method-picker#picker #method', 'layer-lrp');
-    // no layer yet: the panel fills the last layer the picker offers, and one pass runs at once
-    assert.equal((await lastResult('layer-lrp', 90_000)).layer, 'logits');
+    // no layer yet: the panel fills the last spatial layer the picker offers, and one pass runs at once
+    assert.equal((await lastResult('layer-lrp', 90_000)).layer, RELU2);
     await frame.evaluate('window.__seen = []');
     await frame.locator(paramSelector('layer', 'vscode-single-select')).waitFor({ timeout: 10_000 });
     await setControl(paramSelector('layer', 'vscode-single-select'), CONV2);
@@ -130,21 +131,24 @@ test("Captum's LRP, LayerLRP, NeuronGradient and NeuronDeepLift through the Attr
     await frame.evaluate('window.__seen = []');
     await setControl('al-method-picker#picker #method', 'neuron-gradient');
     const first = await lastResult('neuron-gradient', 90_000);
-    // the last layer offered is the logits: its most active unit is the top prediction
-    assert.equal(first.layer, 'logits');
-    assert.deepEqual(first.params.neuronSelector, [0]);
-    await frame.evaluate('window.__seen = []');
-    await setControl(paramSelector('layer', 'vscode-single-select'), CONV2);
-    const r = await lastResult('neuron-gradient', 90_000);
     const ws = wb!.workspace;
     const lm = await LoadedModel.open(join(ws, 'model.onnx'));
-    const { selector } = await mostActiveNeuron(lm, (await loadInputs(lm, join(ws, 'images', IMAGE))).feeds, CONV2);
-    assert.equal(r.layer, CONV2);
-    assert.deepEqual(r.params.neuronSelector, selector, "conv2's own most active unit, not the logits' [0]");
+    const feeds = (await loadInputs(lm, join(ws, 'images', IMAGE))).feeds;
+    // the last spatial layer offered, and its most active unit for this image
+    assert.equal(first.layer, RELU2);
+    assert.deepEqual(first.params.neuronSelector, (await mostActiveNeuron(lm, feeds, RELU2)).selector);
+    await frame.evaluate('window.__seen = []');
+    // the logits: their most active unit is the top prediction, [0] (red)
+    await setControl(paramSelector('layer', 'vscode-single-select'), 'logits');
+    const r = await lastResult('neuron-gradient', 90_000);
+    const selector = (await mostActiveNeuron(lm, feeds, 'logits')).selector;
+    assert.deepEqual(selector, [0]);
+    assert.equal(r.layer, 'logits');
+    assert.deepEqual(r.params.neuronSelector, selector, "the logits' own most active unit, not relu2's");
     // the field shows it, so the user sees and can change it
     const field = frame.locator(paramSelector('neuronSelector', 'vscode-textfield'));
     assert.equal(await field.evaluate((el) => (el as HTMLElement & { value: string }).value), selector.join(', '));
-    same(base64ToFloat32(r.map.data), await engine('neuron-gradient', { layer: CONV2, neuronSelector: selector }), 'neuron-gradient');
+    same(base64ToFloat32(r.map.data), await engine('neuron-gradient', { layer: 'logits', neuronSelector: selector }), 'neuron-gradient');
   });
 
   await t.test("NeuronDeepLift from the Models view's neuron command, captioned by the neuron", async () => {
