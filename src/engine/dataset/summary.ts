@@ -66,6 +66,7 @@ const ERROR_WORDS: Record<string, [string, string]> = {
   label: ['unknown label', 'unknown labels'],
   unreadable: ['unreadable image', 'unreadable images'],
   failed: ['failed item', 'failed items'],
+  duplicate: ['image reached twice through a link', 'images reached twice through links'],
 };
 
 /**
