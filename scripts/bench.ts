@@ -1,6 +1,10 @@
-// npm run bench [-- --model M.onnx] [--reference captum.json] [--repeat 5] [--only saliency,gradcam]
+// npm run bench [-- --model M.onnx] [--captum DIR] [--repeat 5] [--only saliency,gradcam]
 // Medians of warm attributions on a model (default ../shared/models/resnet18.onnx), each next
 // to its floor: the same forward/backward batches run in plain onnxruntime in the same run.
+// With --captum DIR (a Captum checkout) and a python3 with torch and torchvision (Debian's
+// python3-torch, python3-torchvision), Captum runs in the same run on the same model (torchvision's
+// ResNet-18, exported to ONNX for us), input and parameters, and the ratio is printed; without
+// them there is no Captum column at all.
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildGradient, SEED } from '../src/engine/autodiff/builder';
@@ -11,17 +15,53 @@ import { attribute } from '../src/engine/methods/registry';
 import { Session } from '../src/engine/runtime/session';
 import { Tensor, repeatRows } from '../src/engine/core/tensor';
 import { rerunWithHugePages } from '../src/engine/runtime/hugePages';
+import { readNpy } from '../src/engine/inputs/npy';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d?: string) => {
   const i = argv.indexOf(`--${k}`);
   return i >= 0 ? argv[i + 1] : d;
 };
-const modelFile = path.resolve(opt('model', path.join(__dirname, '..', '..', 'shared', 'models', 'resnet18.onnx'))!);
+let modelFile = path.resolve(opt('model', path.join(__dirname, '..', '..', 'shared', 'models', 'resnet18.onnx'))!);
 const repeat = Number(opt('repeat', '5'));
 const only = opt('only')?.split(',');
-const reference = opt('reference') ? (JSON.parse(fs.readFileSync(opt('reference')!, 'utf8')) as Record<string, number>) : undefined;
 const threads = Number(opt('threads', '2'));
+const captumDir = opt('captum');
+
+/** A python3 that imports torch, torchvision and the Captum checkout, or why there is none. */
+function findPython(dir: string): { python: string } | { why: string } {
+  if (!fs.existsSync(path.join(dir, 'captum', '__init__.py'))) return { why: `${dir} is not a Captum checkout (no captum/__init__.py)` };
+  const tried: string[] = [];
+  for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)) {
+    const r = spawnSync(py, ['-c', 'import torch, torchvision, captum'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: dir } });
+    if (r.status === 0) return { python: py };
+    tried.push(`${py}: ${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}`);
+  }
+  return { why: `no python3 with torch, torchvision and Captum (${tried.join('; ')}); Debian: apt install python3-torch python3-torchvision python3-matplotlib` };
+}
+
+/** Captum's timings on torchvision's ResNet-18, which it exports for us (same model, same input). */
+function runCaptum(dir: string): { times: Record<string, number>; forward: number; versions: Record<string, unknown>; input: string } | undefined {
+  const found = findPython(dir);
+  if ('why' in found) {
+    console.log(`Captum side by side: not run: ${found.why}`);
+    return undefined;
+  }
+  const tmp = fs.mkdtempSync('/tmp/attrlens-bench-captum-');
+  const onnx = path.join(tmp, 'resnet18-torchvision.onnx');
+  const input = path.join(tmp, 'input.npy');
+  const args = [path.join(__dirname, 'captum-bench.py'), '--onnx-out', onnx, '--input-out', input, '--repeat', String(repeat), '--threads', String(threads), ...(only ? ['--only', only.join(',')] : [])];
+  const r = spawnSync(found.python, args, { encoding: 'utf8', env: { ...process.env, PYTHONPATH: dir }, maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.log(`Captum side by side: failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return undefined;
+  }
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  const times: Record<string, number> = {};
+  for (const [k, v] of Object.entries(out)) if (!k.startsWith('_') && typeof v === 'number') times[k] = v;
+  modelFile = onnx;
+  return { times, forward: out._forward as number, versions: out._versions as Record<string, unknown>, input };
+}
 
 /** Peak RSS in MB: VmHWM belongs to this process's own memory map, whereas getrusage's maxrss
  * of a spawned child starts from its parent's size at fork time. */
@@ -49,11 +89,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const rows: Row[] = [];
+  // Captum first, on its own export of the model; ours then runs that same ONNX file
+  const captum = captumDir ? runCaptum(path.resolve(captumDir)) : undefined;
+  const reference = captum?.times;
   // cold: model never seen in this process, nothing on disk
   process.env.ATTRLENS_CACHE_DIR = fs.mkdtempSync('/tmp/attrlens-bench-cache-');
   const coldStart = performance.now();
   const lm = await LoadedModel.open(modelFile, { threads });
-  const x = lm.exampleFeeds(1);
+  const x = captum ? { [lm.inputs[0].name]: readNpy(captum.input) } : lm.exampleFeeds(1);
   const inName = lm.inputs[0].name;
   const outName = lm.outputs[0].name;
   await attribute(lm, x, { method: 'saliency', target: 3 });
@@ -87,6 +130,7 @@ async function main(): Promise<void> {
   const [fwd1, bwd1] = await paired(1, 21);
   const [fwd16, bwd16] = await paired(16, 11);
   console.log(`model ${path.basename(modelFile)}; threads ${threads}; ${new Date().toISOString()}`);
+  if (captum) console.log(`Captum ${String(captum.versions.captum)} on PyTorch ${String(captum.versions.torch)} (${String(captum.versions.threads)} threads), same model and input: PyTorch forward batch 1 ${(captum.forward * 1000).toFixed(1)} ms`);
   console.log(`builder: backward graph built in ${(buildSec * 1000).toFixed(1)} ms; ${(shared / 1e6).toFixed(1)} of ${(weights / 1e6).toFixed(1)} MB of weights shared, not copied`);
   console.log(`forward batch 1 ${(fwd1 * 1000).toFixed(1)} ms; forward+backward ${(bwd1 * 1000).toFixed(1)} ms (backward/forward ${((bwd1 - fwd1) / fwd1).toFixed(2)}×)`);
   console.log(`forward batch 16 ${(fwd16 * 1000).toFixed(1)} ms; forward+backward ${(bwd16 * 1000).toFixed(1)} ms (backward/forward ${((bwd16 - fwd16) / fwd16).toFixed(2)}×)`);
@@ -148,12 +192,14 @@ async function main(): Promise<void> {
     console.log(`occlusion coarse-to-fine: complete coarse map after ${firstCoarse.toFixed(2)} s`);
   }
   console.log('');
-  console.log('| method | ours (median s) | floor (s) | ours/floor | target (s) | reference (s) | ref/ours |');
-  console.log('|---|---|---|---|---|---|---|');
+  const withCaptum = !!reference;
+  console.log(`| method | ours (median s) | floor (s) | ours/floor | target (s) |${withCaptum ? ' Captum, same run (s) | Captum/ours |' : ''}`);
+  console.log(`|---|---|---|---|---|${withCaptum ? '---|---|' : ''}`);
   for (const r of rows) {
-    console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} | ${r.target ?? ''} | ${r.ref ?? ''} | ${r.ref ? (r.ref / r.ours).toFixed(1) + '×' : ''} |`);
+    const cap = withCaptum ? ` ${r.ref?.toFixed(3) ?? ''} | ${r.ref ? (r.ref / r.ours).toFixed(2) + '×' : ''} |` : '';
+    console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} | ${r.target ?? ''} |${cap}`);
   }
-  console.log(`| cold saliency (load, build, session, run) | ${cold.toFixed(3)} | | | 2 | | |`);
+  console.log(`| cold saliency (load, build, session, run) | ${cold.toFixed(3)} | | | 2 |${withCaptum ? ' | |' : ''}`);
   console.log(`peak RSS of this whole benchmark process ${peakRssMb().toFixed(0)} MB`);
   // IG-50 alone, in a fresh process, for its own peak memory
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--memory-ig', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });

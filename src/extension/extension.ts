@@ -7,7 +7,7 @@ import {
   attributeNeuron, attributeToLayer, goToSource, inspectModel, revealModelFile, setActiveModel, useLayerForCam,
 } from './commands/modelCommands';
 import { compareMethods, exportAttribution, openPanel, openRun } from './commands/panelCommands';
-import { DatasetPanels } from './dataset/datasetPanel';
+import { DATASET_VIEW_TYPE, DatasetPanels } from './dataset/datasetPanel';
 import { exploreDataset } from './dataset/exploreDataset';
 import { explainGeneration } from './commands/explainGeneration';
 import { GenerationPanel } from './generation/generationPanel';
@@ -51,6 +51,9 @@ export function activate(context: vscode.ExtensionContext): AttributionLensApi {
     OnnxEditorProvider.register(deps),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (webviewPanel) => panel.restore(webviewPanel),
+    }),
+    vscode.window.registerWebviewPanelSerializer(DATASET_VIEW_TYPE, {
+      deserializeWebviewPanel: async (webviewPanel, state: unknown) => datasets.restore(webviewPanel, state),
     }),
   );
 

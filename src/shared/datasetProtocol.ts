@@ -17,6 +17,8 @@ export interface DatasetInitMessage {
    * URI-encoded (one base rather than 10,000 URIs in the message)
    */
   imageBase: string;
+  /** kept in the webview's state: after a window reload the host reopens the view it names (only a folder the host itself recorded) */
+  restoreKey?: string;
 }
 
 /** host → webview: the run advanced (done of total images). */

@@ -38,6 +38,8 @@ export interface SanityPayload {
   target: number;
   targetLabel?: string;
   targetText: string;
+  /** the image's file name (the strip stays while the panel moves on to another image) */
+  image?: string;
   seed: number;
   thresholds: { spearmanAbs: number; ssim: number };
   verdict: 'pass' | 'fail';

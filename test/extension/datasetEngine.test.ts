@@ -75,3 +75,17 @@ test('a label folder without images: one error item (the host says so before ask
   assert.deepEqual(report.items.map((it) => [it.path, it.error]), [['red/', 'the class folder red/ holds no images']]);
   assert.equal((await client.call('inspect', { file: ref.file }).promise).inputs[0].name, 'input');
 });
+
+test('attributionLens.preprocessing applies as in the Attribution panel: each item as the panel\'s predict call gives it with the same InputRef.options', async () => {
+  const data = join(tmp, 'small');
+  const preprocess = { channels: 'BGR' as const };
+  const report = await client.call('dataset', { model: ref, data, preprocess }).promise;
+  const plain = await client.call('dataset', { model: ref, data }).promise;
+  assert.notDeepEqual(report.confusion, plain.confusion, 'red and blue trade places');
+  assert.match(report.summary, /^8 items: 8 predicted, 0 errors;/, 'nothing to resume without an output folder');
+  for (const it of report.items) {
+    const { predictions } = await client.call('predict', { model: ref, input: { file: join(data, it.path), options: { preprocess } } }).promise;
+    assert.equal(it.predicted, predictions[0].label, it.path);
+    assert.ok(Math.abs(it.probability! - predictions[0].probability) < 1e-5, `${it.path}: ${it.probability} vs ${predictions[0].probability}`);
+  }
+});

@@ -20,7 +20,7 @@ test('what the engine fills in for token ids is left out or optional; text optio
     assert.ok(!names(m.id).includes('featureMask'), `${m.id} offers featureMask`);
     assert.deepEqual(m.params.filter((p) => p.required).map((p) => p.name), [], `${m.id} has required parameters`);
   }
-  assert.deepEqual(names('layer-integrated-gradients'), ['layer', 'nSteps', 'method', 'internalBatchSize', 'returnConvergenceDelta', 'baselineToken']);
+  assert.deepEqual(names('layer-integrated-gradients'), ['layer', 'nSteps', 'method', 'internalBatchSize', 'returnConvergenceDelta', 'attributeToLayerInput', 'baselineToken']);
   assert.deepEqual(names('layer-gradient-x-activation'), ['layer', 'multiplyByInputs', 'attributeToLayerInput']);
   assert.deepEqual(byId('occlusion').params.find((p) => p.name === 'slidingWindowShapes')?.default, [1]);
   assert.deepEqual(byId('occlusion').params.find((p) => p.name === 'strides')?.default, [1]);

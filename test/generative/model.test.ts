@@ -65,6 +65,10 @@ describe('causal LM recognition', () => {
     rb.matrix!.forEach((row, k) => row.forEach((v, f) => near(v, ra.matrix![k][f], 1e-6, `[${k}, ${f}]`)));
     assert.equal(ra.decoding, 'full');
     assert.equal(rb.decoding, 'incremental');
+    // gradients too: the empty caches are taken out of the gradient model
+    const [ga, gb] = [await LoadedModel.open(LM), await LoadedModel.open(PAST_KV)].map((lm) => attributeGeneration(lm, { text: PROMPT, targetText: 'rome', method: 'layer-integrated-gradients' }));
+    const [la, lb] = [await ga, await gb];
+    la.prompt_tokens.forEach((p, f) => near(lb.prompt_tokens[f].score, p.score, 1e-5, `LIG ${f}`));
   });
 
   it('decodes incrementally with the export\'s cache: each step feeds the new tokens only, the logits equal a full run', async () => {
@@ -152,14 +156,31 @@ describe('generation', () => {
     assert.deepEqual(one.generated_tokens.map((g) => g.token), ['rome']);
   });
 
-  it('stops at the last position the model has, and says so', async () => {
+  it('uses every position the model has, then stops and says so', async () => {
     const lm = await LoadedModel.open(LM);
-    // <bos> + 30 tokens: room for one generated token in 32 positions
     const filler = Array.from({ length: 13 }, (_, i) => `${['alice', 'carol', 'dave'][i % 3]} ${['paris', 'oslo', 'lima'][i % 3]}`).join(' ');
-    const r = await attributeGeneration(lm, { text: `${filler} bob rome , bob`, generate: 4 });
-    assert.equal(r.promptIds.length, 31);
-    assert.deepEqual(r.generated_tokens.map((g) => g.token), ['rome']);
-    assert.equal(r.truncatedAt, 32);
+    // <bos> + 30 tokens = 31 ids: the step feeding 32 ids still predicts, so rome and <eos> both come
+    const r31 = await attributeGeneration(lm, { text: `${filler} bob rome , bob`, generate: 4 });
+    assert.equal(r31.promptIds.length, 31);
+    assert.deepEqual(r31.generated_tokens.map((g) => g.token), ['rome', '<eos>']);
+    assert.equal(r31.truncatedAt, undefined);
+    // 32 ids fill every position: one token, then the model has no position left
+    const r32 = await attributeGeneration(lm, { text: `${filler} , bob rome , bob`, generate: 4 });
+    assert.equal(r32.promptIds.length, 32);
+    assert.deepEqual(r32.generated_tokens.map((g) => g.token), ['rome']);
+    assert.equal(r32.truncatedAt, 32);
+    // and the same continuation given as text is accepted exactly as far as generation goes
+    const forced = await attributeGeneration(lm, { text: `${filler} bob rome , bob`, targetText: 'rome <eos>' });
+    assert.deepEqual(forced.generated_tokens.map((g) => g.token), ['rome', '<eos>']);
+  });
+
+  it('a baseline token id outside the vocabulary is a one-line error, not a wrapped-around token', async () => {
+    const lm = await LoadedModel.open(LM);
+    for (const bad of [-1, 23, 999, 1.5, '-1']) {
+      await assert.rejects(attributeGeneration(lm, { text: PROMPT, generate: 1, params: { baselineToken: bad } }), /baselineToken .* is not a token id of this model \(0 to 22\)/, String(bad));
+    }
+    const ok = await attributeGeneration(lm, { text: PROMPT, generate: 1, params: { baselineToken: 0 } });
+    assert.equal(ok.baseline.id, 0);
   });
 
   it('teacher-forced log-probabilities equal a direct forward of prompt + continuation and the hand-computed values', async () => {

@@ -121,3 +121,14 @@ test('layer-feature-permutation: each layer feature takes the value of the examp
   // alone in its batch nothing can be permuted: zeros, as the input method
   close(values(await run(lm, feed([1, 3], X), 'layer-feature-permutation', 0, { layer: 'r' })), [0, 0, 0, 0], 0);
 });
+
+test('layer-deeplift on a second graph input: its value is the same for input and baseline, so the attributions are 0; the multipliers are the weights', async () => {
+  // out = Gemm(x, [1, 1]) + Gemm(y, [3, 1]), attributed input x, layer y
+  const lm = await model([2], (b) => {
+    b.addInput('y', 1, ['N', 2]);
+    return b.add('Add', [gemm(b, 'x', [[1, 1]], undefined, 'fx'), gemm(b, 'y', [[3, 1]], undefined, 'fy')], {}, ['out'])[0];
+  });
+  const feeds = { ...feed([1, 2], [0.5, -1]), y: { dtype: 'float32' as const, dims: [1, 2], data: Float32Array.from([2, 4]) } };
+  close(values(await run(lm, feeds, 'layer-deeplift', 0, { layer: 'y' })), [0, 0], 1e-6);
+  close(values(await run(lm, feeds, 'layer-deeplift', 0, { layer: 'y', multiplyByInputs: false })), [3, 1], 1e-6);
+});

@@ -184,5 +184,11 @@ test("a tensor feeding a layer and a residual Add: its whole relevance is multip
     close(values(await run(lm, feed([1, 3], x), 'lrp', t)), want, 1e-5, `target ${t}`);
     // at s (a layer input): relevance s · V2[t] / out_t, times f
     close(values(await run(lm, feed([1, 3], x), 'layer-lrp', t, { layer: 's' })), Rs.map((v) => v * f), 1e-5, `layer s, target ${t}`);
+    // a rule on the Add makes it Captum's Addition_Module: R_s / s goes to both inputs, each
+    // multiplied by its own value (r, and x on its total with the first Gemm's share)
+    const q = Rs.map((v, j) => v / stab(sv[j], 1e-9));
+    const c1q = x.map((_, i) => V1.reduce((acc, row, j) => acc + (row[i] * Math.max(0, hv[j]) * q[j]) / stab(hv[j], 1e-9), 0));
+    const add = x.map((v, i) => v * (c1q[i] + q[i]) * f);
+    close(values(await run(lm, feed([1, 3], x), 'lrp', t, { rules: { s: 'epsilon' } })), add, 1e-5, `Addition_Module, target ${t}`);
   }
 });

@@ -41,6 +41,16 @@ test('kernel-shap on x0·x1 + x2 converges to the Shapley values (x0x1/2, x0x1/2
   assert.ok(Math.max(...lime.map((l, i) => Math.abs(l - phi[i]))) > 0.1, `lime ${lime} should differ from the Shapley values`);
 });
 
+test("kernel-shap meets the ends as Captum's 1e6 weights make it: the attributions sum to f(x) − f(baseline) with few samples", async () => {
+  const lm = await product();
+  const x = [1.5, -2, 0.75];
+  for (const [nSamples, seed] of [[12, 1], [25, 2], [40, 3]]) {
+    const got = values(await run(lm, feed([1, 3], x), 'kernel-shap', 0, { nSamples, seed, baselines: 0 }));
+    const sum = got.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - (x[0] * x[1] + x[2])) < 1e-3, `${nSamples} samples: Σ = ${sum}, f(x) − f(0) = ${x[0] * x[1] + x[2]}`);
+  }
+});
+
 test('rise at the default p = 0.5: a model blind to its input gives its probability everywhere (Σ p·M / (N·p))', async () => {
   // logits (0.4, −0.3) whatever the input: p(target 0) = σ(0.7) for every mask
   const lm = await linear([1, 8, 8], [new Array<number>(64).fill(0), new Array<number>(64).fill(0)], [0.4, -0.3]);

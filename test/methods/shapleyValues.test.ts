@@ -63,3 +63,15 @@ test('shapley-values refuses more features than it can enumerate, and says what 
   const lm = await model([1, 5, 5], (b) => b.add('ReduceSum', [b.op('Flatten', ['x'], { axis: attr.int(1) }), b.i64([1])], { keepdims: attr.int(1) }, ['out'])[0]);
   await assert.rejects(run(lm, feed([1, 1, 5, 5], new Array(25).fill(1)), 'shapley-values', 0), /2\^25 coalitions of 25 features; group the input into at most 16 features with featureMask, or use shapley-value-sampling/);
 });
+
+test('featureMask "grid 2x2": four patches of the image, every channel together, as the explicit mask gives', async () => {
+  const lm = await model([2, 4, 4], (b) => b.add('ReduceSum', [b.op('Flatten', ['x'], { axis: attr.int(1) }), b.i64([1])], { keepdims: attr.int(1) }, ['out'])[0]);
+  const x = Array.from({ length: 32 }, (_, i) => i);
+  const grid = values(await run(lm, feed([1, 2, 4, 4], x), 'shapley-values', 0, { featureMask: 'grid 2x2' }));
+  // ids per pixel, the same for both channels
+  const ids = [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]];
+  close(grid, values(await run(lm, feed([1, 2, 4, 4], x), 'shapley-values', 0, { featureMask: [[ids]] })), 1e-5, 'explicit mask');
+  // a sum: each patch is worth its elements' sum over both channels (patch 0: 0+1+4+5 + 16+17+20+21)
+  close([grid[0], grid[2], grid[8], grid[10]], [84, 100, 148, 164], 1e-4, 'patch sums');
+  await assert.rejects(run(lm, feed([1, 2, 4, 4], x), 'shapley-values', 0, { featureMask: 'grid 2' }), /featureMask' must be a number, an array, a \.npy file or "grid 4x4"/);
+});

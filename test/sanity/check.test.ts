@@ -12,6 +12,7 @@ import * as path from 'path';
 const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'attrlens-sanity-cache-'));
 process.env.ATTRLENS_CACHE_DIR = CACHE;
 
+import { flushDiskCache } from '../../src/engine/model/diskCache';
 import { loadInputs } from '../../src/engine/inputs';
 import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attribute } from '../../src/engine/methods/registry';
@@ -76,9 +77,12 @@ describe('sanity check on the shapes sample', () => {
     const lm = await LoadedModel.fromModel(OnnxModel.load(path.join(SAMPLE, 'model.onnx')));
     const { feeds } = await loadInputs(lm, IMAGE);
     await attribute(lm, feeds, { method: 'saliency' });
+    await flushDiskCache(); // the original's backward graph is written in the background
     const before = fs.readdirSync(CACHE).sort();
+    assert.ok(before.length > 0, 'the original model is cached');
     const r = await sanityCheck(lm, feeds, { method: 'saliency' });
     assert.equal(r.steps.length, 5);
+    await flushDiskCache();
     assert.deepEqual(fs.readdirSync(CACHE).sort(), before);
   });
 
@@ -128,7 +132,39 @@ async function reluNet(): Promise<LoadedModel> {
   return LoadedModel.fromModel(m);
 }
 
+/**
+ * x (1, 4) → Gemm (8 × 4, positive weights and biases) → Sqrt → Gemm (2 × 8) → out. On positive x
+ * the hidden layer is positive; with random first-layer weights some hidden unit is negative and
+ * its Sqrt, hence the output, is NaN.
+ */
+async function sqrtNet(): Promise<LoadedModel> {
+  const m = OnnxModel.empty(17);
+  const b = new GraphBuilder(m, 'sq');
+  b.addInput('x', 1, ['N', 4]);
+  const w1 = Array.from({ length: 32 }, (_, i) => 0.1 + (i % 5) * 0.1);
+  const h = b.exported('/hidden', 'Gemm', ['x', b.param('hidden.weight', [8, 4], w1), b.param('hidden.bias', [8], new Array(8).fill(0.2))], { transB: attr.int(1) });
+  const r = b.op('Sqrt', [h]);
+  const w2 = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+  b.exported('/head', 'Gemm', [r, b.param('head.weight', [2, 8], w2)], { transB: attr.int(1) }, 'out');
+  b.addOutput('out', 1);
+  return LoadedModel.fromModel(m);
+}
+
 describe('sanity check on designed models', () => {
+  it('a randomised model whose output is NaN is a failed step (one line); with no all-random model left there is no verdict', async () => {
+    const lm = await sqrtNet();
+    const feeds = { x: { dtype: 'float32' as const, dims: [1, 4], data: Float32Array.from([1, 2, 0.5, 3]) } };
+    const progress: string[] = [];
+    await assert.rejects(
+      sanityCheck(lm, feeds, { method: 'saliency' }, { onProgress: (p) => p.step && progress.push(`${p.step.kind}${p.step.error ? ' failed' : ''}`) }),
+      // the engine reports the NaN output itself (the model's output 'out' is NaN for this input)
+      /^AttrLensError: saliency failed on the fully randomised model \([^)]*output 'out' is NaN for this input[^\n]*\): the check has no verdict$/,
+    );
+    // the head randomised alone runs; once the hidden layer is random the output is NaN
+    assert.deepEqual(progress, ['original', 'cascade', 'cascade failed', 'random failed']);
+  });
+
+
   it('a map that cannot depend on the weights fails, with Spearman and SSIM of 1 at every step', async () => {
     const lm = await weightBlindModel();
     const data = Float32Array.from({ length: 36 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 5)));

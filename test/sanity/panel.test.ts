@@ -58,6 +58,7 @@ test('the host session posts progress then the strip: one wire map per model, ti
     assert.equal(s.map!.max, Math.max(...v));
   }
   assert.equal(r.layerCount, 3);
+  assert.equal(r.image, 'red-circle.png');
 });
 
 test('the host session: a cancelled check ends as cancelled, an engine error as one line', async () => {

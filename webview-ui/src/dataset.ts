@@ -12,6 +12,8 @@ import {
 
 interface SavedState {
   query: DatasetQuery;
+  /** the host's key for this view (DatasetInitMessage.restoreKey): a reloaded window reopens it from this */
+  restoreKey?: string;
 }
 
 declare function acquireVsCodeApi(): { postMessage(m: FromDatasetView): void; getState(): SavedState | undefined; setState(s: SavedState): void };
@@ -95,6 +97,7 @@ const controls = el('div', { id: 'controls' });
 let imageBase = '';
 let report: DatasetReport | undefined;
 let query: DatasetQuery = sanitize(host.getState()?.query);
+let restoreKey: string | undefined = typeof host.getState()?.restoreKey === 'string' ? host.getState()?.restoreKey : undefined;
 let order: number[] = [];
 
 const grid = new VirtualGrid(itemCell);
@@ -156,7 +159,7 @@ function tooltip(item: DatasetItem): string {
 
 function setQuery(q: DatasetQuery): void {
   query = q;
-  host.setState({ query });
+  host.setState({ query, restoreKey });
   applyQuery();
 }
 
@@ -312,6 +315,8 @@ window.addEventListener('message', (ev: MessageEvent<ToDatasetView>) => {
   switch (m?.type) {
     case 'init':
       imageBase = m.imageBase;
+      restoreKey = m.restoreKey;
+      host.setState({ query, restoreKey });
       title.textContent = `Dataset ${m.folder}`;
       if (m.model && !report) subtitle.textContent = m.model;
       return;

@@ -2,6 +2,7 @@ import { AttrLensError } from '../core/errors';
 import type { ShapeInfo } from '../model/loadedModel';
 import { BATCH_DIM } from '../onnx/batch';
 import { GraphBuilder, valueInfo } from '../onnx/builder';
+import { InputEdge, isolateInput, isolatedShapes } from '../onnx/isolate';
 import { OnnxModel, topoOrder } from '../onnx/model';
 import { GraphProto, NodeProto } from '../onnx/proto';
 import { upgradeOpset } from '../onnx/upgrade';
@@ -19,6 +20,11 @@ export interface GradientRequest {
   expose?: string[];
   /** intermediate tensors that become graph inputs the caller supplies */
   cut?: string[];
+  /**
+   * one node's read of a tensor routed through its own copy, isolatedName(edge), which wrt and
+   * cut may name: cutting it substitutes the tensor for that node alone
+   */
+  isolate?: InputEdge;
   ruleSet?: RuleSetName;
   /** LRP rule overrides by node output tensor name, for the 'lrp' rule set */
   lrpRules?: Record<string, unknown>;
@@ -49,9 +55,11 @@ const STOP_GRADIENT = new Set([
  * of sum(seed * output) with respect to `wrt`. Contributions to a tensor with several
  * consumers are summed. `shapes` comes from a probe run of the same (batch-rewritten) model.
  */
-export function buildGradient(model: OnnxModel, req: GradientRequest, shapes: ShapeInfo): GradientProgram {
+export function buildGradient(model: OnnxModel, req: GradientRequest, probeShapes: ShapeInfo): GradientProgram {
   const m = upgradeOpset(model.clone());
   const g = m.graph;
+  if (req.isolate) isolateInput(g, req.isolate);
+  const shapes = req.isolate ? isolatedShapes(probeShapes, req.isolate) : probeShapes;
   const rules: RuleTable = ruleSet(req.ruleSet ?? 'default', baseRules, req);
   const b = new GraphBuilder(m, 'grad');
   const isFloat = (t: string) => {

@@ -8,7 +8,7 @@ import { AttrLensError } from '../core/errors';
 /** Files taken as items: what the engine decodes (sharp) or reads as a tensor. */
 const ITEM_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif|bmp|npy)$/i;
 
-export type DatasetErrorKind = 'missing' | 'outside' | 'empty' | 'manifest' | 'label' | 'unreadable' | 'failed';
+export type DatasetErrorKind = 'missing' | 'outside' | 'empty' | 'manifest' | 'label' | 'unreadable' | 'failed' | 'duplicate';
 
 export interface DatasetEntry {
   /** relative to the data folder (or the manifest's folder), '/'-separated */
@@ -72,10 +72,36 @@ function readFolder(root: string, exclude: string[]): DatasetListing {
     if (!found.some((e) => e.file)) found.push({ path: `${name}/`, label: name, error: `the class folder ${name}/ holds no images`, errorKind: 'empty' });
     entries.push(...found);
   }
+  onceEach(root, entries);
   if (entries.length === 0) {
     throw new AttrLensError(`${root} holds no class folders or images: lay it out as DIR/<label>/*.png (one folder per label) or give a .csv/.jsonl manifest (path,label)`);
   }
   return { root, source: 'folder', entries };
+}
+
+/**
+ * One image reached twice through a link (cat/more → ../dog) would be scored under two labels:
+ * it is scored once, where it really is (else where it was first listed); the other paths become
+ * items with an error.
+ */
+function onceEach(root: string, entries: DatasetEntry[]): void {
+  const realRoot = realpath(root) ?? root;
+  const byFile = new Map<string, DatasetEntry[]>();
+  for (const e of entries) {
+    const r = e.file && realpath(e.file);
+    if (r) byFile.set(r, [...(byFile.get(r) ?? []), e]);
+  }
+  for (const [real, same] of byFile) {
+    if (same.length < 2) continue;
+    const own = toPosix(path.relative(realRoot, real));
+    const kept = same.find((e) => e.path === own) ?? same[0];
+    for (const e of same) {
+      if (e === kept) continue;
+      delete e.file;
+      e.error = `${e.path} is ${kept.path} through a link: scored once, as ${kept.label ?? 'unlabelled'}`;
+      e.errorKind = 'duplicate';
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { AttrLensError, CancelledError, closest, throwIfAborted } from '../core/errors';
 import { loadInputs, LoadedInputs } from '../inputs';
 import { writeNpy } from '../inputs/npy';
-import { resolvePreprocess } from '../inputs/preprocess';
+import { PreprocessConfig, resolvePreprocess, validatePreprocess } from '../inputs/preprocess';
 import { LoadedModel } from '../model/loadedModel';
 import { activationOf } from '../methods/probability';
 import { attribute, getMethod, labelsOf, predictionsFrom } from '../methods/registry';
@@ -46,6 +46,8 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
     params = opts.params ?? {};
     if (!opts.outDir) throw new AttrLensError(`attributions are written as files: give an output folder (--out-dir D) with the method ${opts.method}`);
   }
+  // bad override keys fail now, in one line, not once per item
+  const overrides = opts.preprocess && Object.keys(opts.preprocess).length ? validatePreprocess(opts.preprocess, 'preprocessing settings') : undefined;
   const outDir = opts.outDir ? path.resolve(opts.outDir) : undefined;
   const listing = readDataset(opts.data, { exclude: outDir ? [outDir] : [] });
   const lm = given ?? (await LoadedModel.open(opts.model));
@@ -56,8 +58,9 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
   const output = lm.outputs[0].name;
   const classes = await classesOf(lm, output);
   const activation = activationOf(lm, output);
-  const pre = lm.inputs[0].dtype === 'float32' ? safe(() => resolvePreprocess(lm, input)) : undefined;
-  const run = hashOf(lm.model.contentHash ?? lm.file, output, classes, pre && { ...pre, note: undefined });
+  const pre = lm.inputs[0].dtype === 'float32' ? safe(() => resolvePreprocess(lm, input, overrides)) : undefined;
+  // the overrides key the journal too (a run without them keeps its earlier key)
+  const run = hashOf(lm.model.contentHash ?? lm.file, output, classes, pre && { ...pre, note: undefined }, ...(overrides ? [overrides] : []));
 
   const mine = opts.shard ? listing.entries.filter((_, k) => k % opts.shard!.count === opts.shard!.index) : listing.entries;
   const journal = new Journal(outDir, run);
@@ -92,7 +95,7 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
   for (let start = 0; start < todo.length; start += batch) {
     throwIfAborted(signal);
     const chunk = todo.slice(start, start + batch);
-    const loaded = await Promise.all(chunk.map((t) => loadInputs(lm, t.entry.file).catch((e: unknown) => e as Error)));
+    const loaded = await Promise.all(chunk.map((t) => loadInputs(lm, t.entry.file, { preprocess: overrides }).catch((e: unknown) => e as Error)));
     throwIfAborted(signal);
     // one forward pass per input shape (images of one size batch together)
     const groups = new Map<string, number[]>();
@@ -142,7 +145,7 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
         attributedResumed++;
       } else {
         try {
-          it.attribution = await attributeItem(lm, file, it, opts.method, params, outDir, signal);
+          it.attribution = await attributeItem(lm, file, it, opts.method, params, outDir, overrides, signal);
           journal.addAttribution(key, it.attribution);
         } catch (e) {
           if (e instanceof CancelledError || signal?.aborted) throw e instanceof CancelledError ? e : new CancelledError();
@@ -163,7 +166,7 @@ export async function runDataset(opts: DatasetOptions, onProgress?: DatasetProgr
     classes,
     ...scores,
     items,
-    summary: summaryLine(counts, scores.accuracy) + note,
+    summary: summaryLine(counts, scores.accuracy, outDir !== undefined) + note,
     ...(opts.method ? { method: opts.method } : {}),
     ...(opts.shard ? { shard: opts.shard } : {}),
     ...(lm.model.contentHash ? { modelHash: lm.model.contentHash } : {}),
@@ -249,8 +252,8 @@ function errorItem(p: string, label: string | null, error: string, kind: string)
 }
 
 /** The predicted class's attribution: the raw map as .npy and a blended heat map as .png. */
-async function attributeItem(lm: LoadedModel, file: string, it: DatasetItem, method: string, params: Record<string, unknown>, outDir: string, signal?: AbortSignal): Promise<NonNullable<DatasetItem['attribution']>> {
-  const inputs = await loadInputs(lm, file);
+async function attributeItem(lm: LoadedModel, file: string, it: DatasetItem, method: string, params: Record<string, unknown>, outDir: string, preprocess: Partial<PreprocessConfig> | undefined, signal?: AbortSignal): Promise<NonNullable<DatasetItem['attribution']>> {
+  const inputs = await loadInputs(lm, file, { preprocess });
   const res = await attribute(lm, inputs.feeds, { method, target: it.predictedIndex!, params }, { signal });
   const attr = Object.values(res.attributions)[0];
   const stem = `maps/${itemStem(it.path)}.${method}`;

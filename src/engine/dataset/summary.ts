@@ -66,17 +66,21 @@ const ERROR_WORDS: Record<string, [string, string]> = {
   label: ['unknown label', 'unknown labels'],
   unreadable: ['unreadable image', 'unreadable images'],
   failed: ['failed item', 'failed items'],
+  duplicate: ['image reached twice through a link', 'images reached twice through links'],
 };
 
-/** e.g. "120 items: 117 predicted (40 resumed), 3 errors (2 unreadable images, 1 unknown label); 16 attributed (0 resumed)" */
-export function summaryLine(c: DatasetCounts, accuracy: number | null): string {
+/**
+ * e.g. "120 items: 117 predicted (40 resumed), 3 errors (2 unreadable images, 1 unknown label); 16 attributed (0 resumed)";
+ * the resumed counts only when the run could resume (it had an output folder).
+ */
+export function summaryLine(c: DatasetCounts, accuracy: number | null, resumable = true): string {
   const nErr = Object.values(c.errors).reduce((a, b) => a + b, 0);
   const kinds = Object.entries(c.errors)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([k, n]) => `${n} ${(ERROR_WORDS[k] ?? [k, k])[n === 1 ? 0 : 1]}`);
   const acc = accuracy === null ? 'no labelled predictions' : `accuracy ${(accuracy * 100).toFixed(1)}%`;
   return [
-    `${c.items} item${c.items === 1 ? '' : 's'}: ${c.predicted} predicted (${c.resumed} resumed)`,
+    `${c.items} item${c.items === 1 ? '' : 's'}: ${c.predicted} predicted${resumable ? ` (${c.resumed} resumed)` : ''}`,
     `${nErr} error${nErr === 1 ? '' : 's'}${kinds.length ? ` (${kinds.join(', ')})` : ''}`,
-  ].join(', ') + `; ${acc}${c.attributed || c.attributedResumed ? `; ${c.attributed} attributed (${c.attributedResumed} resumed)` : ''}`;
+  ].join(', ') + `; ${acc}${c.attributed || c.attributedResumed ? `; ${c.attributed} attributed${resumable ? ` (${c.attributedResumed} resumed)` : ''}` : ''}`;
 }

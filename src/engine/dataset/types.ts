@@ -1,5 +1,6 @@
 // The contract between the dataset run (engine), `attrlens dataset` (CLI) and the dataset view
 // (extension). JSON-serialisable: the report is written to disk, merged, and posted to a webview.
+import type { PreprocessConfig } from '../inputs/preprocess';
 
 /** Where one shard of the work is: item i belongs to shard (i mod count) after a stable sort by path. */
 export interface Shard {
@@ -22,6 +23,8 @@ export interface DatasetOptions {
   attributeTop?: number;
   /** images per forward pass; 0 or absent: 32 where the model batches, else 1 */
   batchSize?: number;
+  /** preprocessing keys over the model's own (the extension's `attributionLens.preprocessing`), as loadInputs takes them */
+  preprocess?: Partial<PreprocessConfig>;
 }
 
 export interface DatasetItem {

@@ -3,6 +3,8 @@ import { AttrLensError, throwIfAborted } from '../core/errors';
 import { LoadedModel } from '../model/loadedModel';
 import { attr } from '../onnx/attributes';
 import { GraphBuilder, valueInfo } from '../onnx/builder';
+import { OnnxModel } from '../onnx/model';
+import { NodeProto } from '../onnx/proto';
 import { attribute } from '../methods/registry';
 import { Rng } from '../methods/rng';
 import { Tensor } from '../core/tensor';
@@ -84,12 +86,12 @@ export async function attributeGeneration(lm: LoadedModel, request: GenerationRe
   const io = requireCausalLm(lm);
   const tok = lmTokenizerFor(lm, io);
   const method = generativeMethod(request.method ?? 'feature-ablation');
-  const { baselineToken, baselines: _b, ...given } = request.params ?? {};
+  const { baselineToken, ...given } = request.params ?? {};
   const params = resolveParams(method.info.defaults, given, method.info.id);
   if (request.generate !== undefined && request.targetText !== undefined) throw new AttrLensError('give either --generate N or --target-text, not both');
 
   // ---- prompt features
-  const baseId = baselineIdOf(baselineToken, tok);
+  const baseId = baselineIdOf(baselineToken, tok, io.vocabSize);
   let feats: PromptFeatures;
   if (request.template) {
     if (request.granularity) throw new AttrLensError('--granularity does not apply to --template: the template\'s segments are the features');
@@ -204,9 +206,14 @@ function resolveParams(defaults: Record<string, ParamValue>, given: Record<strin
   return out;
 }
 
-function baselineIdOf(choice: unknown, tok: LmTokenizer): number {
+function baselineIdOf(choice: unknown, tok: LmTokenizer, vocabSize: number): number {
   if (choice === undefined || choice === null || choice === '') return tok.config.padId ?? tok.config.eosIds[0] ?? 0;
-  if (typeof choice === 'number' || /^\d+$/.test(String(choice))) return Number(choice);
+  // a negative id would wrap around in Gather and quietly pick another token
+  if (typeof choice === 'number' || /^-?\d+(\.\d*)?$/.test(String(choice))) {
+    const n = Number(choice);
+    if (!Number.isInteger(n) || n < 0 || n >= vocabSize) throw new AttrLensError(`baselineToken ${JSON.stringify(choice)} is not a token id of this model (0 to ${vocabSize - 1}); give an id in that range or a token such as the pad or eos token`);
+    return n;
+  }
   const id = tok.tk.idOf(String(choice));
   if (id === undefined) throw new AttrLensError(`baselineToken '${choice}' is not in the tokenizer's vocabulary; give a token it has (e.g. the pad or eos token) or a token id`);
   return id;
@@ -230,10 +237,8 @@ async function greedy(lm: LoadedModel, io: CausalLmIO, tok: LmTokenizer, prompt:
   const incremental = decoder.incremental;
   const eos = new Set(tok.config.eosIds);
   for (let k = 0; k < n; k++) {
-    if (maxPos !== undefined && ids.length >= maxPos) {
-      if (!target.length) throw new AttrLensError(`the prompt fills all ${maxPos} positions of the model, so there is no room to generate; shorten the prompt`);
-      return { target, truncatedAt: maxPos, incremental };
-    }
+    // a step feeds every id so far: maxPos of them still predict one more token
+    if (maxPos !== undefined && ids.length > maxPos) return { target, truncatedAt: maxPos, incremental };
     const logits = await decoder.next(ids);
     let best = 0;
     for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
@@ -246,6 +251,10 @@ async function greedy(lm: LoadedModel, io: CausalLmIO, tok: LmTokenizer, prompt:
 }
 
 // ---------------------------------------------------------------- gradients
+
+function onlyInputsOf(lm: LoadedModel, feeds: Record<string, Tensor>): Record<string, Tensor> {
+  return Object.fromEntries(lm.inputs.map((i) => [i.name, feeds[i.name]]).filter(([, t]) => t !== undefined));
+}
 
 const derived = new WeakMap<LoadedModel, Promise<LoadedModel>>();
 export const NEXT_LOGPROBS = 'next_token_logprobs';
@@ -260,11 +269,36 @@ export function nextTokenModel(lm: LoadedModel, io: CausalLmIO): Promise<LoadedM
     const last = b.squeeze(b.slice(io.logits.name, [-1], [Number.MAX_SAFE_INTEGER], [1]), [1]);
     b.add('LogSoftmax', [last], { axis: attr.int(-1) }, [NEXT_LOGPROBS]);
     m.graph.output = [valueInfo(NEXT_LOGPROBS, 1, ['batch_size', io.vocabSize])];
+    dropEmptyCaches(m, io);
     p = LoadedModel.fromModel(m, lm.options);
     derived.set(lm, p);
     p.catch(() => derived.delete(lm));
   }
   return p;
+}
+
+// Ops that keep an empty cache empty on its way to the Concat that prepends it.
+const KEEPS_EMPTY = new Set(['Squeeze', 'Unsqueeze', 'Reshape', 'Transpose', 'Cast', 'Identity']);
+
+/**
+ * Takes the (always empty) past_key_values inputs out of the gradient model where they only
+ * pass through shape ops into a Concat: zero-length tensors have no place in a backward graph.
+ * Leaves the model as it is when a cache is used otherwise (e.g. its Shape gives the past length).
+ */
+function dropEmptyCaches(m: OnnxModel, io: CausalLmIO): void {
+  if (!io.past.length) return;
+  const g = m.graph;
+  const empty = new Set(io.past.map((p) => p.name));
+  for (const n of g.node) if (KEEPS_EMPTY.has(n.opType) && empty.has(n.input[0])) for (const o of n.output) empty.add(o);
+  const passing = new Set<NodeProto>();
+  for (const n of g.node) {
+    if (!n.input.some((i) => empty.has(i))) continue;
+    if (KEEPS_EMPTY.has(n.opType) && empty.has(n.input[0]) && !n.input.slice(1).some((i) => empty.has(i))) passing.add(n);
+    else if (n.opType !== 'Concat' || n.input.every((i) => empty.has(i))) return;
+  }
+  for (const n of g.node) if (n.opType === 'Concat') n.input = n.input.filter((i) => !empty.has(i));
+  g.node = g.node.filter((n) => !passing.has(n));
+  g.input = g.input.filter((i) => !io.past.some((p) => p.name === i.name));
 }
 
 async function gradientRows(
@@ -280,6 +314,7 @@ async function gradientRows(
   const baseIds = feats.build(new Uint8Array(feats.labels.length));
   const rows: Float64Array[] = [];
   let delta = 0;
+  const cached = next.inputs.some((i) => io.past.some((p) => p.name === i.name));
   for (let k = 0; k < target.length; k++) {
     throwIfAborted(opts.signal);
     // the earlier targets are part of both the input and the baseline
@@ -287,7 +322,7 @@ async function gradientRows(
     const base = [...baseIds, ...target.slice(0, k)];
     const res = await attribute(
       next,
-      lmFeeds(io, [ids]),
+      onlyInputsOf(next, lmFeeds(io, [ids])),
       {
         method: 'layer-integrated-gradients',
         input: io.ids.name,
@@ -296,7 +331,11 @@ async function gradientRows(
         params: { layer: emb.layer, baselines: { dtype: 'float32', dims: [1, ids.length], data: Float32Array.from(base) } satisfies Tensor, nSteps: params.nSteps, method: params.method },
       },
       { signal: opts.signal },
-    );
+    ).catch((e: unknown) => {
+      // a cache used beyond a Concat (its Shape as the past length, ...) stays in the graph
+      if (!cached || (e as Error)?.name === 'CancelledError') throw e;
+      throw new AttrLensError(`layer-integrated-gradients cannot differentiate ${lm.label} through its past_key_values inputs (${(e as Error).message}); use the export without a cache (optimum's decoder_model.onnx) or a perturbation method such as feature-ablation`);
+    });
     opts.onProgress?.({ done: k + 1, total: target.length, phase: 'layer-integrated-gradients' });
     const a = Object.values(res.attributions)[0];
     const L = ids.length;

@@ -45,6 +45,7 @@ export function causalLmOf(lm: LoadedModel): CausalLmIO | string {
   const rank3 = lm.outputs.filter((o) => o.dims.length === 3);
   const logits = rank3.find((o) => /logits/i.test(o.name)) ?? (rank3.length === 1 ? rank3[0] : undefined);
   if (!logits) return `no output of shape [batch, sequence, vocab] (named logits); its outputs are ${lm.outputs.map((o) => `${o.name} [${o.dims.map((d) => d ?? '?').join(', ')}]`).join(', ')}`;
+  if (logits.dtype !== 'float32') return `its output '${logits.name}' is ${logits.dtype ?? `type ${logits.elemType}`}, not float32 (export the decoder in float32, or cast the logits to float32 in the graph)`;
   const v = logits.dims[2];
   if (typeof v !== 'number' || v < 2) return `its output '${logits.name}' has no fixed vocabulary size (last dimension ${v ?? '?'})`;
   const seq = ids.dims[1];
@@ -102,6 +103,8 @@ export function logSoftmax(row: ArrayLike<number>): Float64Array {
 
 /** tokens (rows × sequence length) in one forward run of perturbed prompts */
 const MAX_TOKENS_PER_RUN = 2048;
+/** logits (rows × sequence length × vocabulary) in one run: 128 MB of float32 (a 50k vocabulary takes ~2600 tokens) */
+const MAX_LOGITS_PER_RUN = 1 << 25;
 
 export interface RunLmOptions {
   signal?: AbortSignal;
@@ -121,7 +124,9 @@ export async function targetLogProbs(lm: LoadedModel, io: CausalLmIO, prompts: n
   const byLength = new Map<number, number[]>();
   prompts.forEach((p, i) => byLength.set(p.length, [...(byLength.get(p.length) ?? []), i]));
   // bounded runs: memory stays small, and progress and cancellation come between them
-  const limit = Math.max(1, Math.min(lm.maxBatch, opts.batchRows ?? Math.max(1, Math.floor(MAX_TOKENS_PER_RUN / (prompts[0]?.length + target.length || 1)))));
+  const seq = (prompts[0]?.length ?? 0) + target.length || 1;
+  const rows = Math.min(MAX_TOKENS_PER_RUN / seq, MAX_LOGITS_PER_RUN / (seq * io.vocabSize));
+  const limit = Math.max(1, Math.min(lm.maxBatch, opts.batchRows ?? Math.floor(rows)));
   let done = 0;
   const T = target.length;
   for (const [len, members] of byLength) {

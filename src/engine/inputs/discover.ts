@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../core/errors';
 import type { OnnxModel } from '../onnx/model';
+import { PADDLE_OCR_CLASSIFIER_WIDTH, PADDLE_OCR_LINE_HEIGHT, PADDLE_OCR_SOURCE, paddleOcrRole } from '../onnx/paddleocr';
 import type { Interpolation, PreprocessConfig } from './preprocess';
 
 export interface Discovered {
@@ -45,10 +46,36 @@ const PROCESSORS: Record<string, ProcessorDefaults> = {
 };
 const GENERIC: ProcessorDefaults = { resample: 2, shortestEdge: false };
 
-/** The first source that exists beside the model and applies, in the documented order. */
+/** The first source that exists beside the model and applies, in the documented order; an exporter's convention last. */
 export function discoverPreprocess(model: OnnxModel): Discovered | undefined {
   const dir = model.file ? path.dirname(model.file) : undefined;
-  return (dir && (fromPreprocessorConfig(dir) ?? fromTimmConfig(dir))) || fromOnnxMetadata(model);
+  return (dir && (fromPreprocessorConfig(dir) ?? fromTimmConfig(dir))) || fromOnnxMetadata(model) || fromPaddleOcrConvention(model);
+}
+
+/**
+ * PaddleOCR's own preprocessing (tools/infer/predict_{cls,det,rec}.py) for a Paddle2ONNX export
+ * it recognises: images as cv2 reads them (BGR) and cv2.resize's bilinear kernel.
+ */
+export function fromPaddleOcrConvention(model: OnnxModel): Discovered | undefined {
+  const role = paddleOcrRole(model);
+  if (!role) return undefined;
+  const base = { file: PADDLE_OCR_SOURCE[role], source: PADDLE_OCR_SOURCE[role], keys: {} };
+  const line = { scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channels: 'BGR', interpolation: 'bilinear' } as const;
+  switch (role) {
+    case 'classifier':
+      // height 48 keeping the aspect ratio, at most 192 wide, the rest of the width zeros
+      return { ...base, config: { ...line, mean: [...line.mean], std: [...line.std], size: [PADDLE_OCR_LINE_HEIGHT, PADDLE_OCR_CLASSIFIER_WIDTH], resize: 'height' } };
+    case 'recogniser': {
+      const w = model.declaredShape(model.realInputs()[0]).dims[3];
+      // a fixed width: height 48 keeping the aspect ratio, padded with zeros, as PaddleOCR pads to its width
+      if (typeof w === 'number' && w > 0) return { ...base, config: { ...line, mean: [...line.mean], std: [...line.std], size: [PADDLE_OCR_LINE_HEIGHT, w], resize: 'height' } };
+      // else the width follows the line's aspect ratio (the input's height is 48)
+      return { ...base, config: { ...line, mean: [...line.mean], std: [...line.std], resize: 'stretch' }, note: 'lines narrower than 320 at height 48 are not padded to 320 as PaddleOCR pads them' };
+    }
+    case 'detector':
+      // both sides follow the image, rounded to multiples of 32; ImageNet's mean and std on x/255
+      return { ...base, config: { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channels: 'BGR', interpolation: 'bilinear', resize: 'stretch' }, note: "the long side is limited to 1024, not PaddleOCR's 960" };
+  }
 }
 
 /** Hugging Face `preprocessor_config.json` of an image processor (or its older feature extractor). */

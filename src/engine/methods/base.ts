@@ -4,6 +4,7 @@ import { AttrLensError, closest, throwIfAborted } from '../core/errors';
 import { oneHotSeed, runGradients } from '../gradients/run';
 import { readNpy } from '../inputs/npy';
 import { LoadedModel } from '../model/loadedModel';
+import type { InputEdge } from '../onnx/isolate';
 import { Tensor, asFloat32, repeatRows, sizeOf } from '../core/tensor';
 import { Rng } from './rng';
 import { targetSeed } from '../targets/reduce';
@@ -179,6 +180,8 @@ export interface GradOptions {
   wrt?: string[];
   expose?: string[];
   cut?: string[];
+  /** a node's read of a tensor given its own copy (isolatedName), for wrt and cut to name */
+  isolate?: InputEdge;
   /** extra feeds replacing ctx.feeds entries (e.g. cut tensors) */
   feeds?: Record<string, Tensor>;
   /** custom seed builder; default one-hot on ctx.target for every row */
@@ -190,7 +193,7 @@ export interface GradOptions {
 export async function gradientsAt(ctx: MethodContext, rows: Tensor | undefined, o: GradOptions = {}) {
   const feeds: Record<string, Tensor> = { ...ctx.feeds, ...(rows ? { [ctx.input]: rows } : {}), ...(o.feeds ?? {}) };
   for (const c of o.cut ?? []) if (!feeds[c]) throw new Error(`cut tensor '${c}' needs a feed`);
-  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ruleSet: o.ruleSet, ...(o.lrpRules ? { lrpRules: o.lrpRules } : {}), ...(o.plainRules?.length ? { plainRules: o.plainRules } : {}) };
+  const req = { output: ctx.output, wrt: o.wrt ?? [ctx.input], expose: o.expose, cut: o.cut, ...(o.isolate ? { isolate: o.isolate } : {}), ruleSet: o.ruleSet, ...(o.lrpRules ? { lrpRules: o.lrpRules } : {}), ...(o.plainRules?.length ? { plainRules: o.plainRules } : {}) };
   const run = (seed: Tensor | ((rows: number, outDims: number[]) => Tensor)) =>
     runGradients(ctx.lm, feeds, req, seed, {
       signal: ctx.signal,
@@ -228,7 +231,7 @@ export function requireFloatInput(ctx: MethodContext, method: string): void {
 }
 
 /** Checks a layer name, suggesting the closest tensor names when it does not exist. */
-export async function checkLayer(ctx: MethodContext, layer: string): Promise<number[]> {
+export async function checkLayer(ctx: Pick<MethodContext, 'lm' | 'feeds'>, layer: string): Promise<number[]> {
   const shapes = await ctx.lm.shapes(ctx.feeds);
   const dims = shapes.dims.get(layer);
   if (!dims || shapes.dtype.get(layer) !== 'float32') {

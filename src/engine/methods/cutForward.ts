@@ -1,4 +1,5 @@
 import { BATCH_DIM } from '../onnx/batch';
+import { InputEdge, isolateInput, isolatedName, isolatedShapes } from '../onnx/isolate';
 import { OnnxModel, pruneTo } from '../onnx/model';
 import { ShapeInfo } from '../model/loadedModel';
 import { ONNX_CODE, Tensor } from '../core/tensor';
@@ -8,11 +9,17 @@ import { MethodContext, scoreOutputs, scoredOutputs } from './base';
  * The forward model with `layer` turned into a graph input (its producer writes elsewhere) and
  * everything the output no longer needs pruned away, so rows fed to the layer cost only the
  * rest of the network. Graphs with subgraphs (If, Loop) are cut but not pruned.
+ * With `edge` (the layer is a node's input), only that node's read is cut: the graph input is
+ * isolatedName(edge), and every other reader of the tensor keeps its computed value.
  */
-export function cutForwardModel(model: OnnxModel, layer: string, output: string | string[], shapes: ShapeInfo): OnnxModel {
+export function cutForwardModel(model: OnnxModel, layer: string, output: string | string[], shapes: ShapeInfo, edge?: InputEdge): OnnxModel {
   const outputs = typeof output === 'string' ? [output] : output;
   const m = model.clone();
   const g = m.graph;
+  if (edge) {
+    layer = isolateInput(g, edge);
+    shapes = isolatedShapes(shapes, edge);
+  }
   for (const n of g.node) n.output = n.output.map((o) => (o === layer ? `${layer}__uncut` : o));
   const batchable = !!shapes.dims2;
   const dims = (shapes.dims.get(layer) ?? []).map((d, i) => (batchable && shapes.dims2!.get(layer)?.[i] !== d ? { dimParam: BATCH_DIM } : { dimValue: d }));
@@ -30,13 +37,18 @@ export function cutForwardModel(model: OnnxModel, layer: string, output: string 
   return m;
 }
 
-/** The target's score (output[:, target] for a class) of the model for a batch of `layer` values (N, ...layer dims), forward only. */
-export async function scoresFromLayer(ctx: MethodContext, layer: string, rows: Tensor, batchSize?: number): Promise<Float64Array> {
+/**
+ * The target's score (output[:, target] for a class) of the model for a batch of `layer` values
+ * (N, ...layer dims), forward only. With `edge`, the rows replace the layer (edge.input) only
+ * where the node writing edge.reader reads it.
+ */
+export async function scoresFromLayer(ctx: MethodContext, layer: string, rows: Tensor, batchSize?: number, edge?: InputEdge): Promise<Float64Array> {
   const shapes = await ctx.lm.shapes(ctx.feeds);
   const outputs = scoredOutputs(ctx);
-  const session = await ctx.lm.session(`cut-forward|${outputs.join(',')}|${layer}|${(shapes.dims.get(layer) ?? []).join(',')}`, () => cutForwardModel(ctx.lm.forwardModel, layer, outputs, shapes));
-  const feeds: Record<string, Tensor> = { [layer]: rows };
-  for (const name of session.inputNames) if (name !== layer) feeds[name] = ctx.feeds[name];
+  const fed = edge ? isolatedName(edge) : layer;
+  const session = await ctx.lm.session(`cut-forward|${outputs.join(',')}|${fed}|${(shapes.dims.get(layer) ?? []).join(',')}`, () => cutForwardModel(ctx.lm.forwardModel, layer, outputs, shapes, edge));
+  const feeds: Record<string, Tensor> = { [fed]: rows };
+  for (const name of session.inputNames) if (name !== fed) feeds[name] = ctx.feeds[name];
   const res = await ctx.lm.runChunked(session, feeds, outputs, { signal: ctx.signal, batchSize });
   return scoreOutputs(ctx, res);
 }

@@ -7,7 +7,8 @@ import { MethodInfo } from './types';
 /**
  * Captum's kernel_shap_perturb_generator: all features on, all off, then coalitions whose size
  * k in 1..m−1 is drawn with probability ∝ (m − 1) / (k·(m − k)) (the Shapley kernel) and whose
- * members are a uniform subset of that size. The kernel is in the sampling, so weights are 1.
+ * members are a uniform subset of that size. The kernel is in the sampling, so the weights are
+ * 1 but for the two ends (shapleyKernelWeight).
  */
 export function shapleyCoalition(i: number, z: Uint8Array, rng: Rng, cdf: Float64Array): void {
   const m = z.length;
@@ -19,6 +20,16 @@ export function shapleyCoalition(i: number, z: Uint8Array, rng: Rng, cdf: Float6
   z.fill(0);
   const perm = rng.permutation(m);
   for (let j = 0; j < k; j++) z[perm[j]] = 1;
+}
+
+/**
+ * Captum's kernel_shap_similarity_kernel: the all-on and all-off coalitions weigh 1e6 (in theory
+ * infinitely), so that the fit meets the ends: the attributions sum to f(x) − f(baseline).
+ */
+export function shapleyKernelWeight(z: Uint8Array): number {
+  let on = 0;
+  for (const v of z) on += v;
+  return on === 0 || on === z.length ? 1e6 : 1;
 }
 
 /** Cumulative distribution of the coalition size k = 1..m−1 (index k). */
@@ -49,7 +60,7 @@ export class KernelShap extends Method {
       ctx,
       {
         sample: (i, z, rng) => shapleyCoalition(i, z, rng, (cdf ??= coalitionSizeCdf(z.length))),
-        weight: () => 1,
+        weight: (_x, _p, z) => shapleyKernelWeight(z),
         fit: fitLeastSquares,
       },
       'sampling coalitions',

@@ -1,4 +1,5 @@
 import { AttrLensError } from '../core/errors';
+import { repeatRows } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, stackRows, targetScores } from './base';
 import { MAXPOOL_RULE, baselineSet } from './deeplift';
 import { layerTensor, multiplyByInputs } from './layerTarget';
@@ -24,7 +25,10 @@ async function layerDeepLift(ctx: MethodContext, id: string, bases: Float32Array
   const res = await gradientsAt(ctx, rows, { wrt: [layer.name], ruleSet, batchSize: 2 * k, plainRules });
   const g = res.grads[layer.name].data as Float32Array;
   // (2K, ...layer): the layer's values for the inputs, then for the baselines
-  const a = ((res.values[layer.name] ?? (layer.name === ctx.input ? rows : undefined))?.data as Float32Array | undefined) ?? new Float32Array(g.length);
+  // a graph input other than the attributed one keeps its feed in every row (no difference)
+  const av = res.values[layer.name] ?? (layer.name === ctx.input ? rows : ctx.feeds[layer.name] && repeatRows(ctx.feeds[layer.name], 2 * k));
+  if (!av) throw new AttrLensError(`internal: ${id} got no values of layer '${layer.name}' from the gradient run`);
+  const a = av.data as Float32Array;
   const per = g.length / (2 * k);
   const mult = ctx.params.multiplyByInputs as boolean;
   const attr = new Float32Array(per);

@@ -50,7 +50,7 @@ export class LayerFeatureAblation extends Method {
           row.set(a);
           ablate(row, members[start + k], base);
         }
-        return scoresFromLayer(ctx, layer.name, { dtype: 'float32', dims: [n, ...layer.dims.slice(1)], data: batch.subarray(0, n * per) }, perEval);
+        return scoresFromLayer(ctx, layer.name, { dtype: 'float32', dims: [n, ...layer.dims.slice(1)], data: batch.subarray(0, n * per) }, perEval, layer.edge);
       },
       (start, scores) => {
         for (let j = 0; j < scores.length; j++) for (const i of members[start + j]) attr[i] = f0 - scores[j];

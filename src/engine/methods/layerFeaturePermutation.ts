@@ -78,7 +78,7 @@ export class LayerFeaturePermutation extends Method {
           const src = source[start + k];
           if (src > 0) ablate(row, members[start + k], values.subarray(src * per, (src + 1) * per));
         }
-        return scoresFromLayer(ctx, layer.name, { dtype: 'float32', dims: [n, ...layer.dims.slice(1)], data: buf.subarray(0, n * per) }, perEval);
+        return scoresFromLayer(ctx, layer.name, { dtype: 'float32', dims: [n, ...layer.dims.slice(1)], data: buf.subarray(0, n * per) }, perEval, layer.edge);
       },
       (start, scores) => {
         for (let j = 0; j < scores.length; j++) for (const i of members[start + j]) attr[i] = f0 - scores[j];

@@ -1,3 +1,4 @@
+import { isolatedName } from '../onnx/isolate';
 import { Tensor } from '../core/tensor';
 import { Approximation, integrationPoints } from './approximation';
 import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, stackRows, targetScores, tensorParam, broadcastTo } from './base';
@@ -30,8 +31,9 @@ export class LayerIntegratedGradients extends Method {
   };
 
   async run(ctx: MethodContext): Promise<MethodOutput> {
-    // with attributeToLayerInput, the path runs through the input of the node producing the layer
-    const { name: layer, dims } = await layerTensor(ctx, ctx.params.attributeToLayerInput as boolean);
+    // with attributeToLayerInput, the path runs through the input of the node producing the layer,
+    // fed to that node alone when other nodes read it too (Captum's pre-hook): a skip keeps its value
+    const { name: layer, dims, edge } = await layerTensor(ctx, ctx.params.attributeToLayerInput as boolean);
     const bFeeds = baselineFeeds(ctx);
     const [inVal, baseVal] = await Promise.all([
       ctx.lm.intermediates(ctx.feeds, [layer]),
@@ -45,8 +47,9 @@ export class LayerIntegratedGradients extends Method {
     const path = stackRows(dims, n, (k, row) => {
       for (let i = 0; i < row.length; i++) row[i] = a0[i] + alphas[k] * (a[i] - a0[i]);
     });
-    const res = await gradientsAt(ctx, undefined, { wrt: [layer], cut: [layer], feeds: { [layer]: path }, batchSize: ctx.params.internalBatchSize as number | undefined, phase: 'integrating' });
-    const g = res.grads[layer].data as Float32Array;
+    const fed = edge ? isolatedName(edge) : layer;
+    const res = await gradientsAt(ctx, undefined, { wrt: [fed], cut: [fed], isolate: edge, feeds: { [fed]: path }, batchSize: ctx.params.internalBatchSize as number | undefined, phase: 'integrating' });
+    const g = res.grads[fed].data as Float32Array;
     const per = a.length;
     const attr = new Float32Array(per);
     let total = 0;

@@ -12,8 +12,8 @@ type Row = Tensor['data'];
 export interface Surrogate {
   /** fills the binary interpretable sample number `i` (1 = feature kept, 0 = set to the baseline) */
   sample(i: number, z: Uint8Array, rng: Rng): void;
-  /** the sample's weight from the original row and the perturbed one */
-  weight(x: Row, perturbed: Row): number;
+  /** the sample's weight from the original row, the perturbed one and its interpretable sample */
+  weight(x: Row, perturbed: Row, z: Uint8Array): number;
   fit(z: Uint8Array, n: number, m: number, y: Float64Array, w: Float64Array): Float64Array;
 }
 
@@ -48,7 +48,7 @@ export async function surrogateAttribution(ctx: MethodContext, s: Surrogate, pha
     n,
     (i, row) => {
       for (let j = 0; j < m; j++) if (!z[i * m + j]) ablate(row, members[j], base);
-      w[i] = s.weight(x.data, row);
+      w[i] = s.weight(x.data, row, z.subarray(i * m, (i + 1) * m));
     },
     (start, scores) => {
       y.set(scores, start);

@@ -1,6 +1,9 @@
 import { AttrLensError } from '../core/errors';
 import { ParamSpec } from './types';
 
+/** `featureMask: "grid 4x4"`: rows × columns patches of an image input, every channel together (what the panel proposes for exact Shapley values). */
+export const GRID_MASK = /^grid\s+(\d+)\s*[x×]\s*(\d+)$/i;
+
 /** Applies defaults and checks every parameter against its spec; unknown names are errors. */
 export function resolveParams(method: string, specs: readonly ParamSpec[], given: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -66,7 +69,7 @@ function check(method: string, s: ParamSpec, v: unknown): unknown {
     case 'baseline':
     case 'tensor':
       // numbers, nested arrays and Tensors pass; .npy paths are resolved by the caller
-      if (typeof v === 'number' || typeof v === 'object' || (typeof v === 'string' && (s.kind === 'baseline' || v.endsWith('.npy')))) return v;
-      throw bad('a number, an array or a .npy file');
+      if (typeof v === 'number' || typeof v === 'object' || (typeof v === 'string' && (s.kind === 'baseline' || v.endsWith('.npy') || (s.name === 'featureMask' && GRID_MASK.test(v.trim()))))) return v;
+      throw bad(s.name === 'featureMask' ? 'a number, an array, a .npy file or "grid 4x4"' : 'a number, an array or a .npy file');
   }
 }

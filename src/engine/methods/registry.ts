@@ -1,4 +1,5 @@
 import { AttrLensError, closest, throwIfAborted } from '../core/errors';
+import { firstNaN } from '../onnx/guard';
 import { LoadedModel } from '../model/loadedModel';
 import { floatFeeds } from '../onnx/integerInputs';
 import { discoverLabels } from '../onnx/labels';
@@ -160,6 +161,12 @@ export async function attribute(lm: LoadedModel, given: Record<string, Tensor>, 
   // an abort that arrives with the last batch still cancels: the caller has moved on
   throwIfAborted(opts.signal);
   if (!outputRow) outputRow = (await lm.forward(feeds, [output], { signal: opts.signal }))[output];
+  // the method's own pass (an explicit target) saw the output unchecked: a NaN there, or in a
+  // map, is an error to report, not a map to draw
+  lm.checkOutputs({ [output]: outputRow });
+  for (const [name, t] of Object.entries(out.attributions)) {
+    if (firstNaN(t) >= 0) throw new AttrLensError(`${lm.label}: ${method.info.captumName}'s attribution for '${name}' holds NaN (the model's gradient or a perturbed output is undefined at this input): check the input's preprocessing, or try a gradient-free method`, 'ENANATTRIBUTION');
+  }
   const predictions = predictionsFrom(outputRow, labels, 5, activationOf(lm, output));
   // dense, sequence and detection outputs: what can be targeted, from the clean output
   const kind = env?.kind ?? outputKindOf(lm, output, outputRow.dims);

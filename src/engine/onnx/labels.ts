@@ -2,14 +2,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../core/errors';
 import { OnnxModel } from './model';
+import { PADDLE_OCR_CLASSIFIER_LABELS, PADDLE_OCR_SOURCE, paddleOcrRole } from './paddleocr';
 
 const LABEL_FILES = ['labels.txt', 'synset.txt', 'classes.txt'];
 
 /**
  * Class labels for a model, from (in order) its metadata_props, a labels file beside it
- * (`<model>.labels.txt`, labels.txt, synset.txt, classes.txt) or config.json's id2label.
+ * (`<model>.labels.txt`, labels.txt, synset.txt, classes.txt) or config.json's id2label, else
+ * PaddleOCR's for its direction classifier (a Paddle2ONNX export without metadata).
  */
 export function discoverLabels(model: OnnxModel): { labels: string[]; source: string } | undefined {
+  const found = declaredLabels(model);
+  if (found) return found;
+  if (paddleOcrRole(model) === 'classifier') return { labels: [...PADDLE_OCR_CLASSIFIER_LABELS], source: PADDLE_OCR_SOURCE.classifier };
+  return undefined;
+}
+
+function declaredLabels(model: OnnxModel): { labels: string[]; source: string } | undefined {
   for (const p of model.proto.metadataProps ?? []) {
     const key = (p.key ?? '').toLowerCase();
     if (!['labels', 'classes', 'class_names', 'names', 'id2label'].includes(key) || !p.value) continue;

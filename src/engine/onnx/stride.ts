@@ -5,7 +5,12 @@ import { numbersOf } from './tensorProto';
 /** [height, width] */
 export type Stride = [number, number];
 
-const cache = new WeakMap<OnnxModel, Map<string, Stride>>();
+interface Strides {
+  required: Stride;
+  /** tensor → how many input pixels one step along its spatial axes spans */
+  factor: Map<string, Stride>;
+}
+const cache = new WeakMap<OnnxModel, Map<string, Strides>>();
 
 /**
  * What each spatial side of image input `input` must be a multiple of. Each feature map has a
@@ -17,6 +22,15 @@ const cache = new WeakMap<OnnxModel, Map<string, Stride>>();
  * Axes are the two spatial axes as the convolutions see them (H, W).
  */
 export function inputStride(model: OnnxModel, input: string): Stride {
+  return strides(model, input).required;
+}
+
+/** How many pixels of `input` one step along `tensor`'s spatial axes spans ([1, 1]: the input's own size); undefined when it does not come from the input. */
+export function spatialFactor(model: OnnxModel, input: string, tensor: string): Stride | undefined {
+  return strides(model, input).factor.get(tensor);
+}
+
+function strides(model: OnnxModel, input: string): Strides {
   let byInput = cache.get(model);
   if (!byInput) cache.set(model, (byInput = new Map()));
   let s = byInput.get(input);
@@ -31,7 +45,7 @@ export function roundToStride(n: number, stride: number): number {
 
 const MAX_STRIDE = 4096;
 
-function computeStride(model: OnnxModel, input: string): Stride {
+function computeStride(model: OnnxModel, input: string): Strides {
   // factor[t] = how many input pixels one step along t's spatial axes spans; deep[t] = the
   // largest whole factor on t's way from the input; up: t went through an up-sampling
   const factor = new Map<string, Stride>([[input, [1, 1]]]);
@@ -42,7 +56,7 @@ function computeStride(model: OnnxModel, input: string): Stride {
   try {
     order = topoOrder(model.graph);
   } catch {
-    return required;
+    return { required, factor: new Map() };
   }
   const producer = new Map(model.graph.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
   for (const n of order) {
@@ -113,7 +127,7 @@ function computeStride(model: OnnxModel, input: string): Stride {
     }
     setOutputs(n, f, d, upsampled);
   }
-  return required;
+  return { required, factor };
 
   function setOutputs(n: Node, f: Stride, d: Stride, upsampled: boolean): void {
     for (const o of n.output) {

@@ -65,7 +65,7 @@ export interface SanityResult {
   seed: number;
   /**
    * `fail`: the map stays similar once every layer is random (cascade end or the fully randomised
-   * model) — it does not depend on what the model learned; `pass` otherwise.
+   * model, those that ran) — it does not depend on what the model learned; `pass` otherwise.
    */
   verdict: 'pass' | 'fail';
   /** the top layers whose randomisation left the map similar (the cascade's leading similar steps) */
@@ -107,6 +107,7 @@ export async function sanityCheck(lm: LoadedModel, feeds: Record<string, Tensor>
   const targetText = first.targetSpec && first.targetSpec.kind !== 'class' ? first.targetSpec.text : String(first.target);
   const target: number | string = first.targetSpec && first.targetSpec.kind !== 'class' ? first.targetSpec.text : first.target;
   const att0 = mainAttribution(first);
+  if (!allFinite(att0)) throw new AttrLensError(`${first.method}'s map on the original model holds NaN or infinite values: there is nothing to compare; check the input and the method's parameters`);
   const channelsLast = isChannelsLast(lm, first, att0);
   const original = toMap2D(att0, channelsLast);
   if (isConstant(original.abs)) {
@@ -122,6 +123,8 @@ export async function sanityCheck(lm: LoadedModel, feeds: Record<string, Tensor>
       rl = await LoadedModel.fromModel(randomizedModel(lm.model, layers, s), lm.options, { diskCache: false });
       const res = await attribute(rl, feeds, { method: req.method, params: { ...first.params }, target, input: req.input, output: req.output, baseDir: req.baseDir }, { signal: opts.signal });
       const att = mainAttribution(res);
+      // ranks and SSIM of a NaN map are numbers that mean nothing: a failed step instead
+      if (!allFinite(att)) throw new AttrLensError(`the map holds NaN or infinite values on this randomised model (its outputs are undefined for this input)`);
       const m = toMap2D(att, channelsLast);
       return { ...base, ...scored(original, m), attribution: att };
     } catch (e) {
@@ -152,18 +155,19 @@ export async function sanityCheck(lm: LoadedModel, feeds: Record<string, Tensor>
     insensitiveTop.push(s.layer!.name);
   }
   const lastCascade = cascadeSteps[cascadeSteps.length - 1];
-  const endSimilar = (cascade.length === all.length && lastCascade?.similar) || random.similar;
-  const verdict = endSimilar ? 'fail' : 'pass';
-  const endStep = random.similar ? random : lastCascade;
-  const ran = steps.filter((s) => !s.error && s.kind !== 'original').length;
-  if (ran === 0) throw new AttrLensError(`${first.method} failed on every randomised model (${steps[1]?.error ?? random.error}): the check has no result`);
+  // the verdict rests on the models with every layer random that ran: the independent draw and,
+  // when the cascade went all the way, its last step
+  const ends = [random, ...(cascade.length === all.length ? [lastCascade] : [])].filter((s) => !s.error);
+  if (ends.length === 0) throw new AttrLensError(`${first.method} failed on the fully randomised model (${random.error}): the check has no verdict`);
+  const endStep = ends.find((s) => s.similar) ?? ends[0];
+  const verdict = endStep.similar ? 'fail' : 'pass';
   const name = first.method;
   const summary =
     verdict === 'fail'
-      ? `${name} fails the sanity check: its map stays similar to the original with every weight random (${endStep === random ? 'fully randomised model' : 'cascade end'}: Spearman |·| ${fmt(endStep.spearmanAbs)}, SSIM ${fmt(endStep.ssim)}; similar from ${SANITY_THRESHOLDS.spearmanAbs}), so it does not show what the model learned`
+      ? `${name} fails the sanity check: its map stays similar to the original with every weight random (${endStep.kind === 'random' ? 'fully randomised model' : 'cascade end'}: Spearman |·| ${fmt(endStep.spearmanAbs)}, SSIM ${fmt(endStep.ssim)}; similar from ${SANITY_THRESHOLDS.spearmanAbs}), so it does not show what the model learned`
       : insensitiveTop.length
         ? `${name} passes: the map changes once the weights are random, but not when only the top ${insensitiveTop.length} layer${insensitiveTop.length > 1 ? 's' : ''} (${insensitiveTop.join(', ')}) ${insensitiveTop.length > 1 ? 'are' : 'is'} random: it depends weakly on ${insensitiveTop.length > 1 ? 'them' : 'it'}`
-        : `${name} passes: the map changes as soon as the top layer is random, and the fully randomised model's map is unlike the original (Spearman |·| ${fmt(random.spearmanAbs)}, SSIM ${fmt(random.ssim)})`;
+        : `${name} passes: the map changes as soon as the top layer is random, and the map with every layer random is unlike the original (Spearman |·| ${fmt(endStep.spearmanAbs)}, SSIM ${fmt(endStep.ssim)})`;
   return {
     method: name,
     target: first.target,
@@ -192,6 +196,12 @@ function mainAttribution(r: AttributionResult): Tensor {
   const t = Object.values(r.attributions)[0];
   if (!t) throw new AttrLensError(`${r.method} returned no attribution`);
   return t;
+}
+
+function allFinite(t: Tensor): boolean {
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
 }
 
 function isConstant(x: ArrayLike<number>): boolean {

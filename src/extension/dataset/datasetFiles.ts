@@ -45,3 +45,31 @@ export function itemFile(folder: string, items: readonly DatasetItem[], requeste
   }
   return file;
 }
+
+/** A dataset view the host opened: what a window reload may reopen. */
+export interface SavedDatasetView {
+  folder: string;
+  model: string;
+}
+
+/** The host's saved views, newest first, with malformed entries dropped. */
+export function savedDatasetViews(stored: unknown): SavedDatasetView[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.filter((x): x is SavedDatasetView => !!x && typeof x === 'object' && typeof x.folder === 'string' && typeof x.model === 'string');
+}
+
+/**
+ * The view a restored webview is, from its state's `restoreKey`: only a folder the host itself
+ * saved, and still a folder (the webview's state is the webview's word, not the host's).
+ */
+export function restoredDatasetView(state: unknown, stored: unknown): SavedDatasetView | undefined {
+  const key = state && typeof state === 'object' ? (state as { restoreKey?: unknown }).restoreKey : undefined;
+  if (typeof key !== 'string') return undefined;
+  const view = savedDatasetViews(stored).find((v) => v.folder === key);
+  if (!view) return undefined;
+  try {
+    return fs.statSync(view.folder).isDirectory() ? view : undefined;
+  } catch {
+    return undefined;
+  }
+}

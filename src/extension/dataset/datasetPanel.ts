@@ -2,6 +2,7 @@
 // model in the engine process (progress streamed, Cancel aborts the engine-side run), posts the
 // report, and opens the Attribution panel on an item the user clicks. Every webview message is
 // checked (isFromDatasetView) and an item path must be one of the report's, inside the folder.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { type DatasetReport, type FromDatasetView, type ToDatasetView, isFromDatasetView } from '../../shared/datasetProtocol';
@@ -13,9 +14,12 @@ import { displayName } from '../models';
 import { errorMessage } from '../panel/attributionPanel';
 import { trustState } from '../trust';
 import { DATASET_RESOURCE_DIRS, datasetDocument } from './datasetDocument';
-import { itemFile } from './datasetFiles';
+import { type SavedDatasetView, itemFile, restoredDatasetView, savedDatasetViews } from './datasetFiles';
 
 export const DATASET_VIEW_TYPE = 'attributionLens.dataset';
+/** folder → model of the views the host opened, newest first: what a window reload may reopen */
+const VIEWS_KEY = 'attributionLens.datasetViews';
+const MAX_SAVED_VIEWS = 20;
 
 type State =
   | { kind: 'running'; done: number; total: number; phase?: string }
@@ -33,7 +37,30 @@ export class DatasetPanels implements vscode.Disposable {
   show(folder: vscode.Uri, model: string): DatasetPanel {
     const p = this.panelFor(folder);
     p.run(model);
+    this.remember({ folder: folder.fsPath, model });
     return p;
+  }
+
+  /**
+   * Takes over a view VS Code restored after a window reload (see the serializer) and runs its
+   * folder again. The webview's state only names the view: the folder and model must be ones this
+   * host recorded, so a forged state cannot open another folder.
+   */
+  restore(webviewPanel: vscode.WebviewPanel, state: unknown): void {
+    const saved = restoredDatasetView(state, this.deps.context.workspaceState.get<unknown>(VIEWS_KEY));
+    if (!saved || this.open.has(saved.folder)) {
+      webviewPanel.dispose();
+      return;
+    }
+    const p = new DatasetPanel(this.deps, vscode.Uri.file(saved.folder), () => this.open.delete(saved.folder), webviewPanel);
+    this.open.set(saved.folder, p);
+    if (fs.existsSync(saved.model)) p.run(saved.model);
+    else p.fail(vscode.l10n.t('The model {0} is gone: run Explore Dataset on the folder again.', displayName(saved.model)));
+  }
+
+  private remember(view: SavedDatasetView): void {
+    const rest = savedDatasetViews(this.deps.context.workspaceState.get<unknown>(VIEWS_KEY)).filter((v) => v.folder !== view.folder);
+    void this.deps.context.workspaceState.update(VIEWS_KEY, [view, ...rest].slice(0, MAX_SAVED_VIEWS));
   }
 
   /** Shows the folder's view with a one-line message instead of a report. */
@@ -73,19 +100,26 @@ export class DatasetPanel implements vscode.Disposable {
   private call: EngineCall<unknown> | undefined;
   private runSeq = 0;
 
-  constructor(private readonly deps: Deps, private readonly folder: vscode.Uri, onDispose: () => void) {
+  /** `restored`: the panel VS Code brought back after a window reload, instead of a new one */
+  constructor(private readonly deps: Deps, private readonly folder: vscode.Uri, onDispose: () => void, restored?: vscode.WebviewPanel) {
     const ext = deps.context.extensionUri;
-    this.panel = vscode.window.createWebviewPanel(
-      DATASET_VIEW_TYPE,
-      vscode.l10n.t('Dataset: {0}', path.basename(folder.fsPath)),
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      {
-        enableScripts: true,
-        enableCommandUris: false,
-        // the extension's bundle, and the data folder for the thumbnails: nothing else
-        localResourceRoots: [...DATASET_RESOURCE_DIRS.map((d) => vscode.Uri.joinPath(ext, d)), folder],
-      },
-    );
+    const options = {
+      enableScripts: true,
+      enableCommandUris: false,
+      // the extension's bundle, and the data folder for the thumbnails: nothing else
+      localResourceRoots: [...DATASET_RESOURCE_DIRS.map((d) => vscode.Uri.joinPath(ext, d)), folder],
+    };
+    if (restored) {
+      this.panel = restored;
+      this.panel.webview.options = options;
+    } else {
+      this.panel = vscode.window.createWebviewPanel(
+        DATASET_VIEW_TYPE,
+        vscode.l10n.t('Dataset: {0}', path.basename(folder.fsPath)),
+        { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+        options,
+      );
+    }
     this.panel.iconPath = vscode.Uri.joinPath(ext, 'media', 'attribution-lens.svg');
     this.panel.webview.html = datasetDocument({
       cspSource: this.panel.webview.cspSource,
@@ -127,7 +161,8 @@ export class DatasetPanel implements vscode.Disposable {
     const settings = readSettings(this.folder);
     const call = this.deps.models.engine.call(
       'dataset',
-      { model: { file: model, runtime: settings.runtime }, data: this.folder.fsPath, batchSize: settings.batchSize || undefined },
+      // the preprocessing setting applies as in the Attribution panel (its InputRef.options)
+      { model: { file: model, runtime: settings.runtime }, data: this.folder.fsPath, batchSize: settings.batchSize || undefined, preprocess: settings.preprocessing },
       (p) => {
         if (seq !== this.runSeq) return;
         this.state = { kind: 'running', done: p.done, total: p.total, phase: p.phase };
@@ -207,6 +242,7 @@ export class DatasetPanel implements vscode.Disposable {
             folder: displayName(this.folder.fsPath),
             model: this.model ? displayName(this.model) : undefined,
             imageBase: this.panel.webview.asWebviewUri(this.folder).toString(),
+            restoreKey: this.folder.fsPath,
           });
           this.postState();
           return;

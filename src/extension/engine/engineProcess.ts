@@ -12,6 +12,7 @@ import { runDataset } from '../../engine/dataset';
 import { attributeGeneration, requireCausalLm } from '../../engine/generative';
 import { sanityCheck } from '../../engine/sanity';
 import type { PreprocessConfig } from '../../engine/inputs';
+import { mostActiveNeuron } from '../../engine/methods/layerTarget';
 import { labelsOf } from '../../engine/methods/registry';
 import { outputKindOf, targetEnv } from '../../engine/targets/env';
 import { listTargets } from '../../engine/targets/registry';
@@ -95,6 +96,8 @@ function handle(job: Job): Promise<EngineCalls[EngineMethod]['result']> {
       return runPredict(call.args.model, call.args.input);
     case 'attribute':
       return runAttribute(job, call.args);
+    case 'mostActiveNeuron':
+      return runMostActiveNeuron(job, call.args);
     case 'textModel':
       return textModel(call.args.model);
     case 'predictText':
@@ -167,6 +170,12 @@ async function runAttribute(job: Job, args: EngineCalls['attribute']['args']): P
   return { result, image };
 }
 
+async function runMostActiveNeuron(job: Job, args: EngineCalls['mostActiveNeuron']['args']): Promise<EngineCalls['mostActiveNeuron']['result']> {
+  const model = await open(args.model);
+  const { feeds } = await inputs(model, args.input);
+  return mostActiveNeuron(model, feeds, args.layer, args.toInput ?? false, job.controller.signal);
+}
+
 async function textModel(ref: ModelRef): Promise<EngineCalls['textModel']['result']> {
   const model = await open(ref);
   try {
@@ -202,7 +211,7 @@ async function runAttributeText(job: Job, args: EngineCalls['attributeText']['ar
 async function runDatasetCall(job: Job, args: EngineCalls['dataset']['args']): Promise<EngineCalls['dataset']['result']> {
   const model = await open(args.model);
   return runDataset(
-    { model: args.model.file, data: args.data, batchSize: args.batchSize },
+    { model: args.model.file, data: args.data, batchSize: args.batchSize, preprocess: args.preprocess },
     (done, total, phase) => post({ type: 'progress', id: job.call.id, done, total, phase }),
     job.controller.signal,
     model,

@@ -47,6 +47,8 @@ export interface EngineCalls {
     args: { model: ModelRef; input: InputRef; request: AttributeRequest; batchSize?: number };
     result: { result: AttributionResult; image?: ImagePixels };
   };
+  /** the most active unit of a layer (or of its input) for the input: the neuronSelector the panel proposes */
+  mostActiveNeuron: { args: { model: ModelRef; input: InputRef; layer: string; toInput?: boolean }; result: { selector: number[]; value: number } };
   /** whether a model takes token ids (the engine's requireTextInputs), and why not */
   textModel: { args: { model: ModelRef }; result: { text: true } | { text: false; reason: string } };
   /** top-5 predictions for `text`, fed exactly as attributeText feeds it */
@@ -57,7 +59,7 @@ export interface EngineCalls {
     result: TextAttributionResult;
   };
   /** predictions and scores over a labelled folder (the dataset view); no files written, no attributions */
-  dataset: { args: { model: ModelRef; data: string; batchSize?: number }; result: DatasetReport };
+  dataset: { args: { model: ModelRef; data: string; batchSize?: number; /** `attributionLens.preprocessing`, as InputRef.options gives it */ preprocess?: Partial<PreprocessConfig> }; result: DatasetReport };
   /** whether a model is a causal LM (the engine's requireCausalLm), and why not */
   lmModel: { args: { model: ModelRef }; result: { lm: true } | { lm: false; reason: string } };
   /** a generation (or given continuation) explained: Captum's LLMAttribution / LLMGradientAttribution */

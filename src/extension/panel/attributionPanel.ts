@@ -14,7 +14,7 @@ import { CallCancelledError, EngineCall, EngineError } from '../engine/engineCli
 import { ExportFormat, exportFileName, jsonBytes, npyBytes, pngFromDataUrl } from '../exportFormats';
 import { outputFolder } from '../modelPicker';
 import { ModelService } from '../models';
-import { withSuggestedDefaults } from '../paramDefaults';
+import { engineParams, neuronToPropose, withSuggestedDefaults } from '../paramDefaults';
 import { RunRecord, RunStore } from '../runs';
 import { isTrusted, trustState } from '../trust';
 import { toAttributionMap, toModelSummary, toPanelImage, toPayload } from '../wire';
@@ -255,6 +255,7 @@ export class AttributionPanel implements vscode.Disposable {
       }
       // the method list first: suggested defaults (occlusion's window) depend on the method's parameters
       await this.models.methods().then((m) => (this.methodsCache = m), () => undefined);
+      await this.proposeNeuron(this.current.method);
       this.current.params = this.paramsFor(this.current.method);
       await this.ext.workspaceState.update(CONTEXT_KEY, { modelFile, imageFile });
       if (this.panel) this.panel.title = this.title();
@@ -411,6 +412,7 @@ export class AttributionPanel implements vscode.Disposable {
     const before = { method: this.current.method, params: this.current.params };
     this.current.method = method;
     if (params) this.paramsByMethod.set(method, params);
+    await this.proposeNeuron(method);
     this.current.params = this.paramsFor(method);
     if (JSON.stringify(sortedEntries(params ?? {})) !== JSON.stringify(sortedEntries(this.current.params))) this.post({ type: 'state', current: this.current });
     const changed = before.method !== method || !sameParams(this.methodInfo(method), before.params, this.current.params);
@@ -620,7 +622,10 @@ export class AttributionPanel implements vscode.Disposable {
     return payload;
   }
 
-  /** Parameters for a method: what the user set in the panel, else settings; a CAM layer fills `layer` params. */
+  /**
+   * Parameters for a method: what the user set in the panel, else settings; a CAM layer fills
+   * `layer` params; then withSuggestedDefaults (a required layer, the proposed neuron, windows).
+   */
   paramsFor(method: string, given?: ParamValues): ParamValues {
     const own = given ?? this.paramsByMethod.get(method);
     const fromSettings = given ? {} : readSettings().methodParams[method] ?? {};
@@ -630,7 +635,40 @@ export class AttributionPanel implements vscode.Disposable {
     for (const p of info?.params ?? []) {
       if (p.kind === 'layer' && (params[p.name] === undefined || params[p.name] === null || params[p.name] === '') && camLayer) params[p.name] = camLayer;
     }
-    return withSuggestedDefaults(info, params, this.ctx?.summary.inputs[0]?.dims);
+    return withSuggestedDefaults(info, params, this.ctx?.summary.inputs[0]?.dims, {
+      layers: this.ctx?.summary.layers,
+      neuron: (layer, toInput, current) => {
+        const key = this.neuronKey(layer, toInput);
+        const mine = key === undefined ? undefined : this.proposedNeurons.get(key);
+        // a selector the panel proposed for another layer or image follows the layer; the user's own stays
+        const proposedElsewhere = current !== undefined && [...this.proposedNeurons].some(([k, v]) => k !== key && JSON.stringify(v) === JSON.stringify(current));
+        return current === undefined || proposedElsewhere ? mine : current;
+      },
+    });
+  }
+
+  /** The panel's proposed neurons (argmax of the layer's activation), by model, input and its preprocessing, layer and side. */
+  private readonly proposedNeurons = new Map<string, number[]>();
+
+  private neuronKey(layer: string, toInput: boolean): string | undefined {
+    const ctx = this.ctx;
+    return ctx && JSON.stringify([ctx.modelFile, ctx.imageFile, this.inputRef(ctx.imageFile).options, layer, toInput]);
+  }
+
+  /** A neuron method without a neuronSelector: the engine computes the layer's most active unit for this image, and paramsFor fills it in. */
+  private async proposeNeuron(method: string, given?: ParamValues): Promise<void> {
+    const ctx = this.ctx;
+    const want = ctx && this.mode === 'image' ? neuronToPropose(this.methodInfo(method), this.paramsFor(method, given)) : undefined;
+    const key = want && this.neuronKey(want.layer, want.toInput);
+    if (!ctx || !want || key === undefined || this.proposedNeurons.has(key)) return;
+    try {
+      const r = await this.models.engine.call('mostActiveNeuron', { model: this.modelRef(ctx.modelFile), input: this.inputRef(ctx.imageFile), layer: want.layer, toInput: want.toInput }).promise;
+      if (this.proposedNeurons.size >= 256) this.proposedNeurons.clear();
+      this.proposedNeurons.set(key, r.selector);
+    } catch (e) {
+      // nothing proposed: the field stays empty and Run says what is missing
+      this.log(`no neuron proposed for ${want.layer}: ${errorMessage(e)}`);
+    }
   }
 
   private methodsCache: MethodInfo[] | undefined;
@@ -687,6 +725,7 @@ export class AttributionPanel implements vscode.Disposable {
     }
     this.fresh = false;
     if (req.params) this.paramsByMethod.set(method, req.params);
+    await this.proposeNeuron(method, req.params);
     const params = this.paramsFor(method, req.params);
     const target = req.target ?? this.current.target ?? defaultStructuredTarget(ctx.structured) ?? ctx.predictions[0]?.index ?? 0;
     this.current = { method, params, target };
@@ -746,6 +785,7 @@ export class AttributionPanel implements vscode.Disposable {
     try {
       for (const method of req.methods) {
         if (running.cancelled) break;
+        await this.proposeNeuron(method, req.params?.[method]);
         const params = this.paramsFor(method, req.params?.[method]);
         const call = this.models.engine.call(
           'attribute',
@@ -916,13 +956,6 @@ export class AttributionPanel implements vscode.Disposable {
 
 function sortedEntries(p: ParamValues): Array<[string, unknown]> {
   return Object.entries(p).sort(([a], [b]) => a.localeCompare(b));
-}
-
-/** Panel parameter values → engine parameters: null means "use the default". */
-function engineParams(params: ParamValues): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(params)) if (v !== null && v !== '') out[k] = v;
-  return out;
 }
 
 /** The notification after an export: Open the file, or Reveal it in the Explorer. */

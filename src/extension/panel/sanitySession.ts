@@ -1,5 +1,6 @@
 // The panel's Sanity check button, host side: one cascade at a time in the engine process,
 // progress to the webview, cancellable; the result becomes the strip's maps and numbers.
+import * as path from 'path';
 import type { SanityResult } from '../../engine/sanity';
 import type { ToWebview } from '../../shared/protocol';
 import type { SanityPayload } from '../../shared/sanityProtocol';
@@ -24,6 +25,7 @@ export class SanitySession {
 
   /** Runs the cascade; a new check cancels the one under way. */
   async run(requestId: string, args: EngineCalls['sanity']['args'], imageInput?: string): Promise<void> {
+    const image = path.basename(args.input.file);
     this.cancel();
     const running: Running = { requestId, cancelled: false };
     this.running = running;
@@ -32,7 +34,7 @@ export class SanitySession {
       running.call = call;
       const result = await call.promise;
       if (running.cancelled) throw new CallCancelledError();
-      this.post({ type: 'sanityResult', requestId, result: toSanityPayload(result, imageInput) });
+      this.post({ type: 'sanityResult', requestId, result: { ...toSanityPayload(result, imageInput), image } });
     } catch (e) {
       const cancelled = e instanceof CallCancelledError || running.cancelled;
       const message = e instanceof Error ? e.message.split('\n')[0] : String(e);

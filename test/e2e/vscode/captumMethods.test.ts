@@ -1,6 +1,8 @@
 // Issue 19's Captum methods through the real Attribution panel in a real VS Code (code-server):
 // LRP picked in the method picker with a per-layer rule typed into its `rules` field, LayerLRP on
-// a layer chosen in the layer picker, and NeuronDeepLift from the Models view's neuron command.
+// a layer chosen in the layer picker (after the one the panel fills in), NeuronGradient picked with
+// no neuron (the panel proposes the layer's most active unit), and NeuronDeepLift from the Models
+// view's neuron command.
 // Each map the panel received equals the engine's own run on the same files.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -8,6 +10,7 @@ import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { loadInputs } from '../../../src/engine/inputs';
 import { LoadedModel } from '../../../src/engine/model/loadedModel';
+import { mostActiveNeuron } from '../../../src/engine/methods/layerTarget';
 import { attribute } from '../../../src/engine/methods/registry';
 import { base64ToFloat32 } from '../../../src/shared/base64';
 import { clickMenuItem, explorerCommand, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
@@ -15,6 +18,7 @@ import { clickMenuItem, explorerCommand, openWorkbench, waitForPanelFrame, type 
 const IMAGE = 'red-circle.png';
 const CONV1 = '/features/conv1/Conv_output_0';
 const CONV2 = '/features/conv2/Conv_output_0';
+const RELU2 = '/features/relu2/Relu_output_0';
 
 let wb: Workbench | undefined;
 let page: Page;
@@ -80,7 +84,7 @@ function same(got: Float32Array, want: Float32Array, what: string): void {
   assert.ok(scale > 0 && err <= 1e-4 * scale, `${what}: max error ${err} against max ${scale}`);
 }
 
-test("Captum's LRP, LayerLRP and NeuronDeepLift through the Attribution panel", async (t) => {
+test("Captum's LRP, LayerLRP, NeuronGradient and NeuronDeepLift through the Attribution panel", async (t) => {
   await t.test('the image attributed with the default method', async () => {
     await explorerCommand(page, IMAGE, /^Attribute Prediction$/, 'images');
     frame = await waitForPanelFrame(page, 90_000);
@@ -113,11 +117,38 @@ test("Captum's LRP, LayerLRP and NeuronDeepLift through the Attribution panel", 
   await t.test('LayerLRP on a layer chosen in the layer picker: the layer-shaped relevances', async () => {
     await frame.evaluate('window.__seen = []');
     await setControl('al-method-picker#picker #method', 'layer-lrp');
+    // no layer yet: the panel fills the last spatial layer the picker offers, and one pass runs at once
+    assert.equal((await lastResult('layer-lrp', 90_000)).layer, RELU2);
+    await frame.evaluate('window.__seen = []');
     await frame.locator(paramSelector('layer', 'vscode-single-select')).waitFor({ timeout: 10_000 });
     await setControl(paramSelector('layer', 'vscode-single-select'), CONV2);
     const r = await lastResult('layer-lrp', 90_000);
     assert.equal(r.layer, CONV2);
     same(base64ToFloat32(r.map.data), await engine('layer-lrp', { layer: CONV2 }), 'layer-lrp');
+  });
+
+  await t.test('NeuronGradient picked with no neuron: the panel proposes the most active unit of the layer, and follows the layer', async () => {
+    await frame.evaluate('window.__seen = []');
+    await setControl('al-method-picker#picker #method', 'neuron-gradient');
+    const first = await lastResult('neuron-gradient', 90_000);
+    const ws = wb!.workspace;
+    const lm = await LoadedModel.open(join(ws, 'model.onnx'));
+    const feeds = (await loadInputs(lm, join(ws, 'images', IMAGE))).feeds;
+    // the last spatial layer offered, and its most active unit for this image
+    assert.equal(first.layer, RELU2);
+    assert.deepEqual(first.params.neuronSelector, (await mostActiveNeuron(lm, feeds, RELU2)).selector);
+    await frame.evaluate('window.__seen = []');
+    // the logits: their most active unit is the top prediction, [0] (red)
+    await setControl(paramSelector('layer', 'vscode-single-select'), 'logits');
+    const r = await lastResult('neuron-gradient', 90_000);
+    const selector = (await mostActiveNeuron(lm, feeds, 'logits')).selector;
+    assert.deepEqual(selector, [0]);
+    assert.equal(r.layer, 'logits');
+    assert.deepEqual(r.params.neuronSelector, selector, "the logits' own most active unit, not relu2's");
+    // the field shows it, so the user sees and can change it
+    const field = frame.locator(paramSelector('neuronSelector', 'vscode-textfield'));
+    assert.equal(await field.evaluate((el) => (el as HTMLElement & { value: string }).value), selector.join(', '));
+    same(base64ToFloat32(r.map.data), await engine('neuron-gradient', { layer: 'logits', neuronSelector: selector }), 'neuron-gradient');
   });
 
   await t.test("NeuronDeepLift from the Models view's neuron command, captioned by the neuron", async () => {

@@ -65,7 +65,7 @@ test('Sanity check on the shapes sample in a real VS Code: the strip and a pass 
     assert.ok(rank < 0.5 && ssim < 0.5, `tile ${i}: ${text}`);
     assert.doesNotMatch(text, /similar/);
   }
-  assert.match(await frame.locator('al-sanity #sanity-result').innerText(), /saliency for red, seed 0, 3 parametrised layers/);
+  assert.match(await frame.locator('al-sanity #sanity-result').innerText(), /saliency for red on red-circle\.png, seed 0, 3 parametrised layers/);
 
   // the maps drawn: the original's sits on the circle, the fully randomised one elsewhere too
   const original = await tilePixels(frame, 0);

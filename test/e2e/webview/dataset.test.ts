@@ -107,7 +107,7 @@ function syntheticReport(n: number, classes: string[]): DatasetReport {
       return { label, precision: col ? confusion[c][c] / col : null, recall: row ? confusion[c][c] / row : null, support: row };
     }),
     items,
-    summary: `${n} items: ${scored.length} predicted (0 resumed), ${n - scored.length} errors (${n - scored.length} unreadable); accuracy ${((correct / scored.length) * 100).toFixed(1)}%`,
+    summary: `${n} items: ${scored.length} predicted, ${n - scored.length} errors (${n - scored.length} unreadable); accuracy ${((correct / scored.length) * 100).toFixed(1)}%`,
   };
 }
 

@@ -102,7 +102,7 @@ export class AlSanity extends AlElement {
           h('div', { class: 'verdict', 'attr:id': 'sanity-verdict' },
             h('b', { class: r.verdict }, r.verdict === 'pass' ? 'PASS' : 'FAIL'), ` — ${r.summary}`),
           h('div', { class: 'muted status' },
-            `${r.method} for ${r.targetLabel ?? r.targetText}, seed ${r.seed}, ${r.layerCount} parametrised layers, ${r.seconds.toFixed(1)} s. ` +
+            `${r.method} for ${r.targetLabel ?? r.targetText}${r.image ? ` on ${r.image}` : ''}, seed ${r.seed}, ${r.layerCount} parametrised layers, ${r.seconds.toFixed(1)} s. ` +
             `Similar (marked) = Spearman |·| ≥ ${r.thresholds.spearmanAbs} or SSIM ≥ ${r.thresholds.ssim} (7×7 window); maps show Σ|·| over channels, each on its own scale.`),
           h('div', { class: 'strip', 'attr:id': 'sanity-strip' }, ...r.steps.map((s, i) => this.tile(s, i)))),
       ),

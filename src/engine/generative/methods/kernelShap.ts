@@ -1,11 +1,11 @@
-import { coalitionSizeCdf, shapleyCoalition } from '../../methods/kernelShap';
+import { coalitionSizeCdf, shapleyCoalition, shapleyKernelWeight } from '../../methods/kernelShap';
 import { fitLeastSquares } from '../../methods/linearModels';
 import { PerturbationMethod } from './types';
 
 /**
  * Captum's KernelShap under LLMAttribution: coalitions of prompt features drawn with the
  * Shapley kernel (all on, all off, then sizes ∝ (m−1)/(k(m−k))), and a least-squares fit of
- * the continuation's log-probability. Sequence attribution only, as in Captum.
+ * the continuation's log-probability with the two ends weighing 1e6. Sequence attribution only, as in Captum.
  */
 export const kernelShap: PerturbationMethod = {
   kind: 'perturbation',
@@ -24,6 +24,6 @@ export const kernelShap: PerturbationMethod = {
     for (let i = 0; i < n; i++) shapleyCoalition(i, z.subarray(i * m, (i + 1) * m), ctx.rng, cdf);
     const vectors = Array.from({ length: n }, (_, i) => z.subarray(i * m, (i + 1) * m));
     const y = Float64Array.from(await ctx.evaluate(vectors), (o) => o[0]);
-    return [fitLeastSquares(z, n, m, y, new Float64Array(n).fill(1))];
+    return [fitLeastSquares(z, n, m, y, Float64Array.from(vectors, shapleyKernelWeight))];
   },
 };
