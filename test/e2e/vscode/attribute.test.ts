@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Frame, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, clickMenuItem, heatmapPixels, type CanvasPixels, waitForPanelFrame, openWorkbench, type Workbench } from './codeServer';
+import { ROOT, clickMenuItem, heatmapPixels, type CanvasPixels, waitForPanelFrame, openWorkbench, waitForSavedState, type Workbench } from './codeServer';
 
 const SHOTS = join(ROOT, 'out', 'screenshots');
 const SAMPLE = join(ROOT, 'samples', 'shapes');
@@ -257,6 +257,7 @@ test('Attribute Prediction from the Explorer, in a real VS Code', async (t) => {
   });
 
   await t.test('after a window reload the serializer restores the panel with its model and image', async () => {
+    await waitForSavedState(page, 'Attribution: red-circle.png');
     await page.reload();
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     await page.locator('.tab', { hasText: 'Attribution: red-circle.png' }).first().waitFor({ timeout: 60_000 });

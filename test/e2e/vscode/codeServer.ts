@@ -306,3 +306,44 @@ export async function heatmapPixelsByMethod(frame: Frame): Promise<Record<string
     return out;
   })()`)) as Record<string, CanvasPixels>;
 }
+
+/**
+ * Waits until the workbench has written `needle` (e.g. a webview's view type) to its state in the
+ * browser's IndexedDB. The web workbench saves its state (open editors, extension mementos) on
+ * a timer and cannot finish a save while the page unloads, so a reload right after a change
+ * may restore the state from before it; tests that reload wait for the save first.
+ */
+export async function waitForSavedState(page: Page, needle: string, timeout = 90_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const found = (await page
+      .evaluate(`(async () => {
+        const needle = ${JSON.stringify(needle)};
+        for (const info of await indexedDB.databases()) {
+          const db = await new Promise((resolve) => {
+            const r = indexedDB.open(info.name);
+            r.onsuccess = () => resolve(r.result);
+            r.onerror = () => resolve(undefined);
+          });
+          if (!db) continue;
+          try {
+            for (const store of Array.from(db.objectStoreNames)) {
+              const values = await new Promise((resolve) => {
+                const q = db.transaction(store, 'readonly').objectStore(store).getAll();
+                q.onsuccess = () => resolve(q.result);
+                q.onerror = () => resolve([]);
+              });
+              if (values.some((v) => String(typeof v === 'string' ? v : JSON.stringify(v)).includes(needle))) return true;
+            }
+          } finally {
+            db.close();
+          }
+        }
+        return false;
+      })()`)
+      .catch(() => false)) as boolean;
+    if (found) return;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the workbench did not save its state with ${needle} within ${timeout / 1000} s`);
+}

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } fro
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { ROOT, explorerCommand, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
+import { ROOT, explorerCommand, openWorkbench, waitForPanelFrame, waitForSavedState, type Workbench } from './codeServer';
 
 const SHAPES = join(ROOT, 'samples', 'shapes');
 const LABELS = readFileSync(join(SHAPES, 'labels.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
@@ -136,6 +136,7 @@ test('after a window reload the folder\'s view is back: same folder and model, r
   // the view is in a background tab behind no-images': bring it to the front first
   await page.locator('.tab', { hasText: 'Dataset: dataset' }).first().click();
   await datasetFrame('dataset');
+  await waitForSavedState(page, 'Dataset: dataset');
   await page.reload();
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   // a reload restarts the extension host and the engine: on a loaded machine the view takes a while

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ROOT, clickMenuItem, explorerCommand, heatmapPixels, openWorkbench, waitForPanelFrame, type Workbench } from './codeServer';
+import { ROOT, clickMenuItem, explorerCommand, heatmapPixels, openWorkbench, waitForPanelFrame, waitForSavedState, type Workbench } from './codeServer';
 
 let wb: Workbench | undefined;
 let page: Page;
@@ -103,6 +103,8 @@ test('one panel state, held by the host, in a real VS Code', async (t) => {
     await note(/^RISE \(nMasks 50000.*\) is slow/);
     await stale(/^Stale: this map is Saliency for red; the method changed since/);
 
+    // the tab comes back only from state the workbench has saved (on a timer, not at unload)
+    await waitForSavedState(page, 'Attribution: red-circle.png');
     await page.reload();
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     // a reload restarts the extension host and the engine: on a loaded machine the panel takes a while
