@@ -30,29 +30,42 @@ export interface PanelDocumentOptions {
 }
 
 export function panelDocument(o: PanelDocumentOptions): string {
-  const n = o.nonce ?? newNonce();
-  const src = o.cspSource;
   // Images arrive as data (rgba → canvas); data:/blob: cover canvas exports and the drawn overlays.
-  const csp = [
-    "default-src 'none'",
-    `style-src ${src}`,
-    `img-src ${src} data: blob:`,
-    `font-src ${src}`,
-    `script-src 'nonce-${n}'`,
-  ].join('; ');
-  const css = o.hasStylesheet ? `<link rel="stylesheet" href="${escapeHtml(o.resourceUri('dist/webview.css'))}">` : '';
+  return webviewDocument(o, {
+    script: 'dist/webview.js',
+    sources: (src) => [`style-src ${src}`, `img-src ${src} data: blob:`, `font-src ${src}`],
+    stylesheet: o.hasStylesheet ? 'dist/webview.css' : undefined,
+    body: '<al-app></al-app>\n',
+  });
+}
+
+/** What differs between the extension's webview pages: their script, CSP sources and body. */
+export interface WebviewPage {
+  /** the bundle to load, relative to the extension's folder */
+  script: string;
+  /** CSP directives besides default-src 'none' and the script's nonce, for `webview.cspSource` */
+  sources: (cspSource: string) => string[];
+  stylesheet?: string;
+  body?: string;
+}
+
+/** A webview page: default-src 'none', one nonce'd script, nothing else but the given sources. */
+export type WebviewDocumentOptions = Omit<PanelDocumentOptions, 'hasStylesheet'>;
+
+export function webviewDocument(o: WebviewDocumentOptions, page: WebviewPage): string {
+  const n = o.nonce ?? newNonce();
+  const csp = ["default-src 'none'", ...page.sources(o.cspSource), `script-src 'nonce-${n}'`].join('; ');
+  const css = page.stylesheet ? `<link rel="stylesheet" href="${escapeHtml(o.resourceUri(page.stylesheet))}">\n` : '';
   return `<!DOCTYPE html>
 <html lang="${escapeHtml(o.lang)}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-${css}
-<title>${escapeHtml(o.title)}</title>
+${css}<title>${escapeHtml(o.title)}</title>
 </head>
 <body>
-<al-app></al-app>
-<script nonce="${n}" src="${escapeHtml(o.resourceUri('dist/webview.js'))}"></script>
+${page.body ?? ''}<script nonce="${n}" src="${escapeHtml(o.resourceUri(page.script))}"></script>
 </body>
 </html>`;
 }
