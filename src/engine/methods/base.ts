@@ -221,6 +221,13 @@ export function stackRows(dims: number[], count: number, fill: (i: number, row: 
   return { dtype: 'float32', dims: [count, ...dims.slice(1)], data };
 }
 
+/** Points on the straight path from `base` to `x`, one row per alpha: (alphas.length, ...input). */
+export function pathRows(dims: number[], x: Float32Array, base: Float32Array, alphas: ArrayLike<number>): Tensor {
+  return stackRows(dims, alphas.length, (k, row) => {
+    for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
+  });
+}
+
 export function requireFloatInput(ctx: MethodContext, method: string): void {
   const t = inputTensor(ctx);
   if (t.dtype !== 'float32') {

@@ -2,7 +2,7 @@ import { Tensor } from '../core/tensor';
 import { Approximation, integrationPoints } from './approximation';
 import { targetSeed } from '../targets/reduce';
 import { runReducedGradients } from '../gradients/reduced';
-import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, linearSeed, requireFloatInput, stackRows, targetScores } from './base';
+import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, linearSeed, requireFloatInput, pathRows, stackRows, targetScores } from './base';
 import { MethodInfo } from './types';
 
 /**
@@ -26,9 +26,7 @@ export async function pathGradients(ctx: MethodContext, x: Float32Array, base: F
 /** A non-linear target's seed at each path point: its gradient at the point's forward output. */
 async function pathSeed(ctx: MethodContext, x: Float32Array, base: Float32Array, alphas: ArrayLike<number>): Promise<(rows: number, outDims: number[]) => Tensor> {
   const dims = inputTensor(ctx).dims;
-  const points = stackRows(dims, alphas.length, (k, row) => {
-    for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
-  });
+  const points = pathRows(dims, x, base, alphas);
   const out = (await ctx.lm.forward({ ...ctx.feeds, [ctx.input]: points }, [ctx.output], { signal: ctx.signal }))[ctx.output];
   return (n, d) => targetSeed(ctx.spec!, n, d, out);
 }

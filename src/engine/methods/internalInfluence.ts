@@ -1,5 +1,5 @@
 import { Approximation, integrationPoints } from './approximation';
-import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, stackRows } from './base';
+import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, pathRows } from './base';
 import { layerTensor } from './layerTarget';
 import { MethodInfo } from './types';
 
@@ -22,9 +22,7 @@ export class InternalInfluence extends Method {
     const base = baselineOf(ctx);
     const n = ctx.params.nSteps as number;
     const { alphas, weights } = integrationPoints(ctx.params.method as Approximation, n);
-    const rows = stackRows(inputTensor(ctx).dims, n, (k, row) => {
-      for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
-    });
+    const rows = pathRows(inputTensor(ctx).dims, x, base, alphas);
     const res = await gradientsAt(ctx, rows, { wrt: [layer.name], batchSize: ctx.params.internalBatchSize as number | undefined, phase: 'integrating' });
     const g = res.grads[layer.name].data as Float32Array;
     const per = g.length / n;

@@ -1,5 +1,5 @@
 import { Approximation, integrationPoints } from './approximation';
-import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, stackRows, targetScores } from './base';
+import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, pathRows, stackRows, targetScores } from './base';
 import { layerTensor } from './layerTarget';
 import { MethodInfo } from './types';
 
@@ -36,9 +36,7 @@ export class LayerConductance extends Method {
     const n = ctx.params.nSteps as number;
     // Captum takes the alphas of the method for nSteps + 1 points (its step weights are unused)
     const { alphas } = integrationPoints(ctx.params.method as Approximation, n + 1);
-    const rows = stackRows(xt.dims, n + 1, (k, row) => {
-      for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
-    });
+    const rows = pathRows(xt.dims, x, base, alphas);
     const res = await gradientsAt(ctx, rows, { wrt: [layer.name], batchSize: ctx.params.internalBatchSize as number | undefined, phase: 'integrating' });
     const g = res.grads[layer.name].data as Float32Array;
     const per = g.length / (n + 1);

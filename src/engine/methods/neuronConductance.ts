@@ -1,5 +1,5 @@
 import { Approximation, integrationPoints } from './approximation';
-import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, stackRows } from './base';
+import { Method, MethodContext, MethodOutput, P, baselineOf, gradientsAt, inputTensor, requireFloatInput, pathRows } from './base';
 import { attributeToNeuronInput, layerTensor, multiplyByInputs, neuronGradients, neuronIndex } from './layerTarget';
 import { MethodInfo } from './types';
 
@@ -38,9 +38,7 @@ export class NeuronConductance extends Method {
     const n = ctx.params.nSteps as number;
     const { alphas, weights } = integrationPoints(ctx.params.method as Approximation, n);
     // (nSteps, ...input) path points
-    const rows = stackRows(xt.dims, n, (k, row) => {
-      for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
-    });
+    const rows = pathRows(xt.dims, x, base, alphas);
     const batchSize = ctx.params.internalBatchSize as number | undefined;
     // d target / d neuron at each step
     const layerGrad = (await gradientsAt(ctx, rows, { wrt: [layer.name], batchSize, phase: 'integrating' })).grads[layer.name].data as Float32Array;

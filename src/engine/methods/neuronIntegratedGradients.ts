@@ -1,5 +1,5 @@
 import { Approximation, integrationPoints } from './approximation';
-import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, requireFloatInput, stackRows } from './base';
+import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor, requireFloatInput, pathRows } from './base';
 import { attributeToNeuronInput, layerTensor, multiplyByInputs, neuronGradients, neuronIndex } from './layerTarget';
 import { MethodInfo } from './types';
 
@@ -23,9 +23,7 @@ export class NeuronIntegratedGradients extends Method {
     const base = baselineOf(ctx);
     const n = ctx.params.nSteps as number;
     const { alphas, weights } = integrationPoints(ctx.params.method as Approximation, n);
-    const rows = stackRows(xt.dims, n, (k, row) => {
-      for (let i = 0; i < row.length; i++) row[i] = base[i] + alphas[k] * (x[i] - base[i]);
-    });
+    const rows = pathRows(xt.dims, x, base, alphas);
     const res = await neuronGradients(ctx, layer.name, neuron, rows, { batchSize: ctx.params.internalBatchSize as number | undefined, phase: 'integrating' });
     const g = res.grads[ctx.input].data as Float32Array;
     const per = x.length;
