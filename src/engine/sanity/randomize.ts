@@ -59,19 +59,12 @@ export function parametrisedLayers(model: OnnxModel): ParamLayer[] {
     const fan = (f: number) => (): ParamInit => ({ kind: 'uniform', fanIn: Math.max(1, f) });
     const w = (i: number) => (inits.has(n.input[i] ?? '') ? (inits.get(n.input[i])!.dims ?? []).map(num) : undefined);
     switch (n.opType) {
-      case 'Conv': {
-        const d = w(1);
-        if (!d || d.length < 3) break;
-        // weight (M, C/group, k...): fan-in C/group × k...
-        const f = sizeOf(d.slice(1));
-        take(n.input[1], 'weight', fan(f));
-        take(n.input[2], 'bias', fan(f));
-        break;
-      }
+      case 'Conv':
       case 'ConvTranspose': {
         const d = w(1);
         if (!d || d.length < 3) break;
-        // weight (C, M/group, k...): PyTorch computes fan-in from dims 1.. here too
+        // Conv weight (M, C/group, k...): fan-in C/group × k...; ConvTranspose's (C, M/group, k...):
+        // PyTorch computes its fan-in from dims 1.. too
         const f = sizeOf(d.slice(1));
         take(n.input[1], 'weight', fan(f));
         take(n.input[2], 'bias', fan(f));
