@@ -1,4 +1,5 @@
 import { AttrLensError } from '../core/errors';
+import { attr } from '../onnx/attributes';
 import type { ShapeInfo } from '../model/loadedModel';
 import { BATCH_DIM } from '../onnx/batch';
 import { GraphBuilder, valueInfo } from '../onnx/builder';
@@ -30,6 +31,11 @@ export interface GradientRequest {
   lrpRules?: Record<string, unknown>;
   /** outputs of nodes that keep their ordinary gradient under the 'deeplift' rule set */
   plainRules?: string[];
+  /**
+   * the seed is computed in the graph, the one-hot of each row's first largest output value
+   * (the predicted class), instead of fed: prediction and its gradient in one run (float32 outputs)
+   */
+  seedFromArgmax?: boolean;
 }
 
 export interface GradientProgram {
@@ -119,7 +125,8 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, probeShape
   }
 
   // Seed and reverse sweep.
-  b.addInput(SEED, ONNX_CODE[shapes.dtype.get(req.output) ?? 'float32'], symbolicDims(req.output));
+  if (req.seedFromArgmax) argmaxSeed(b, req.output);
+  else b.addInput(SEED, ONNX_CODE[shapes.dtype.get(req.output) ?? 'float32'], symbolicDims(req.output));
   const contributions = new Map<string, string[]>([[req.output, [SEED]]]);
   // Gradients carry their forward tensor's shape (batch symbolic) as value_info: onnxruntime's
   // layout transformer needs provably equal shapes to keep Mul/Sum in its blocked layout.
@@ -173,6 +180,17 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, probeShape
   }
   index.dropRemoved();
   return { model: m, seed: SEED, grads, output: req.output };
+}
+
+// SEED = one-hot of argmax over each row of `output` flattened; ArgMax takes the first of equal
+// values, as topK's stable sort does for the prediction. Nodes land after the forward ones.
+function argmaxSeed(b: GraphBuilder, output: string): void {
+  const flat = b.op('Flatten', [output], { axis: attr.int(1) });
+  const idx = b.op('ArgMax', [flat], { axis: attr.int(1), keepdims: attr.int(1) });
+  const depth = b.slice(b.shape(flat), [1], [2], [0]);
+  const values = b.constant({ dtype: 'float32', dims: [2], data: new Float32Array([0, 1]) }, 'onehot_values');
+  const hot = b.op('OneHot', [idx, depth, values], { axis: attr.int(-1) });
+  b.add('Reshape', [hot, b.shape(output)], {}, [SEED]);
 }
 
 /**

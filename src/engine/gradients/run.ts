@@ -22,9 +22,10 @@ export function oneHotSeed(outputDims: number[], rows: number, target: number): 
 /**
  * Gradients of sum(seed * output) for a batch of samples, through a backward graph built once
  * per (model, request) and run in chunks the model can batch.
- * `seed` may have one row (shared by every sample) or one row per sample.
+ * `seed` may have one row (shared by every sample) or one row per sample; none with
+ * `req.seedFromArgmax` (the graph seeds each row's predicted class).
  */
-export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor>, req: GradientRequest, seed: Tensor | ((rows: number, outputDims: number[]) => Tensor), opts: RunOptions = {}): Promise<GradientResult> {
+export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor>, req: GradientRequest, seed: Tensor | ((rows: number, outputDims: number[]) => Tensor) | undefined, opts: RunOptions = {}): Promise<GradientResult> {
   const probeFeeds: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(feeds)) probeFeeds[k] = sliceRows(t, 0, 1);
   const shapes = await lm.shapes(onlyGraphInputs(lm, probeFeeds, req));
@@ -32,12 +33,13 @@ export async function runGradients(lm: LoadedModel, feeds: Record<string, Tensor
   const rows = Math.max(...Object.values(feeds).map((t) => t.dims[0]));
   const outDims = shapes.dims.get(req.output)!;
   const seedTensor = typeof seed === 'function' ? seed(rows, outDims) : seed;
+  if (!seedTensor !== !!req.seedFromArgmax) throw new Error('runGradients: a seed is fed exactly when the graph does not compute it');
   const gradOutputs = req.wrt.map((t) => `attrlens_grad/${t}`);
   const cut = new Set(req.cut ?? []);
   const valueNames = [...new Set([...(req.expose ?? []), ...req.wrt.filter((t) => !lm.inputs.some((i) => i.name === t))])].filter((t) => !cut.has(t));
   const outputs = [req.output, ...gradOutputs, ...valueNames.filter((v) => v !== req.output)];
   const batchSize = opts.batchSize ?? defaultGradientBatch(lm, shapes);
-  const res = await lm.runChunked(session, { ...feeds, [SEED]: seedTensor }, outputs, { ...opts, batchSize });
+  const res = await lm.runChunked(session, { ...feeds, ...(seedTensor && { [SEED]: seedTensor }) }, outputs, { ...opts, batchSize });
   const grads: Record<string, Tensor> = {};
   req.wrt.forEach((t, i) => (grads[t] = res[gradOutputs[i]]));
   const values: Record<string, Tensor> = {};
