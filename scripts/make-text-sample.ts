@@ -2,6 +2,9 @@
 // designed (not trained) so that a few sentiment words decide, its WordPiece tokenizer.json,
 // config.json labels and example sentences. Deterministic (seeded PRNG); run with
 // `npx tsx scripts/make-text-sample.ts`. It ends by classifying every example sentence.
+// With size flags (`--layers 12 --hidden 768 --heads 12 --intermediate 3072 --seq 128
+// --vocab 30522 --out DIR`) it writes instead a BERT-shaped encoder of random seeded weights
+// (untrained; for benchmarks) with the same tokenizer, into DIR.
 import * as fs from 'fs';
 import * as path from 'path';
 import { LoadedModel } from '../src/engine/model/loadedModel';
@@ -144,15 +147,142 @@ function buildModel(vocab: string[]): OnnxModel {
   return OnnxModel.fromBytes(model.toBytes()); // re-load: validates the graph
 }
 
+// ---------------------------------------------------------------- BERT-shaped random model
+
+export interface BertOptions {
+  layers: number;
+  hidden: number;
+  heads: number;
+  intermediate: number;
+  seq: number;
+  /** rows of the word-embedding table (BERT-base: 30522); at least the tokenizer's vocabulary */
+  vocab: number;
+  seed: number;
+}
+
+export const BERT_BASE: BertOptions = { layers: 12, hidden: 768, heads: 12, intermediate: 3072, seq: 128, vocab: 30522, seed: 1 };
+
+/**
+ * The op structure torch.onnx.export gives a Hugging Face BertForSequenceClassification
+ * (opset 17): word + position + token-type Gathers, LayerNormalization, per layer Q/K/V
+ * MatMul+Add, Reshape/Transpose into heads, MatMul, Div, additive mask, Softmax, MatMul,
+ * output dense, residual, LayerNorm, GELU in its Erf form, pooler on [CLS] with Tanh, classifier.
+ * Weights N(0, 0.02) as BERT initialises them, LayerNorm 1 and 0, biases 0.
+ */
+export function buildBertModel(o: BertOptions, vocabWords: number): OnnxModel {
+  if (o.hidden % o.heads) throw new Error(`hidden ${o.hidden} is not a multiple of heads ${o.heads}`);
+  const H = o.hidden, L = o.seq, heads = o.heads, dh = H / heads;
+  const V = Math.max(o.vocab, vocabWords);
+  const rng = new Rng(o.seed);
+  const normal = (n: number, std = 0.02): Float32Array => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = std * rng.normal();
+    return a;
+  };
+  const model = OnnxModel.empty(17, 8);
+  model.proto.producerName = 'attribution-lens/make-text-sample';
+  model.proto.docString = `BERT-shaped encoder with random weights (${o.layers} layers, hidden ${H}, ${heads} heads, intermediate ${o.intermediate}, ${L} tokens): for benchmarks, not trained.`;
+  model.graph.name = 'bert_random_encoder';
+  const b = new GraphBuilder(model);
+  b.addInput('input_ids', 7, [1, L]);
+  b.addInput('attention_mask', 7, [1, L]);
+  b.addInput('token_type_ids', 7, [1, L]);
+  b.addOutput('logits', 1, [1, LABELS.length]);
+  // torch numbers repeated ops in a scope: Add, Add_1, ...
+  const seen = new Map<string, number>();
+  const layer = (scope: string, op: string, inputs: string[], attrs = {}, output?: string): string => {
+    const n = seen.get(`${scope}/${op}`) ?? 0;
+    seen.set(`${scope}/${op}`, n + 1);
+    const name = n ? `${op}_${n}` : op;
+    const out = b.exported(scope, op, inputs, attrs, output ?? `${scope}/${name}_output_0`);
+    model.graph.node[model.graph.node.length - 1].name = `${scope}/${name}`;
+    return out;
+  };
+  const ones = new Float32Array(H).fill(1);
+  const zeros = new Float32Array(H);
+  const layerNorm = (scope: string, x: string, prefix: string) =>
+    layer(scope, 'LayerNormalization', [x, b.param(`${prefix}.weight`, [H], ones), b.param(`${prefix}.bias`, [H], zeros)], { axis: attr.int(-1), epsilon: attr.float(1e-12) });
+  // torch's Linear: MatMul by the transposed weight, then Add of the bias
+  const linear = (scope: string, x: string, prefix: string, nin: number, nout: number) =>
+    layer(scope, 'Add', [b.param(`${prefix}.bias`, [nout], new Float32Array(nout)), layer(scope, 'MatMul', [x, b.param(`onnx::MatMul_${prefix}`, [nin, nout], normal(nin * nout))])]);
+
+  const words = layer('/bert/embeddings/word_embeddings', 'Gather', [b.param('bert.embeddings.word_embeddings.weight', [V, H], normal(V * H)), 'input_ids']);
+  model.graph.initializer.push(tensorToProto('bert.embeddings.position_ids', { dtype: 'int64', dims: [1, L], data: BigInt64Array.from({ length: L }, (_, i) => BigInt(i)) }));
+  const types = layer('/bert/embeddings/token_type_embeddings', 'Gather', [b.param('bert.embeddings.token_type_embeddings.weight', [2, H], normal(2 * H)), 'token_type_ids']);
+  const sum1 = layer('/bert/embeddings', 'Add', [words, types]);
+  const positions = layer('/bert/embeddings/position_embeddings', 'Gather', [b.param('bert.embeddings.position_embeddings.weight', [Math.max(512, L), H], normal(Math.max(512, L) * H)), 'bert.embeddings.position_ids']);
+  const sum2 = layer('/bert/embeddings', 'Add', [sum1, positions]);
+  let h = layerNorm('/bert/embeddings/LayerNorm', sum2, 'bert.embeddings.LayerNorm');
+
+  // extended mask (1, 1, 1, L): (1 − mask) · −10000 added to every head's scores
+  const m4 = layer('/bert', 'Unsqueeze', [layer('/bert', 'Unsqueeze', ['attention_mask', b.i64([1])]), b.i64([2])]);
+  const maskBias = layer('/bert', 'Mul', [layer('/bert', 'Sub', [b.f32(1), layer('/bert', 'Cast', [m4], { to: attr.int(1) })]), b.f32(-10000)]);
+  const heads4 = b.i64([0, 0, heads, dh]);
+  const flat3 = b.i64([0, 0, H]);
+  for (let l = 0; l < o.layers; l++) {
+    const s = `/bert/encoder/layer.${l}/attention/self`;
+    const p = `bert.encoder.layer.${l}`;
+    const split = (x: string, perm: number[], name: string) => layer(`${s}/${name}`, 'Transpose', [layer(`${s}/${name}`, 'Reshape', [x, heads4])], { perm: attr.ints(perm) });
+    const q = split(linear(`${s}/query`, h, `${p}.attention.self.query`, H, H), [0, 2, 1, 3], 'q');
+    const k = split(linear(`${s}/key`, h, `${p}.attention.self.key`, H, H), [0, 2, 3, 1], 'k');
+    const v = split(linear(`${s}/value`, h, `${p}.attention.self.value`, H, H), [0, 2, 1, 3], 'v');
+    const scores = layer(s, 'Div', [layer(s, 'MatMul', [q, k]), b.f32(Math.sqrt(dh))]);
+    const probs = layer(s, 'Softmax', [layer(s, 'Add', [scores, maskBias])], { axis: attr.int(-1) });
+    const ctx = layer(s, 'MatMul', [probs, v]);
+    const merged = layer(`${s}/merge`, 'Reshape', [layer(`${s}/merge`, 'Transpose', [ctx], { perm: attr.ints([0, 2, 1, 3]) }), flat3]);
+    const out = `/bert/encoder/layer.${l}/attention/output`;
+    const a = layerNorm(`${out}/LayerNorm`, layer(out, 'Add', [linear(`${out}/dense`, merged, `${p}.attention.output.dense`, H, H), h]), `${p}.attention.output.LayerNorm`);
+    // GELU as torch exports it: x · 0.5 · (1 + erf(x / √2))
+    const g = `/bert/encoder/layer.${l}/intermediate/intermediate_act_fn`;
+    const pre = linear(`/bert/encoder/layer.${l}/intermediate/dense`, a, `${p}.intermediate.dense`, H, o.intermediate);
+    const erf = layer(g, 'Erf', [layer(g, 'Div', [pre, b.f32(Math.SQRT2)])]);
+    const gelu = layer(g, 'Mul', [layer(g, 'Mul', [pre, layer(g, 'Add', [erf, b.f32(1)])]), b.f32(0.5)]);
+    const o2 = `/bert/encoder/layer.${l}/output`;
+    h = layerNorm(`${o2}/LayerNorm`, layer(o2, 'Add', [linear(`${o2}/dense`, gelu, `${p}.output.dense`, o.intermediate, H), a]), `${p}.output.LayerNorm`);
+  }
+  // pooler: [CLS]'s hidden state, dense, tanh; then the classifier
+  const cls = layer('/bert/pooler', 'Gather', [h, b.i64([0], [])], { axis: attr.int(1) });
+  const pooled = layer('/bert/pooler/activation', 'Tanh', [layer('/bert/pooler/dense', 'Gemm', [cls, b.param('bert.pooler.dense.weight', [H, H], normal(H * H)), b.param('bert.pooler.dense.bias', [H], zeros)], { transB: attr.int(1) })]);
+  layer('/classifier', 'Gemm', [pooled, b.param('classifier.weight', [LABELS.length, H], normal(LABELS.length * H)), b.param('classifier.bias', [LABELS.length], new Float32Array(LABELS.length))], { transB: attr.int(1) }, 'logits');
+  return model;
+}
+
+/** Writes a BERT-shaped random model with the sample's tokenizer and a matching config.json into `dir`. */
+export function writeBertSample(o: BertOptions, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const vocab = vocabulary();
+  const model = buildBertModel(o, vocab.length);
+  const modelFile = path.join(dir, 'model.onnx');
+  fs.writeFileSync(modelFile, model.toBytes());
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab, o.seq), null, 2) + '\n');
+  const config = {
+    architectures: ['BertForSequenceClassification'],
+    model_type: 'bert',
+    hidden_size: o.hidden,
+    num_attention_heads: o.heads,
+    num_hidden_layers: o.layers,
+    intermediate_size: o.intermediate,
+    hidden_act: 'gelu',
+    max_position_embeddings: Math.max(512, o.seq),
+    type_vocab_size: 2,
+    vocab_size: Math.max(o.vocab, vocab.length),
+    pad_token_id: 0,
+    id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(LABELS.map((l, i) => [l, i])),
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  return modelFile;
+}
+
 // ---------------------------------------------------------------- tokenizer
 
-function tokenizerJson(vocab: string[]): object {
+function tokenizerJson(vocab: string[], seq = SEQ): object {
   const ids = Object.fromEntries(vocab.map((w, i) => [w, i]));
   const special = (t: string) => ({ id: ids[t], content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   return {
     version: '1.0',
-    truncation: { direction: 'Right', max_length: SEQ, strategy: 'LongestFirst', stride: 0 },
-    padding: { strategy: { Fixed: SEQ }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' },
+    truncation: { direction: 'Right', max_length: seq, strategy: 'LongestFirst', stride: 0 },
+    padding: { strategy: { Fixed: seq }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' },
     added_tokens: SPECIAL.map(special),
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
     pre_tokenizer: { type: 'BertPreTokenizer' },
@@ -185,7 +315,34 @@ export const SENTENCES: Array<{ text: string; label: (typeof LABELS)[number]; wo
 
 // ---------------------------------------------------------------- main
 
+/** Size flags given on the command line, over BERT-base's; undefined without any. */
+function bertFlags(argv: string[]): { opts: BertOptions; out: string } | undefined {
+  const flag = (k: string) => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const keys = ['layers', 'hidden', 'heads', 'intermediate', 'seq', 'vocab', 'seed'] as const;
+  if (!argv.length) return undefined;
+  const out = flag('out');
+  if (!out) throw new Error('size flags need --out DIR (samples/text/ keeps its designed model)');
+  const opts = { ...BERT_BASE };
+  for (const k of keys) if (flag(k) !== undefined) opts[k] = Number(flag(k));
+  return { opts, out: path.resolve(out) };
+}
+
 async function main(): Promise<void> {
+  const big = bertFlags(process.argv.slice(2));
+  if (big) {
+    const t = performance.now();
+    const file = writeBertSample(big.opts, big.out);
+    const lm = await LoadedModel.open(file);
+    const ti = requireTextInputs(lm);
+    const tk = tokenizerFromJson(JSON.parse(fs.readFileSync(path.join(big.out, 'tokenizer.json'), 'utf8')) as object);
+    const fit = fitLength(tk.encode(SENTENCES[0].text), ti.seqLen, tk.padId ?? 0);
+    const logits = (await lm.forward(textFeeds(ti, fit.ids, fit.real))).logits.data as Float32Array;
+    console.log(`wrote ${file} (${(fs.statSync(file).size / 1e6).toFixed(1)} MB, ${lm.model.graph.node.length} nodes) in ${((performance.now() - t) / 1000).toFixed(1)} s; logits of "${SENTENCES[0].text}": [${Array.from(logits, (x) => x.toFixed(4)).join(', ')}]`);
+    return;
+  }
   fs.mkdirSync(OUT, { recursive: true });
   const vocab = vocabulary();
   const model = buildModel(vocab);
