@@ -164,18 +164,22 @@ function toTensor(img: Rgb, cfg: PreprocessConfig): Tensor & { data: Float32Arra
   const out = new Float32Array(hw * nc);
   // channel c of the tensor reads source channel src[c]: BGR swaps red and blue
   const src = cfg.channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  const m = (c: number): number => cfg.mean[cfg.mean.length === 1 ? 0 : c];
-  const s = (c: number): number => cfg.std[cfg.std.length === 1 ? 0 : c];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < iw; x++) {
-      const p = y * w + x, q = (y * iw + x) * 3;
-      for (let c = 0; c < nc; c++) {
-        const v = grey ? luma(data[q], data[q + 1], data[q + 2]) : data[q + src[c]];
-        out[cfg.layout === 'NCHW' ? c * hw + p : p * nc + c] = (v * cfg.scale - m(c)) / s(c);
+  const scale = cfg.scale;
+  const nchw = cfg.layout === 'NCHW';
+  // a channel at a time with its constants hoisted: this runs for every pixel of every image
+  for (let c = 0; c < nc; c++) {
+    const m = cfg.mean[cfg.mean.length === 1 ? 0 : c];
+    const s = cfg.std[cfg.std.length === 1 ? 0 : c];
+    const sc = src[c];
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < iw; x++) {
+        const p = y * w + x, q = (y * iw + x) * 3;
+        const v = grey ? luma(data[q], data[q + 1], data[q + 2]) : data[q + sc];
+        out[nchw ? c * hw + p : p * nc + c] = (v * scale - m) / s;
       }
     }
   }
-  const dims = cfg.layout === 'NCHW' ? [1, nc, h, w] : [1, h, w, nc];
+  const dims = nchw ? [1, nc, h, w] : [1, h, w, nc];
   return { dtype: 'float32', dims, data: out };
 }
 
@@ -194,11 +198,12 @@ function toDisplay(img: Rgb, cfg: PreprocessConfig): DisplayImage {
       if (x >= iw) rgba.set(pad, p);
       else {
         const q = (y * iw + x) * 3;
-        const [r, g, b] = [data[q], data[q + 1], data[q + 2]];
-        const l = grey ? luma(r, g, b) : -1;
-        rgba[p] = l >= 0 ? l : r;
-        rgba[p + 1] = l >= 0 ? l : g;
-        rgba[p + 2] = l >= 0 ? l : b;
+        if (grey) rgba.fill(luma(data[q], data[q + 1], data[q + 2]), p, p + 3);
+        else {
+          rgba[p] = data[q];
+          rgba[p + 1] = data[q + 1];
+          rgba[p + 2] = data[q + 2];
+        }
       }
       rgba[p + 3] = 255;
     }
