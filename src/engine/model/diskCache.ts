@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { cacheDir } from '../runtime/optimizedCache';
 
 /**
  * Content-addressed cache of derived artefacts (backward graphs, probe shapes) on disk, so a
@@ -12,10 +12,8 @@ export class DiskCache {
   constructor(readonly dir: string) {}
 
   static default(): DiskCache | undefined {
-    const env = process.env.ATTRLENS_CACHE_DIR;
-    if (env === 'off') return undefined;
-    const base = env || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'attribution-lens');
-    return new DiskCache(base);
+    const dir = cacheDir();
+    return dir === undefined ? undefined : new DiskCache(dir);
   }
 
   /** Path of a cache entry (whether or not it exists). */

@@ -1,6 +1,7 @@
 import type * as ortTypes from 'onnxruntime-node';
 import { AttrLensError, throwIfAborted } from '../core/errors';
 import { DType, Tensor } from '../core/tensor';
+import { optimizedEntry } from './optimizedCache';
 
 // onnxruntime loads lazily: the extension activates without paying for it.
 let ortModule: typeof ortTypes | undefined;
@@ -44,7 +45,7 @@ export class Session {
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     try {
-      const s = typeof bytes === 'string' ? await ort().InferenceSession.create(bytes, so) : await ort().InferenceSession.create(bytes, so);
+      const s = typeof bytes === 'string' ? await createFromFile(bytes, so, ep === 'cpu' && optimize === 'all' ? { ...opts, optimize } : undefined) : await ort().InferenceSession.create(bytes, so);
       return new Session(s, s.inputNames, s.outputNames);
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0].slice(0, 300);
@@ -72,6 +73,34 @@ export class Session {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * A session over a model file; with `cacheKey` (CPU, full optimisation), through the cache of
+ * optimised models when the file is in the cache folder. A saved model that does not load is
+ * dropped and the session built afresh, which saves it again.
+ */
+async function createFromFile(file: string, so: ortTypes.InferenceSession.SessionOptions, cacheKey: object | undefined): Promise<ortTypes.InferenceSession> {
+  const entry = cacheKey ? optimizedEntry(file, cacheKey) : undefined;
+  if (!entry) return ort().InferenceSession.create(file, so);
+  if (entry.file) {
+    try {
+      // already optimised: running the optimisers again would find nothing to do
+      return await ort().InferenceSession.create(entry.file, { ...so, graphOptimizationLevel: 'disabled' });
+    } catch {
+      entry.discard();
+    }
+  }
+  let s: ortTypes.InferenceSession;
+  try {
+    s = await ort().InferenceSession.create(file, { ...so, optimizedModelFilePath: entry.save.optimizedModelFilePath, extra: { ...so.extra, session: { ...(so.extra as { session: object }).session, ...entry.save.extra } } });
+  } catch {
+    entry.discard();
+    // e.g. the cache folder became read-only: the same session without saving (its error is the model's)
+    return ort().InferenceSession.create(file, so);
+  }
+  entry.commit();
+  return s;
 }
 
 /** Execution providers this platform's onnxruntime-node offers (cpu everywhere). */
