@@ -18,10 +18,7 @@ export interface BatchChoice {
 
 /** The first batch rewrite whose batch of 2 gives the two single runs' outputs; undefined: batch 1 only. */
 export async function chooseBatching(model: OnnxModel, options: RuntimeOptions, label: string, outputs: string[], example: (variant: number) => Record<string, Tensor>): Promise<BatchChoice | undefined> {
-  const candidates: Array<[string, () => OnnxModel]> = hasSymbolicBatch(model)
-    ? [['native', () => model]]
-    : [['dims', () => makeBatchSymbolic(model, false)], ['repaired', () => makeBatchSymbolic(model, true)]];
-  for (const [variant, make] of candidates) {
+  for (const [variant, make] of candidates(model)) {
     const m = make();
     let p: Probe | undefined;
     try {
@@ -43,4 +40,15 @@ export async function chooseBatching(model: OnnxModel, options: RuntimeOptions, 
     }
   }
   return undefined;
+}
+
+function candidates(model: OnnxModel): Array<[string, () => OnnxModel]> {
+  return hasSymbolicBatch(model)
+    ? [['native', () => model]]
+    : [['dims', () => makeBatchSymbolic(model, false)], ['repaired', () => makeBatchSymbolic(model, true)]];
+}
+
+/** The model of a batch rewrite chosen earlier (a decision kept on disk); undefined: not a candidate for this model. */
+export function batchVariant(model: OnnxModel, variant: string): OnnxModel | undefined {
+  return candidates(model).find(([v]) => v === variant)?.[1]();
 }

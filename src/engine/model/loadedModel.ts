@@ -4,9 +4,10 @@ import { AttrLensError } from '../core/errors';
 import { BATCH_DIM } from '../onnx/batch';
 import { IntegerInputs, promoteIntegerInputs } from '../onnx/integerInputs';
 import { OnnxModel } from '../onnx/model';
+import { runtimeVersion } from '../runtime/optimizedCache';
 import { RuntimeOptions, Session } from '../runtime/session';
 import { ONNX_DTYPE, Tensor, repeatRows, sliceRows } from '../core/tensor';
-import { chooseBatching } from './batching';
+import { batchVariant, chooseBatching } from './batching';
 import { DiskCache, engineFingerprint } from './diskCache';
 import { exampleFeeds } from './examples';
 import { IOInfo } from './io';
@@ -101,12 +102,24 @@ export class LoadedModel {
   /** Makes dimension 0 symbolic where single runs confirm it; otherwise batch 1. */
   private async enableBatching(): Promise<void> {
     if (this.inputs.some((i) => i.dims.length === 0)) return;
+    // a rewrite that verified once for this content, engine, onnxruntime and options needs no
+    // probe session and runs again (negative results are not kept: they may be passing failures)
+    const diskKey = this.disk && this.model.contentHash ? `${engineFingerprint()}|${this.model.contentHash}|batching|${runtimeVersion()}|${JSON.stringify(this.options)}` : undefined;
+    const known = diskKey ? this.disk!.getJson<{ variant?: unknown }>(diskKey)?.variant : undefined;
+    const m = typeof known === 'string' ? batchVariant(this.model, known) : undefined;
+    if (m) {
+      this.forwardModel = m;
+      this.maxBatch = Infinity;
+      this.batchVariant = known as string;
+      return;
+    }
     const choice = await chooseBatching(this.model, this.options, this.label, this.outputs.map((o) => o.name), (v) => this.exampleFeeds(v));
     if (!choice) return;
     this.forwardModel = choice.model;
     this.maxBatch = Infinity;
     this.batchVariant = choice.variant;
     this.rememberShapes(choice.feeds, choice.shapes);
+    if (diskKey) this.disk!.putJson(diskKey, { variant: choice.variant });
   }
 
   /** Deterministic batch-1 feeds for checks: a smooth float pattern, ones for integers. */
