@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError } from '../engine/core/errors';
-import { Tensor, concatRows, sizeOf, sliceRows, topK } from '../engine/core/tensor';
+import { Tensor, concatRows, sizeOf, sliceRows } from '../engine/core/tensor';
 import { LoadedInputs, loadInputs } from '../engine/inputs';
 import { encodeNpy } from '../engine/inputs/npy';
 import { defaultGradientBatch, oneHotSeed, runGradients } from '../engine/gradients/run';
@@ -245,14 +245,16 @@ async function runBatch(
   for (const [r, [it, loaded]] of batch.entries()) {
     const out = sliceRows(res.output, r, r + 1);
     // a copy: the row is written in the background while the next batch reuses nothing of it
-    const attr: Tensor = { dtype: 'float32', dims: [1, ...grads.dims.slice(1)], data: Float32Array.from(sliceRows(grads, r, r + 1).data as Float32Array) };
+    const attr: Tensor = { dtype: 'float32', dims: [1, ...grads.dims.slice(1)], data: (sliceRows(grads, r, r + 1).data as Float32Array).slice() };
     plan.post(attr.data as Float32Array, xs[r].data as Float32Array, plan.params);
     if (firstNaN(out) >= 0 || firstNaN(attr) >= 0) {
       await single(it, loaded);
       continue;
     }
-    const target = plan.target ?? topK(out.data as Float32Array, 1)[0];
-    await save(it, { target, targetLabel: labels?.[target], predictions: predictionsFrom(out, labels, 5, activation), seconds, attr }, loaded);
+    const predictions = predictionsFrom(out, labels, 5, activation);
+    // attribute()'s default target: the first of the top predictions (the graph's seed picked the same)
+    const target = plan.target ?? predictions[0].index;
+    await save(it, { target, targetLabel: labels?.[target], predictions, seconds, attr }, loaded);
     step();
   }
 }

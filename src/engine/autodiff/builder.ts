@@ -11,6 +11,7 @@ import { ONNX_CODE } from '../core/tensor';
 import { baseRules, supportedOps } from './registry';
 import { ruleSet, RuleSetName } from './ruleSets';
 import { GradRule, RuleContext, RuleTable } from './types';
+import { PHASE_IDENTITY } from './rules/conv';
 
 export interface GradientRequest {
   /** the tensor whose seeded sum `sum(seed * output)` is differentiated */
@@ -125,7 +126,7 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, probeShape
   }
 
   // Seed and reverse sweep.
-  if (req.seedFromArgmax) argmaxSeed(b, req.output);
+  if (req.seedFromArgmax) argmaxSeed(b, req.output, symbolicDims(req.output));
   else b.addInput(SEED, ONNX_CODE[shapes.dtype.get(req.output) ?? 'float32'], symbolicDims(req.output));
   const contributions = new Map<string, string[]>([[req.output, [SEED]]]);
   // Gradients carry their forward tensor's shape (batch symbolic) as value_info: onnxruntime's
@@ -184,13 +185,15 @@ export function buildGradient(model: OnnxModel, req: GradientRequest, probeShape
 
 // SEED = one-hot of argmax over each row of `output` flattened; ArgMax takes the first of equal
 // values, as topK's stable sort does for the prediction. Nodes land after the forward ones.
-function argmaxSeed(b: GraphBuilder, output: string): void {
+function argmaxSeed(b: GraphBuilder, output: string, dims: Array<number | string>): void {
   const flat = b.op('Flatten', [output], { axis: attr.int(1) });
   const idx = b.op('ArgMax', [flat], { axis: attr.int(1), keepdims: attr.int(1) });
   const depth = b.slice(b.shape(flat), [1], [2], [0]);
   const values = b.constant({ dtype: 'float32', dims: [2], data: new Float32Array([0, 1]) }, 'onehot_values');
   const hot = b.op('OneHot', [idx, depth, values], { axis: attr.int(-1) });
   b.add('Reshape', [hot, b.shape(output)], {}, [SEED]);
+  // the seed's shape, as a fed seed declares it: lets onnxruntime prove the shapes downstream equal
+  b.model.graph.valueInfo.push(valueInfo(SEED, ONNX_CODE.float32, dims));
 }
 
 /**
@@ -219,6 +222,12 @@ class NodeIndex {
     return this.producers.get(t);
   }
 
+  /** exactly one node reads `t` and it is not a graph output */
+  uses1(t: string): boolean {
+    this.refresh();
+    return this.uses.get(t) === 1 && !this.g.output.some((o) => o.name === t);
+  }
+
   /** no node reads `t` and it is not a graph output */
   unused(t: string): boolean {
     this.refresh();
@@ -240,17 +249,29 @@ class NodeIndex {
 /**
  * Sum of gradient contributions. When every one is a DepthToSpace of the same geometry (strided
  * convolutions' polyphase gradients, e.g. a ResNet block's 3x3 and 1x1 shortcut), it sums the
- * phase tensors and interleaves once.
+ * phase tensors and interleaves once (then crops and re-enters the blocked layout once).
  */
 function sumContributions(index: NodeIndex, b: GraphBuilder, c: string[]): string {
-  const producers = c.map((t) => index.producer(t));
-  const first = producers[0];
-  const key = (n: NodeProto | undefined) => (n?.opType === 'DepthToSpace' ? JSON.stringify(n.attribute ?? []) : undefined);
-  if (first && key(first) !== undefined && producers.every((n) => key(n) === key(first)) && c.every((t) => index.unused(t))) {
-    const phases = b.op('Sum', producers.map((n) => n!.input[0]));
-    for (const n of producers) index.remove(n!);
-    const attrs = Object.fromEntries((first.attribute ?? []).map((a) => [a.name ?? '', a]));
-    return b.op('DepthToSpace', [phases], attrs);
+  // Under each contribution: keepBlocked's identity Conv (rules/conv.ts), a crop, a DepthToSpace.
+  const peel = (t: string) => {
+    const id = index.producer(t);
+    const top = id?.opType === 'Conv' && id.input[1]?.includes(PHASE_IDENTITY) && index.uses1(id.input[0]) ? id : undefined;
+    const below = top ? top.input[0] : t;
+    const s = index.producer(below);
+    const crop = s?.opType === 'Slice' && index.uses1(s.input[0]) ? s : undefined;
+    const d2s = index.producer(crop ? crop.input[0] : below);
+    const key = d2s?.opType === 'DepthToSpace' ? JSON.stringify([d2s.attribute ?? [], crop?.input.slice(1), top?.input[1], top?.attribute]) : undefined;
+    return { top, crop, d2s, key };
+  };
+  const parts = c.map(peel);
+  const first = parts[0];
+  if (first.key !== undefined && parts.every((p) => p.key === first.key) && c.every((t) => index.unused(t))) {
+    for (const p of parts) [p.top, p.crop, p.d2s].forEach((n) => n && index.remove(n));
+    const attrsOf = (n: NodeProto) => Object.fromEntries((n.attribute ?? []).map((a) => [a.name ?? '', a]));
+    let out = b.op('DepthToSpace', [b.op('Sum', parts.map((p) => p.d2s!.input[0]))], attrsOf(first.d2s!));
+    if (first.crop) out = b.op('Slice', [out, ...first.crop.input.slice(1)]);
+    if (first.top) out = b.op('Conv', [out, first.top.input[1]], attrsOf(first.top));
+    return out;
   }
   return b.op('Sum', c);
 }
