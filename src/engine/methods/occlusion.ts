@@ -1,6 +1,7 @@
 import { AttrLensError } from '../core/errors';
 import { Tensor } from '../core/tensor';
 import { Method, MethodContext, MethodOutput, P, baselineOf, inputTensor } from './base';
+import { chainScorer, planChain } from './occlusionChain';
 import { WindowGrid, cropScorer, planCrops, windowAt, windowGrid } from './occlusionCrops';
 import { ablate, baseScore, checkWindow, evalBatches, perturbationsPerEval, perturbedScorer } from './perturbation';
 import { MethodInfo } from './types';
@@ -78,12 +79,17 @@ export class Occlusion extends Method {
     let coarse: Float32Array | undefined;
     let result: Float32Array | undefined;
     for (const g of passes) {
+      // the crop sessions give the explained output only: a target reading others runs whole images
+      const chain = ctx.spec?.reads ? undefined : await planChain(ctx, dims, g);
+      const crops = ctx.spec?.reads || chain ? undefined : await planCrops(ctx, dims, g);
+      // batches score windows in the chain's order (alike crops together); k counts scored windows
+      const win = (k: number) => (chain ? chain.order[k] : k);
       const total = new Float64Array(x.data.length);
       const weights = new Float64Array(x.data.length);
       const cache = new Map<number, Int32Array>();
       const idxOf = (k: number) => {
         let v = cache.get(k);
-        if (!v) cache.set(k, (v = windowIndices(dims, g, k)));
+        if (!v) cache.set(k, (v = windowIndices(dims, g, win(k))));
         return v;
       };
       const snapshot = (): Tensor => {
@@ -105,9 +111,8 @@ export class Occlusion extends Method {
       const opts = { phase: passes.length > 1 && g !== fine ? 'coarse' : 'fine', partial: snapshot, doneOffset: done, grandTotal };
       const perEval = Math.min(perturbationsPerEval(ctx), g.total);
       const whole = perturbedScorer(ctx, perEval, (k, row) => ablate(row, idxOf(k), base));
-      // the crop sessions give the explained output only: a target reading others runs whole images
-      const crops = ctx.spec?.reads ? undefined : await planCrops(ctx, dims, g);
-      await evalBatches(ctx, g.total, perEval, crops ? cropScorer(ctx, crops, g, base, perEval, whole) : whole, onScores, opts);
+      const scorer = chain ? chainScorer(ctx, chain, g, base, whole) : crops ? cropScorer(ctx, crops, g, base, perEval, whole) : whole;
+      await evalBatches(ctx, g.total, perEval, scorer, onScores, opts);
       done += g.total;
       result = snapshot().data as Float32Array;
       if (g !== fine) coarse = result;

@@ -90,7 +90,7 @@ export async function cheapestCrops(ctx: MethodContext, dims: number[], g: Windo
 // The graph analysis depends on the model, input, output and shapes only: once per ShapeInfo
 // (LoadedModel keeps one per input shape), not once per occlusion pass.
 const analysed = new WeakMap<ShapeInfo, Map<string, LocalPrefix[]>>();
-function prefixesOf(ctx: MethodContext, shapes: ShapeInfo): LocalPrefix[] {
+export function prefixesOf(ctx: MethodContext, shapes: ShapeInfo): LocalPrefix[] {
   const byIO = analysed.get(shapes) ?? new Map<string, LocalPrefix[]>();
   analysed.set(shapes, byIO);
   const key = `${ctx.input}|${ctx.output}`;

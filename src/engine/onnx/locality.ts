@@ -2,7 +2,7 @@ import { windowOf } from './window';
 import { ShapeInfo } from '../model/loadedModel';
 import { attr, attrInt, attrInts } from './attributes';
 import { OnnxModel, pruneTo, topoOrder } from './model';
-import { NodeProto } from './proto';
+import { Dimension, NodeProto } from './proto';
 
 /*
  * Spatial locality of a network's first layers. Where a graph input (N, C, H, W) only passes
@@ -369,7 +369,7 @@ export interface AxisPlan {
 /**
  * One crop length along `axis` for changes confined to each of `intervals`: the smallest whose
  * crops (aligned to every tensor's grid, inside the input) hold all that the changed region of
- * the cut depends on. Undefined when only the whole input would do.
+ * the cut depends on, up to the whole input. Undefined when none fits.
  */
 export function planAxis(p: LocalPrefix, axis: 0 | 1, intervals: Interval[]): AxisPlan | undefined {
   const H = p.size.get(p.input)![axis];
@@ -381,7 +381,7 @@ export function planAxis(p: LocalPrefix, axis: 0 | 1, intervals: Interval[]): Ax
   const needs = q0s.map((q0) => neededFor(p, axis, [q0, q0 + placed]));
   const span = Math.max(...needs.map((n) => n.get(p.input)![1] - n.get(p.input)![0]));
   // crops that end at the input's end must also start on the grid: H - crop is a multiple of A
-  for (let crop = H - Math.floor((H - Math.min(H, span + A - 1)) / A) * A; crop < H; crop += A) {
+  for (let crop = H - Math.floor((H - Math.min(H, span + A - 1)) / A) * A; crop <= H; crop += A) {
     const lengths = cropLengths(p, axis, crop);
     if (!lengths) continue;
     const at: CropAt[] = [];
@@ -413,4 +413,55 @@ export function cropCost(p: LocalPrefix, plans: [AxisPlan, AxisPlan], channels: 
   const [F0, F1] = p.size.get(p.cut)!;
   const place = channels * F0 * plans[1].cropCut * (plans[0].cropCut + F1);
   return (p.totalFlops - prefixFull + prefixCrop + place) / p.totalFlops;
+}
+
+// ---------- chains of cuts ----------
+
+/**
+ * The part of `next` past `prev`'s cut, as a prefix whose input is prev.cut, or undefined when
+ * prev is not inside next. Both are cuts, so nothing outside the part reads prev.cut or its
+ * tensors other than next.cut.
+ */
+export function segment(prev: LocalPrefix, next: LocalPrefix, shapes: ShapeInfo): LocalPrefix | undefined {
+  const before = new Set(prev.nodes.map((n) => n.node));
+  const inNext = new Set(next.nodes.map((n) => n.node));
+  if (prev.input !== next.input || ![...before].every((n) => inNext.has(n))) return undefined;
+  const nodes = next.nodes.filter((n) => !before.has(n.node));
+  if (!nodes.length) return undefined;
+  const inside = new Set([prev.cut, ...nodes.map((n) => n.out)]);
+  if (nodes.some((n) => n.from.some((i) => !inside.has(i)))) return undefined;
+  const geo = geometry(prev.cut, nodes, shapes);
+  if (!geo) return undefined;
+  const flops = new Map(nodes.map((n) => [n.out, next.flops.get(n.out) ?? 0]));
+  return { input: prev.cut, cut: next.cut, nodes, ...geo, flops, totalFlops: next.totalFlops };
+}
+
+/**
+ * The prefix alone, from its input to its cut, on crops of any height and width: the pads
+ * of the full-size geometry are kept, so a crop at the border is padded as the whole map is
+ * and a crop inside gets wrong values only where the caller does not read.
+ */
+export function stageModel(model: OnnxModel, p: LocalPrefix, shapes: ShapeInfo, batchDim: Dimension): OnnxModel {
+  const m = model.clone();
+  const g = m.graph;
+  const byOutput = new Map(p.nodes.map((n) => [n.out, n]));
+  g.node = g.node.filter((n) => byOutput.has(n.output[0]));
+  for (const n of g.node) {
+    const ln = byOutput.get(n.output[0])!;
+    n.output = [n.output[0]];
+    if (n.opType === 'Conv' || n.opType === 'MaxPool' || n.opType === 'AveragePool') {
+      const pads = [ln.axes[0].pb, ln.axes[1].pb, ln.axes[0].pe, ln.axes[1].pe];
+      n.attribute = (n.attribute ?? []).filter((a) => a.name !== 'auto_pad' && a.name !== 'pads');
+      n.attribute.push({ ...attr.ints(pads), name: 'pads' });
+    }
+  }
+  const needed = pruneTo(g, [p.cut], model.name);
+  const inits = new Set(g.initializer.map((t) => t.name));
+  g.initializer = g.initializer.filter((t) => needed.has(t.name ?? ''));
+  const channels = shapes.dims.get(p.input)![1];
+  g.input = g.input.filter((i) => i.name !== p.input && needed.has(i.name ?? '') && !inits.has(i.name));
+  g.input.push({ name: p.input, type: { tensorType: { elemType: 1, shape: { dim: [{ ...batchDim }, { dimValue: channels }, { dimParam: 'crop_h' }, { dimParam: 'crop_w' }] } } } });
+  g.output = [{ name: p.cut }];
+  g.valueInfo = [];
+  return m;
 }
