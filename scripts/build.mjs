@@ -18,7 +18,8 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // dist/cli.js is the small launcher (huge pages or not), dist/attrlens.js the CLI itself
+  { ...node, entryPoints: { cli: 'src/cli/launcher.ts', attrlens: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
 ];
 if (existsSync('src/extension/extension.ts')) builds.push({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' });
 if (existsSync('src/extension/engine/engineProcess.ts')) builds.push({ ...node, entryPoints: { engine: 'src/extension/engine/engineProcess.ts' }, outdir: 'dist' });

@@ -2,7 +2,6 @@ import { flushDiskCache } from '../engine/model/diskCache';
 import { AttrLensError, CancelledError } from '../engine/core/errors';
 import { inspectModel } from '../engine/model/inspect';
 import { listMethods } from '../engine/methods/registry';
-import { rerunWithHugePages } from '../engine/runtime/hugePages';
 import { ParsedArgs, checkFlags, flag, parseArgs, requireFlag } from './args';
 import { attributeCommand, formatPreprocessing, parseParams } from './attribute';
 import { attributeTextCommand } from './text';
@@ -148,9 +147,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// commands that build onnxruntime sessions start again with huge pages (a ~0.1 s restart that
-// saves more on every session); the rest start at once
-if (['attribute', 'conformance', 'evaluate', 'sanity', 'dataset', 'demo'].includes(process.argv[2])) rerunWithHugePages();
+// dist/cli.js (launcher.ts) chose whether this process has glibc's huge pages
 main(process.argv.slice(2)).then(
   (code) => flushDiskCache().then(() => process.exit(code)),
   (e: unknown) => {

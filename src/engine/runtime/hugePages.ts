@@ -6,7 +6,7 @@ import * as os from 'os';
  * (constant folding, weight reordering, prepacking). On Linux VMs a first touch costs ~3.5 ms
  * per MB in 4 KB pages; glibc's malloc asks for transparent huge pages when the tunable below is
  * set, which halves a cold ResNet-18 saliency. The tunable is read at process start, so it goes
- * into the environment of the processes the engine runs in.
+ * into the environment of the processes the engine runs in (src/cli/launcher.ts for the CLI).
  */
 const TUNABLE = 'glibc.malloc.hugetlb=1';
 
