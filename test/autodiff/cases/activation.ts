@@ -35,6 +35,12 @@ export const activationCases: FdCase[] = [
   unary('HardSigmoid alpha 0.5 beta 0.3', 'HardSigmoid', { lo: -2, hi: 2, avoid: [-0.6, 1.4] }, { alpha: attr.float(0.5), beta: attr.float(0.3) }),
   unary('HardSwish', 'HardSwish', { lo: -4.5, hi: 4.5, avoid: [-3, 3] }),
   unary('Erf', 'Erf', { lo: -2, hi: 2 }),
+  {
+    // torch.onnx.export's GELU: x · 0.5 · (1 + erf(x / √2)), as BERT exports carry it
+    name: 'GELU in its Erf form',
+    inputs: { x: { dims: [2, 3, 4], lo: -3, hi: 3 } },
+    build: (b, x) => b.op('Mul', [b.op('Mul', [x.x, b.op('Add', [b.op('Erf', [b.op('Div', [x.x, b.f32(Math.SQRT2)])]), b.f32(1)])]), b.f32(0.5)]),
+  },
   unary('Gelu (opset 20)', 'Gelu', { lo: -3, hi: 3 }, {}, 20),
   unary('Gelu tanh (opset 20)', 'Gelu', { lo: -3, hi: 3 }, { approximate: attr.str('tanh') }, 20),
   {

@@ -111,8 +111,9 @@ export const activationRules: Record<string, GradRule> = {
     grad: (ctx) => {
       const { b } = ctx;
       const x = x0(ctx);
-      const e = b.op('Exp', [b.op('Neg', [b.op('Mul', [x, x])])]);
-      return only(b.op('Mul', [ctx.dY0(), b.op('Mul', [e, b.f32(2 / Math.sqrt(Math.PI))])]));
+      // (2/√π)·exp(−x²) as exp(ln(2/√π) − x²): onnxruntime's Neg and scalar Mul are slow on big tensors
+      const e = b.op('Exp', [b.op('Sub', [b.f32(Math.log(2 / Math.sqrt(Math.PI))), b.op('Mul', [x, x])])]);
+      return only(b.op('Mul', [ctx.dY0(), e]));
     },
   },
   Gelu: {
