@@ -1,4 +1,6 @@
 import { isolatedName } from '../onnx/isolate';
+import type { OnnxModel } from '../onnx/model';
+import { sizeOf } from '../core/tensor';
 import { Tensor } from '../core/tensor';
 import { Approximation, integrationPoints } from './approximation';
 import { Method, MethodContext, MethodOutput, P, gradientsAt, inputTensor, stackRows, targetScores, tensorParam, broadcastTo } from './base';
@@ -35,12 +37,12 @@ export class LayerIntegratedGradients extends Method {
     // fed to that node alone when other nodes read it too (Captum's pre-hook): a skip keeps its value
     const { name: layer, dims, edge } = await layerTensor(ctx, ctx.params.attributeToLayerInput as boolean);
     const bFeeds = baselineFeeds(ctx);
-    const [inVal, baseVal] = await Promise.all([
-      ctx.lm.intermediates(ctx.feeds, [layer]),
-      ctx.lm.intermediates(bFeeds, [layer]),
-    ]);
-    const a = inVal[layer].data as Float32Array;
-    const a0 = baseVal[layer].data as Float32Array;
+    const lookup = edge ? undefined : lookupRows(ctx.lm.model, layer, dims);
+    const rows = lookup ? [lookup(ctx.feeds), lookup(bFeeds)] : [];
+    const [a, a0] =
+      rows[0] && rows[1]
+        ? (rows as Float32Array[])
+        : (await Promise.all([ctx.lm.intermediates(ctx.feeds, [layer]), ctx.lm.intermediates(bFeeds, [layer])])).map((v) => v[layer].data as Float32Array);
     const n = ctx.params.nSteps as number;
     const { alphas, weights } = integrationPoints(ctx.params.method as Approximation, n);
     // (nSteps, ...layer dims) path points fed in place of the layer
@@ -66,4 +68,32 @@ export class LayerIntegratedGradients extends Method {
     }
     return out;
   }
+}
+
+/**
+ * The layer's value without running the model when it is an embedding lookup: Gather (axis 0)
+ * of a float32 table initializer by a fed index tensor. Spares two forward passes and a session
+ * holding a copy of the weights; undefined for any other layer (or an index out of range).
+ */
+export function lookupRows(model: OnnxModel, layer: string, dims: number[]): ((feeds: Record<string, Tensor>) => Float32Array | undefined) | undefined {
+  const node = model.graph.node.find((n) => n.output[0] === layer);
+  if (!node || node.opType !== 'Gather' || Number(node.attribute?.find((x) => x.name === 'axis')?.i ?? 0) !== 0) return undefined;
+  const table = model.graph.initializer.find((t) => t.name === node.input[0]);
+  const td = (table?.dims ?? []).map(Number);
+  const raw = table?.rawData;
+  if (!table || table.dataType !== 1 || td.length !== 2 || !raw || raw.byteLength !== td[0] * td[1] * 4) return undefined;
+  const [V, D] = td;
+  return (feeds) => {
+    const ids = feeds[node.input[1]];
+    if (!ids || (ids.dtype !== 'int64' && ids.dtype !== 'int32') || sizeOf(dims) !== ids.data.length * D) return undefined;
+    const out = new Float32Array(ids.data.length * D);
+    const bytes = new Uint8Array(out.buffer);
+    for (let i = 0; i < ids.data.length; i++) {
+      let k = Number(ids.data[i]);
+      if (k < 0) k += V;
+      if (!(k >= 0 && k < V)) return undefined;
+      bytes.set(raw.subarray(k * D * 4, (k + 1) * D * 4), i * D * 4);
+    }
+    return out;
+  };
 }
