@@ -1,6 +1,7 @@
 import { AxisPlan, CropAt, LocalPrefix, planAxis, segment, stageModel } from '../onnx/locality';
 import { Session } from '../runtime/session';
 import { Tensor } from '../core/tensor';
+import { ShapeInfo } from '../model/loadedModel';
 import { MethodContext, inputTensor, scoreOutputs, scoredOutputs } from './base';
 import { cutForwardModel } from './cutForward';
 import { WindowGrid, axisIntervals, prefixesOf, windowAt } from './occlusionCrops';
@@ -65,6 +66,17 @@ export async function cheapestChain(ctx: MethodContext, dims: number[], g: Windo
   const x = inputTensor(ctx);
   if (ctx.params.cropLocalLayers === false || x.dtype !== 'float32' || dims.length !== 3) return undefined;
   const shapes = await ctx.lm.shapes(ctx.feeds);
+  // the search takes a good part of a second on ResNet-18: once per shapes, model IO and grid
+  const byKey = planned.get(shapes) ?? new Map<string, ChainPlan | undefined>();
+  planned.set(shapes, byKey);
+  const key = `${ctx.input}|${ctx.output}|${g.window}|${g.strides}`;
+  if (!byKey.has(key)) byKey.set(key, search(ctx, shapes, dims, g));
+  return byKey.get(key);
+}
+
+const planned = new WeakMap<ShapeInfo, Map<string, ChainPlan | undefined>>();
+
+function search(ctx: MethodContext, shapes: ShapeInfo, dims: number[], g: WindowGrid): ChainPlan | undefined {
   const prefixes = prefixesOf(ctx, shapes);
   if (!prefixes.length) return undefined;
   const total = prefixes[0].totalFlops;
@@ -176,19 +188,29 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
     return out;
   };
 
-  /** Pastes the placed region of row r of `src` (n, Ch, sh, sw) into a crop at [c0y, c0x] of size h x w. */
-  const paste = (src: Tensor, r: number, ay: CropAt, ax: CropAt, placed: [number, number], dst: Float32Array, dstBase: number, c0y: number, c0x: number, h: number, w: number) => {
+  /**
+   * Writes a crop at [c0y, c0x] of size h x w (the whole map when it is one) at dst[dstBase..]:
+   * the placed region of row r of `src` (n, Ch, sh, sw), whose full position ay/ax give, and the
+   * unperturbed `base` (Ch, BH, BW) around it. Each value is written once.
+   */
+  const compose = (base: Float32Array, BH: number, BW: number, src: Tensor, r: number, ay: CropAt, ax: CropAt, placed: [number, number], dst: Float32Array, dstBase: number, c0y: number, c0x: number, h: number, w: number) => {
     const [, Ch, sh, sw] = src.dims;
     const sd = src.data as Float32Array;
     const y0 = Math.max(ay.q0, c0y);
-    const y1 = Math.min(ay.q0 + placed[0], c0y + h);
+    const y1 = Math.max(y0, Math.min(ay.q0 + placed[0], c0y + h));
     const x0 = Math.max(ax.q0, c0x);
-    const x1 = Math.min(ax.q0 + placed[1], c0x + w);
-    if (y0 >= y1 || x0 >= x1) return;
+    const x1 = Math.max(x0, Math.min(ax.q0 + placed[1], c0x + w));
     for (let c = 0; c < Ch; c++) {
-      for (let y = y0; y < y1; y++) {
-        const from = ((r * Ch + c) * sh + ay.off + y - ay.q0) * sw + ax.off + x0 - ax.q0;
-        copy(sd, from, dst, dstBase + (c * h + y - c0y) * w + x0 - c0x, x1 - x0);
+      for (let y = c0y; y < c0y + h; y++) {
+        const to = dstBase + (c * h + y - c0y) * w;
+        const from = (c * BH + y) * BW + c0x;
+        if (y < y0 || y >= y1 || x0 === x1) {
+          copy(base, from, dst, to, w);
+          continue;
+        }
+        copy(base, from, dst, to, x0 - c0x);
+        copy(sd, ((r * Ch + c) * sh + ay.off + y - ay.q0) * sw + ax.off + x0 - ax.q0, dst, to + x0 - c0x, x1 - x0);
+        copy(base, from + x1 - c0x, dst, to + x1 - c0x, c0x + w - x1);
       }
     }
   };
@@ -214,16 +236,13 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
       for (let r = 0; r < n; r++) {
         const [ay, ax] = at(i, ks[r]);
         const rowBase = r * Ch * h * w;
-        for (let c = 0; c < Ch; c++) {
-          for (let y = 0; y < h; y++) {
-            const from = (c * BH + ay.c0 + y) * BW + ax.c0;
-            copy(src, from, buf, rowBase + (c * h + y) * w, w);
-          }
-        }
         if (i > 0) {
           const [py, px] = at(i - 1, ks[r]);
-          paste(prev!, r, py, px, [plans[i - 1][0].placed, plans[i - 1][1].placed], buf, rowBase, ay.c0, ax.c0, h, w);
+          compose(src, BH, BW, prev!, r, py, px, [plans[i - 1][0].placed, plans[i - 1][1].placed], buf, rowBase, ay.c0, ax.c0, h, w);
           continue;
+        }
+        for (let c = 0; c < Ch; c++) {
+          for (let y = 0; y < h; y++) copy(src, (c * BH + ay.c0 + y) * BW + ax.c0, buf, rowBase + (c * h + y) * w, w);
         }
         const win = windowAt([C, H, W], g, ks[r]);
         const [y0, y1] = [Math.max(win.start[1], ay.c0), Math.min(win.start[1] + win.len[1], ay.c0 + h)];
@@ -246,8 +265,7 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
     const i = stages.length - 1;
     for (let r = 0; r < n; r++) {
       const [ay, ax] = at(i, ks[r]);
-      cut.set(base.data as Float32Array, r * per);
-      paste(prev!, r, ay, ax, [plans[i][0].placed, plans[i][1].placed], cut, r * per, 0, 0, F0, F1);
+      compose(base.data as Float32Array, F0, F1, prev!, r, ay, ax, [plans[i][0].placed, plans[i][1].placed], cut, r * per, 0, 0, F0, F1);
     }
     const feeds: Record<string, Tensor> = { [last]: { dtype: 'float32', dims: [n, Ch, F0, F1], data: cut } };
     for (const name of rest.inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
