@@ -1,6 +1,8 @@
-// npm run bench [-- --model M.onnx] [--captum DIR] [--repeat 5] [--only saliency,gradcam]
+// npm run bench [-- --model M.onnx] [--captum DIR] [--repeat 5] [--only saliency,gradcam,cold,folder,text] [--json-out F]
 // Medians of warm attributions on a model (default ../shared/models/resnet18.onnx), each next
-// to its floor: the same forward/backward batches run in plain onnxruntime in the same run.
+// to its floor: the same forward/backward batches run in plain onnxruntime in the same run;
+// then a cold CLI process against a warm one, folder throughput, LIG on a BERT-base-sized
+// encoder, and every ratio against issue 16's target.
 // With --captum DIR (a Captum checkout) and a python3 with torch and torchvision (Debian's
 // python3-torch, python3-torchvision), Captum runs in the same run on the same model (torchvision's
 // ResNet-18, exported to ONNX for us), input and parameters, and the ratio is printed; without
@@ -81,7 +83,9 @@ async function time(fn: () => Promise<unknown>, n = repeat): Promise<number> {
   return median(ts);
 }
 
-interface Row { name: string; ours: number; floor: number; target?: number; ref?: number }
+interface Row { name: string; ours: number; floor: number; ref?: number }
+/** A ratio (or a difference in seconds) and the limit issue 16 sets for it. */
+interface Target { name: string; value: number; limit: number; atLeast?: boolean }
 
 async function main(): Promise<void> {
   if (!fs.existsSync(modelFile)) {
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const rows: Row[] = [];
+  const targets: Target[] = [];
   // Captum first, on its own export of the model; ours then runs that same ONNX file
   const captum = captumDir ? runCaptum(path.resolve(captumDir)) : undefined;
   const reference = captum?.times;
@@ -134,6 +139,8 @@ async function main(): Promise<void> {
   console.log(`builder: backward graph built in ${(buildSec * 1000).toFixed(1)} ms; ${(shared / 1e6).toFixed(1)} of ${(weights / 1e6).toFixed(1)} MB of weights shared, not copied`);
   console.log(`forward batch 1 ${(fwd1 * 1000).toFixed(1)} ms; forward+backward ${(bwd1 * 1000).toFixed(1)} ms (backward/forward ${((bwd1 - fwd1) / fwd1).toFixed(2)}×)`);
   console.log(`forward batch 16 ${(fwd16 * 1000).toFixed(1)} ms; forward+backward ${(bwd16 * 1000).toFixed(1)} ms (backward/forward ${((bwd16 - fwd16) / fwd16).toFixed(2)}×)`);
+  targets.push({ name: 'backward/forward, batch 1', value: (bwd1 - fwd1) / fwd1, limit: 1.25 });
+  targets.push({ name: 'backward/forward, batch 16', value: (bwd16 - fwd16) / fwd16, limit: 1.25 });
 
   const grad = async (n: number, batch: number) => {
     for (let s = 0; s < n; s += batch) await runBwd(repeatRows(x[inName], Math.min(batch, n - s)), Math.min(batch, n - s));
@@ -145,18 +152,18 @@ async function main(): Promise<void> {
   const camSession = await Session.create(camProg.model.toBytes(), { threads });
   const runCam = () => camSession.run({ ...x, [SEED]: seedFor(1) }, [`attrlens_grad/${camLayerName}`, camLayerName]);
   const want = (m: string) => !only || only.includes(m);
-  const cases: Array<{ name: string; method: string; params?: Record<string, unknown>; floor: () => Promise<unknown>; target?: number }> = [
-    { name: 'saliency', method: 'saliency', floor: () => runBwd(x[inName], 1), target: 0.04 },
-    { name: 'gradcam', method: 'gradcam', floor: runCam, target: 0.04 },
-    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(50, batch), target: 1.5 },
-    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(20, batch), target: 0.7 },
+  const cases: Array<{ name: string; method: string; params?: Record<string, unknown>; floor: () => Promise<unknown>; fast?: boolean; limit?: number }> = [
+    { name: 'saliency', method: 'saliency', floor: () => runBwd(x[inName], 1), fast: true },
+    { name: 'gradcam', method: 'gradcam', floor: runCam, fast: true },
+    { name: 'integrated-gradients-50', method: 'integrated-gradients', params: { nSteps: 50, returnConvergenceDelta: false }, floor: () => grad(50, batch), limit: 1.1 },
+    { name: 'smoothgrad-20', method: 'noise-tunnel', params: { ntSamples: 20, stdevs: 0.1, baseMethod: 'saliency' }, floor: () => grad(20, batch), limit: 1.1 },
   ];
   for (const c of cases) {
     if (!want(c.name)) continue;
     try {
       await attribute(lm, x, { method: c.method, target: 3, params: c.params });
       // ours and the floor alternate; millisecond methods get more rounds
-      const rounds = (c.target ?? 1) < 0.1 ? Math.max(repeat, 21) : repeat;
+      const rounds = c.fast ? Math.max(repeat, 21) : repeat;
       const o: number[] = [], f: number[] = [];
       for (let i = 0; i < rounds; i++) {
         o.push(await time(() => attribute(lm, x, { method: c.method, target: 3, params: c.params }), 1));
@@ -164,7 +171,8 @@ async function main(): Promise<void> {
       }
       const ours = median(o);
       const floor = median(f);
-      rows.push({ name: c.name, ours, floor, target: c.target, ref: reference?.[c.name] });
+      rows.push({ name: c.name, ours, floor, ref: reference?.[c.name] });
+      if (c.limit) targets.push({ name: `${c.name}: ours/floor`, value: ours / floor, limit: c.limit });
     } catch (e) {
       console.log(`${c.name}: ${(e as Error).message}`);
     }
@@ -185,7 +193,8 @@ async function main(): Promise<void> {
     const floor = await time(async () => {
       for (let s = 0; s < n; s += 16) await runFwd(repeatRows(x[inName], Math.min(16, n - s)));
     }, Math.min(repeat, 3));
-    rows.push({ name: 'occlusion-15-8', ours, floor, target: 8, ref: reference?.['occlusion-15-8'] });
+    rows.push({ name: 'occlusion-15-8', ours, floor, ref: reference?.['occlusion-15-8'] });
+    targets.push({ name: 'occlusion-15-8: ours/whole-image floor', value: ours / floor, limit: 0.45 });
     // without crops of the first local layers: every window runs the whole network
     const whole = await time(() => attribute(lm, x, { method: 'occlusion', target: 3, params: { ...params, cropLocalLayers: false } }), Math.min(repeat, 3));
     rows.push({ name: 'occlusion-15-8, whole images', ours: whole, floor });
@@ -193,14 +202,15 @@ async function main(): Promise<void> {
   }
   console.log('');
   const withCaptum = !!reference;
-  console.log(`| method | ours (median s) | floor (s) | ours/floor | target (s) |${withCaptum ? ' Captum, same run (s) | Captum/ours |' : ''}`);
-  console.log(`|---|---|---|---|---|${withCaptum ? '---|---|' : ''}`);
+  console.log(`| method | ours (median s) | floor (s) | ours/floor |${withCaptum ? ' Captum, same run (s) | Captum/ours |' : ''}`);
+  console.log(`|---|---|---|---|${withCaptum ? '---|---|' : ''}`);
   for (const r of rows) {
     const cap = withCaptum ? ` ${r.ref?.toFixed(3) ?? ''} | ${r.ref ? (r.ref / r.ours).toFixed(2) + '×' : ''} |` : '';
-    console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} | ${r.target ?? ''} |${cap}`);
+    console.log(`| ${r.name} | ${r.ours.toFixed(3)} | ${r.floor.toFixed(3)} | ${(r.ours / r.floor).toFixed(2)} |${cap}`);
   }
-  console.log(`| cold saliency (load, build, session, run) | ${cold.toFixed(3)} | | | 2 |${withCaptum ? ' | |' : ''}`);
+  console.log(`| cold saliency in this process (load, build, session, run; empty cache) | ${cold.toFixed(3)} | | |${withCaptum ? ' | |' : ''}`);
   console.log(`peak RSS of this whole benchmark process ${peakRssMb().toFixed(0)} MB`);
+  await sections(targets);
   // IG-50 alone, in a fresh process, for its own peak memory
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--memory-ig', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });
   console.log(child.stdout.trim() || child.stderr.trim());
@@ -208,6 +218,39 @@ async function main(): Promise<void> {
   if (want('host-thread')) {
     const host = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--host-thread', '--model', modelFile, '--threads', String(threads)], { encoding: 'utf8' });
     console.log(host.stdout.trim() || host.stderr.trim());
+  }
+  console.log('\n| target (issue 16) | measured | limit | |');
+  console.log('|---|---|---|---|');
+  const met = (t: Target) => (t.atLeast ? t.value >= t.limit : t.value <= t.limit);
+  for (const t of targets) console.log(`| ${t.name} | ${t.value.toFixed(2)} | ${t.atLeast ? '≥' : '≤'} ${t.limit} | ${met(t) ? 'met' : 'not met'} |`);
+  console.log(`targets met: ${targets.filter(met).length} of ${targets.length}`);
+  const jsonOut = opt('json-out');
+  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), forward: { b1: fwd1, b16: fwd16 / 16 }, rows, targets, captum: captum ? { forward: captum.forward, versions: captum.versions } : undefined }, null, 1));
+}
+
+/** Cold CLI processes, folder throughput and LIG on a BERT-base-sized encoder (scripts/bench/). */
+async function sections(targets: Target[]): Promise<void> {
+  const want = (m: string) => !only || only.includes(m);
+  if (want('cold')) {
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const { benchCold } = await import('./bench/cold');
+    console.log(`\ncold: a fresh \`attrlens attribute\` process (cache populated by one run) against the same attribution warm in this process, medians of ${repeat}`);
+    for (const r of await benchCold({ model: modelFile, threads, repeat, cli })) {
+      console.log(`| ${r.name} | cold ${r.cold.toFixed(3)} s | warm ${r.warm.toFixed(3)} s | cold − warm ${(r.cold - r.warm).toFixed(3)} s |`);
+      targets.push({ name: `${r.name}: cold − warm process (s)`, value: r.cold - r.warm, limit: 0.5 });
+    }
+  }
+  if (want('folder')) {
+    const { benchFolder } = await import('./bench/folder');
+    const r = await benchFolder({ model: modelFile, threads, repeat: Math.min(repeat, 3), images: 64 });
+    console.log(`\nfolder: attribute --input DIR --method saliency on 64 rendered images: ours ${r.ours.toFixed(2)} images/s, floor ${r.floor.toFixed(2)} images/s (forward+backward graph on decoded images, batch ${r.batch})`);
+    targets.push({ name: 'folder saliency: ours/floor images/s', value: r.ours / r.floor, limit: 0.85, atLeast: true });
+  }
+  if (want('text')) {
+    const { benchText } = await import('./bench/text');
+    const r = await benchText({ threads, repeat: Math.min(repeat, 3) });
+    console.log(`\ntext: LIG (${r.nSteps} steps, batches of ${r.batch}) on a BERT-base-sized encoder (random weights, ${r.modelMb.toFixed(0)} MB, ${r.tokens} tokens): ours ${r.ours.toFixed(3)} s, floor ${r.floor.toFixed(3)} s, forward batch 1 ${(r.forward * 1000).toFixed(1)} ms; peak RSS of a fresh process running it once ${r.peakRssMb.toFixed(0)} MB`);
+    targets.push({ name: 'LIG on BERT-base: ours/floor', value: r.ours / r.floor, limit: 1.2 });
   }
 }
 
