@@ -39,9 +39,10 @@ function channels(shapes: { dims: Map<string, number[]> }, t: string): number {
   return shapes.dims.get(t)![1];
 }
 
-/** dst[to..to+n) = src[from..from+n): a plain loop, since subarray() per short row costs more than the copy. */
+/** dst[to..to+n) = src[from..from+n): a plain loop for short runs, where subarray() costs more than the copy. */
 function copy(src: Float32Array, from: number, dst: Float32Array, to: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+  if (n >= 48) dst.set(src.subarray(from, from + n), to);
+  else for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, c) => a + c, 0) / xs.length;
@@ -201,8 +202,16 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
     const y1 = Math.max(y0, Math.min(ay.q0 + placed[0], c0y + h));
     const x0 = Math.max(ax.q0, c0x);
     const x1 = Math.max(x0, Math.min(ax.q0 + placed[1], c0x + w));
+    const wide = c0x === 0 && w === BW;
     for (let c = 0; c < Ch; c++) {
-      for (let y = c0y; y < c0y + h; y++) {
+      if (wide) {
+        // full-width rows outside the region are contiguous: two block copies per channel
+        const to = dstBase + c * h * w;
+        const from = (c * BH + c0y) * BW;
+        copy(base, from, dst, to, (Math.min(y0, c0y + h) - c0y) * w);
+        if (y1 > y0) copy(base, from + (y1 - c0y) * w, dst, to + (y1 - c0y) * w, (c0y + h - y1) * w);
+      }
+      for (let y = wide ? y0 : c0y; y < (wide ? y1 : c0y + h); y++) {
         const to = dstBase + (c * h + y - c0y) * w;
         const from = (c * BH + y) * BW + c0x;
         if (y < y0 || y >= y1 || x0 === x1) {
