@@ -49,7 +49,7 @@ export class Occlusion extends Method {
         name: 'cropLocalLayers',
         kind: 'boolean',
         default: true,
-        description: "run the network's first convolution/pool layers only on the crop a window can change (same result up to float rounding); false runs whole images",
+        description: "run the network's local layers (convolutions, pools, per-pixel ops, residual adds) only on the region a window can change, against the unperturbed values around it (same result up to float rounding); false runs whole images",
       },
     ],
   };
