@@ -148,12 +148,13 @@ export async function attributeFolder(o: BatchOptions): Promise<{ done: number; 
         if (list.length === 0) buckets.delete(k);
       }
     };
-    const chunk = 8;
-    const decodeChunk = (from: number) => Promise.all(todo.slice(from, from + chunk).map(async (it) => [it, await decode(it)] as const));
-    let next = todo.length ? decodeChunk(0) : undefined;
-    for (let from = 0; next; from += chunk) {
+    // the first image alone tells the batch size; then a batch's worth decodes while one runs
+    const decodeChunk = (from: number, n: number) => Promise.all(todo.slice(from, from + n).map(async (it) => [it, await decode(it)] as const));
+    let next = todo.length ? decodeChunk(0, 1) : undefined;
+    for (let from = 0; next; ) {
       const got = await next;
-      next = from + chunk < todo.length && !o.signal.aborted ? decodeChunk(from + chunk) : undefined;
+      from += got.length;
+      next = undefined;
       for (const [it, loaded] of got) {
         if (!loaded) continue;
         const x = loaded.feeds[plan.input];
@@ -162,6 +163,7 @@ export async function attributeFolder(o: BatchOptions): Promise<{ done: number; 
         if (!buckets.has(k)) buckets.set(k, []);
         buckets.get(k)!.push([it, loaded]);
       }
+      if (from < todo.length && !o.signal.aborted) next = decodeChunk(from, size || 1);
       if (size) await flush(false);
       if (o.signal.aborted) break;
     }
@@ -244,8 +246,8 @@ async function runBatch(
   const grads = res.grads[plan.input];
   for (const [r, [it, loaded]] of batch.entries()) {
     const out = sliceRows(res.output, r, r + 1);
-    // a copy: the row is written in the background while the next batch reuses nothing of it
-    const attr: Tensor = { dtype: 'float32', dims: [1, ...grads.dims.slice(1)], data: (sliceRows(grads, r, r + 1).data as Float32Array).slice() };
+    // in place: each row of the run's own gradient buffer is one image's map
+    const attr = sliceRows(grads, r, r + 1);
     plan.post(attr.data as Float32Array, xs[r].data as Float32Array, plan.params);
     if (firstNaN(out) >= 0 || firstNaN(attr) >= 0) {
       await single(it, loaded);
