@@ -17,6 +17,25 @@ export function cropTo(ctx: RuleContext, t: string, xs: number[]): string {
   return ctx.b.slice(t, new Array(r).fill(0), xs, axes);
 }
 
+/** Name hint of keepBlocked's identity weights, by which the builder recognises its Conv. */
+export const PHASE_IDENTITY = 'phase_identity';
+const identities = new WeakMap<object, Map<number, string>>();
+
+/**
+ * DepthToSpace has no blocked (NCHWc) form in onnxruntime, so its output and everything summed
+ * or multiplied with it downstream would stay in plain NCHW, with reorders around every backward
+ * conv. A depthwise identity 1x1 Conv takes it back into the blocked layout once. Not for the
+ * gradient of a graph input, which leaves the graph in NCHW anyway.
+ */
+function keepBlocked(ctx: RuleContext, t: string, C: number): string {
+  if (C % 8 !== 0 || ctx.dtype(ctx.node.input[0]) !== 'float32' || ctx.model.graph.input.some((i) => i.name === ctx.node.input[0])) return t;
+  let perC = identities.get(ctx.b);
+  if (!perC) identities.set(ctx.b, (perC = new Map()));
+  let one = perC.get(C);
+  if (!one) perC.set(C, (one = ctx.b.constant({ dtype: 'float32', dims: [C, 1, 1, 1], data: new Float32Array(C).fill(1) }, PHASE_IDENTITY)));
+  return ctx.b.op('Conv', [t, one], { group: attr.int(C), kernel_shape: attr.ints([1, 1]) });
+}
+
 /**
  * dX of a convolution as a forward Conv, which onnxruntime runs 2-3x faster than ConvTranspose:
  * stride 1 correlates dY with the flipped, channel-transposed kernel; equal 2-D strides s > 1
@@ -34,17 +53,17 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
   const C = Cg * group;
   const spatial = K.map((_, i) => i + 2);
   const flip = (t: string) => b.slice(t, K.map(() => -1), K.map(() => -Number.MAX_SAFE_INTEGER), spatial, K.map(() => -1));
+  // [M, C/g, K] → [g, M/g, C/g, K] → [g, C/g, M/g, K] → [C, M/g, K]; onnxruntime folds each
+  // step into a new copy of the weights at session start, so group 1 takes one Transpose
+  const transposed = (t: string, k: number[]) =>
+    group === 1
+      ? b.op('Transpose', [t], { perm: attr.ints([1, 0, ...k.map((_, i) => i + 2)]) })
+      : b.reshape(b.op('Transpose', [b.reshape(t, [group, M / group, Cg, ...k])], { perm: attr.ints([0, 2, 1, ...k.map((_, i) => i + 3)]) }), [C, M / group, ...k]);
   if (s.every((v) => v === 1)) {
     const begin = K.map((k, i) => d[i] * (k - 1) - pb[i]);
     const end = K.map((k, i) => xs[i] - ys[i] - begin[i] + d[i] * (k - 1));
     if ([...begin, ...end].some((v) => v < 0)) return undefined;
-    // [M, C/g, K] → [g, M/g, C/g, K] → [g, C/g, M/g, K] → [C, M/g, K], flipped; onnxruntime
-    // folds each step into a new copy of the weights at session start, so group 1 takes one Transpose
-    const wt =
-      group === 1
-        ? b.op('Transpose', [w], { perm: attr.ints([1, 0, ...K.map((_, i) => i + 2)]) })
-        : b.reshape(b.op('Transpose', [b.reshape(w, [group, M / group, Cg, ...K])], { perm: attr.ints([0, 2, 1, ...K.map((_, i) => i + 3)]) }), [C, M / group, ...K]);
-    const wb = flip(wt);
+    const wb = flip(transposed(w, K));
     return b.op('Conv', [dy, wb], {
       dilations: attr.ints(d),
       group: attr.int(group),
@@ -56,18 +75,24 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
   if (r !== 2 || s[0] !== s[1] || d.some((v) => v !== 1)) return undefined;
   const st = s[0];
   const Qn = xs.map((x) => Math.ceil(x / st));
-  const fromPhases = (z: string): string => {
-    const u = b.op('DepthToSpace', [z], { blocksize: attr.int(st), mode: attr.str('CRD') });
-    return xs.some((x, i) => Qn[i] * st !== x) ? b.slice(u, [0, 0], xs, [2, 3]) : u;
+  // Phase tensors are phase-major (DCR) where one Conv can write them so (group 1, or one Conv
+  // per phase), channel-major (CRD) otherwise; the builder sums those of equal mode before one interleave.
+  const fromPhases = (z: string, mode: 'DCR' | 'CRD'): string => {
+    const u = b.op('DepthToSpace', [z], { blocksize: attr.int(st), mode: attr.str(mode) });
+    const v = xs.some((x, i) => Qn[i] * st !== x) ? b.slice(u, [0, 0], xs, [2, 3]) : u;
+    return keepBlocked(ctx, v, C);
   };
   if (K.every((k) => k === 1) && pb.every((p) => p === 0)) {
-    // 1x1 with stride: the transposed 1x1 conv at low resolution is phase (0, 0); the other phases are zero
-    const wt = b.op('Transpose', [b.reshape(w, [group, M / group, Cg, 1, 1])], { perm: attr.ints([0, 2, 1, 3, 4]) });
-    let z = b.op('Conv', [dy, b.reshape(wt, [C, M / group, 1, 1])], { group: attr.int(group), kernel_shape: attr.ints([1, 1]) });
+    // 1x1 with stride: the transposed 1x1 conv at low resolution is phase (0, 0); the other phases'
+    // weights are zero, so its phases come out of a Conv as the 3x3 path's do and the builder sums
+    // both before one DepthToSpace, in the blocked layout
+    const dcr = group === 1;
+    const wt = dcr ? b.op('Transpose', [b.reshape(w, [1, M, C])], { perm: attr.ints([0, 2, 1]) }) : b.op('Transpose', [b.reshape(w, [group, M / group, Cg, 1])], { perm: attr.ints([0, 2, 3, 1]) });
+    const wp = b.op('Pad', [wt, b.i64(dcr ? [0, 0, 0, st * st - 1, 0, 0] : [0, 0, 0, 0, 0, 0, st * st - 1, 0])], { mode: attr.str('constant') });
+    let z = b.op('Conv', [dy, b.reshape(wp, [C * st * st, M / group, 1, 1])], { group: attr.int(group), kernel_shape: attr.ints([1, 1]) });
     // end pads can make dY longer than ceil(x / st); those rows never reach dX
     if (ys.some((y, i) => y > Qn[i])) z = b.slice(z, [0, 0], Qn, [2, 3]);
-    const spread = b.pad(b.unsqueeze(z, [2]), [0, 0, 0, 0, 0, 0, 0, st * st - 1, 0, 0]);
-    return fromPhases(b.reshape(spread, [0, C * st * st, Qn[0], Qn[1]]));
+    return fromPhases(z, dcr ? 'DCR' : 'CRD');
   }
   // Polyphase: dX[st·q + r] = sum_j W[st·j + rho_r] · dY[q + c_r - j] with rho_r = (r + pb) mod st and
   // c_r = floor((r + pb) / st). All st² phases share one Conv (kernel T, begin pad P); a Gather picks
@@ -84,8 +109,31 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
     const T = Math.max(...live.map((p) => P + p.c)) + 1;
     return { phases, P, T };
   });
-  if (axes.some((ax) => ax.P < 0)) return undefined;
   const [A0, A1] = axes;
+  // One Conv per phase with its exact sub-kernel (W[st·j + rho], flipped): no zero taps, where the
+  // shared T×T kernel would have some (3x3 stride 2: 9 taps instead of 16). The phases are
+  // concatenated phase-major, in the blocked layout where C allows.
+  const exact = A0.phases.every((p) => p.J > 0 && p.J - 1 - p.c >= 0) && A1.phases.every((p) => p.J > 0 && p.J - 1 - p.c >= 0);
+  const tapCount = (ax: typeof A0) => ax.phases.reduce((a, p) => a + p.J, 0);
+  if (exact && C % 8 === 0 && tapCount(A0) * tapCount(A1) < st * st * A0.T * A1.T) {
+    const zs: string[] = [];
+    for (const p0 of A0.phases)
+      for (const p1 of A1.phases) {
+        const J = [p0.J, p1.J];
+        const sub = b.slice(w, [p0.rho, p1.rho], K, [2, 3], [st, st]);
+        const wb = b.slice(transposed(sub, J), [-1, -1], [-Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER], [2, 3], [-1, -1]);
+        const pe = [p0, p1].map((p, i) => Qn[i] + p.c - ys[i]);
+        let z = b.op('Conv', [dy, wb], {
+          group: attr.int(group),
+          kernel_shape: attr.ints(J),
+          pads: attr.ints([p0.J - 1 - p0.c, p1.J - 1 - p1.c, Math.max(0, pe[0]), Math.max(0, pe[1])]),
+        });
+        if (pe.some((e) => e < 0)) z = b.slice(z, [0, 0], Qn, [2, 3]);
+        zs.push(z);
+      }
+    return fromPhases(b.op('Concat', zs, { axis: attr.int(1) }), 'DCR');
+  }
+  if (axes.some((ax) => ax.P < 0)) return undefined;
   const kk = K[0] * K[1];
   const idx: number[] = [];
   for (let r0 = 0; r0 < st; r0++)
@@ -100,7 +148,7 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
   const wz = b.op('Pad', [b.reshape(w, [group, M / group, Cg, kk]), b.i64([0, 0, 0, 0, 0, 0, 0, 1])], { mode: attr.str('constant') });
   const taps = b.op('Gather', [wz, b.i64(idx)], { axis: attr.int(3) });
   const w7 = b.reshape(taps, [group, M / group, Cg, st, st, A0.T, A1.T]);
-  const wt = b.op('Transpose', [w7], { perm: attr.ints([0, 2, 3, 4, 1, 5, 6]) });
+  const wt = b.op('Transpose', [w7], { perm: attr.ints(group === 1 ? [0, 3, 4, 2, 1, 5, 6] : [0, 2, 3, 4, 1, 5, 6]) });
   const wb = b.reshape(wt, [C * st * st, M / group, A0.T, A1.T]);
   const pe = axes.map((ax, i) => Qn[i] - ys[i] - ax.P + ax.T - 1);
   let z = b.op('Conv', [dy, wb], {
@@ -110,7 +158,7 @@ function inputGradByConv(ctx: RuleContext, dy: string, w: string, win: Window, x
     strides: attr.ints([1, 1]),
   });
   if (pe.some((e) => e < 0)) z = b.slice(z, [0, 0], Qn, [2, 3]);
-  return fromPhases(z);
+  return fromPhases(z, group === 1 ? 'DCR' : 'CRD');
 }
 
 export const convRules: Record<string, GradRule> = {
