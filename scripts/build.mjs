@@ -19,7 +19,9 @@ const node = {
 
 const builds = [
   // dist/cli.js is the small launcher (huge pages or not), dist/attrlens.js the CLI itself
-  { ...node, entryPoints: { cli: 'src/cli/launcher.ts', attrlens: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // (import() becomes require: Node.js 20 drops a vm script's import() hook when it comes from
+  // the code cache the launcher keeps)
+  { ...node, entryPoints: { cli: 'src/cli/launcher.ts', attrlens: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, supported: { 'dynamic-import': false } },
 ];
 if (existsSync('src/extension/extension.ts')) builds.push({ ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' });
 if (existsSync('src/extension/engine/engineProcess.ts')) builds.push({ ...node, entryPoints: { engine: 'src/extension/engine/engineProcess.ts' }, outdir: 'dist' });
