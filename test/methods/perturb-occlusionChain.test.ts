@@ -18,9 +18,14 @@ import { close, model, run, values } from './helpers';
 const rng = new Rng(11);
 const rand = (n: number, scale = 0.3) => Array.from({ length: n }, () => rng.normal() * scale);
 
+/** PyTorch's exporter passes weights equal to others through Identity nodes (torch 1.13: biases). */
+let weightsThroughIdentity = false;
+
 function conv(b: GraphBuilder, x: string, cin: number, cout: number, k: number, stride = 1, pad = Math.floor(k / 2)): string {
   const w = b.f32(rand(cout * cin * k * k, 0.5 / Math.sqrt(cin)), [cout, cin, k, k]);
-  return b.op('Conv', [x, w, b.f32(rand(cout, 0.1), [cout])], { kernel_shape: attr.ints([k, k]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]) });
+  const bias = b.f32(rand(cout, 0.1), [cout]);
+  const via = (t: string) => (weightsThroughIdentity ? b.op('Identity', [t]) : t);
+  return b.op('Conv', [x, via(w), via(bias)], { kernel_shape: attr.ints([k, k]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]) });
 }
 
 function bn(b: GraphBuilder, x: string, c: number): string {
@@ -133,6 +138,14 @@ test('chain scores equal whole-image scores through every cut of a small ResNet 
     [[3, 61, 5], [3, 1, 12]],
   ]);
   assert.ok(chains >= 60, `chains run: ${chains}`);
+});
+
+test('chains keep the nodes that compute weights from weights (Identity, as PyTorch exports shared ones)', async () => {
+  const dims = [3, 37, 41];
+  weightsThroughIdentity = true;
+  const lm = await model(dims, resNet()).finally(() => (weightsThroughIdentity = false));
+  assert.ok(lm.forwardModel.graph.node.filter((n) => n.opType === 'Identity').length >= 20);
+  assert.ok((await sameAlongChains(lm, dims, [[[3, 7, 7], [3, 5, 6]]])) >= 20);
 });
 
 test('locality that ends early (MaxPool with ceil_mode, a softmax over H): chains stop before it and still agree', async () => {

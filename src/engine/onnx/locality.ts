@@ -445,9 +445,18 @@ export function stageModel(model: OnnxModel, p: LocalPrefix, shapes: ShapeInfo, 
   const m = model.clone();
   const g = m.graph;
   const byOutput = new Map(p.nodes.map((n) => [n.out, n]));
-  g.node = g.node.filter((n) => byOutput.has(n.output[0]));
+  // nodes computing from weights alone stay too (PyTorch's exporter shares equal weights through Identity)
+  const constant = new Set(g.initializer.map((t) => t.name ?? ''));
+  const fromWeights = new Set<NodeProto>();
   for (const n of g.node) {
-    const ln = byOutput.get(n.output[0])!;
+    if (byOutput.has(n.output[0]) || !n.input.every((i) => i === '' || constant.has(i))) continue;
+    fromWeights.add(n);
+    for (const o of n.output) constant.add(o);
+  }
+  g.node = g.node.filter((n) => byOutput.has(n.output[0]) || fromWeights.has(n));
+  for (const n of g.node) {
+    const ln = byOutput.get(n.output[0]);
+    if (!ln) continue;
     n.output = [n.output[0]];
     if (n.opType === 'Conv' || n.opType === 'MaxPool' || n.opType === 'AveragePool') {
       const pads = [ln.axes[0].pb, ln.axes[1].pb, ln.axes[0].pe, ln.axes[1].pe];
