@@ -121,7 +121,8 @@ export function engineFingerprint(): string {
           else if (e.name.endsWith('.ts')) h.update(p).update(fs.readFileSync(p));
         }
       };
-      walk(__dirname);
+      // all of src/engine: the rules that derive backward graphs live beside this folder
+      walk(path.join(__dirname, '..'));
     }
   } catch {
     h.update(String(Date.now()));
