@@ -93,8 +93,16 @@ export async function attributeFolder(o: BatchOptions): Promise<{ done: number; 
   };
   // Written in the background; the summary goes last: its presence marks the image as done.
   const save = async (it: Item, res: Result, loaded: LoadedInputs): Promise<void> => {
-    const png = o.png && loaded.image ? (await renderAttribution(res.attr, loaded.image, { sign: 'all' })).png : undefined;
-    const npy = encodeNpy(res.attr);
+    let png: Buffer | undefined;
+    let npy: Uint8Array;
+    try {
+      png = o.png && loaded.image ? (await renderAttribution(res.attr, loaded.image, { sign: 'all' })).png : undefined;
+      npy = encodeNpy(res.attr);
+    } catch (e) {
+      // one image's rendering failing must not stop the folder
+      fail(it, e);
+      return;
+    }
     const summary = JSON.stringify({ request: key, image: it.file, method: o.method, target: res.target, targetLabel: res.targetLabel, predictions: res.predictions, delta: res.delta, seconds: res.seconds, shape: res.attr.dims }, null, 1);
     const w = (async () => {
       await fs.promises.writeFile(`${it.stem}.npy`, npy);
@@ -158,7 +166,15 @@ export async function attributeFolder(o: BatchOptions): Promise<{ done: number; 
       for (const [it, loaded] of got) {
         if (!loaded) continue;
         const x = loaded.feeds[plan.input];
-        if (!size) size = Math.max(1, Math.min(todo.length, defaultGradientBatch(o.lm, await o.lm.shapes(loaded.feeds))));
+        if (!size) {
+          try {
+            size = Math.max(1, Math.min(todo.length, defaultGradientBatch(o.lm, await o.lm.shapes(loaded.feeds))));
+          } catch {
+            // this image does not fit the model: reported alone, the next one sets the batch size
+            await single(it, loaded);
+            continue;
+          }
+        }
         const k = x.dims.join('x');
         if (!buckets.has(k)) buckets.set(k, []);
         buckets.get(k)!.push([it, loaded]);

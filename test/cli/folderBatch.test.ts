@@ -136,3 +136,20 @@ test('a model that cannot batch still gives each image its own result', async ()
   assert.equal(r.done, names.length, r.printed.join('\n'));
   await sameAsAlone(lm, imgs, r.outDir, 'saliency', names);
 });
+
+test('a first image the model cannot take is reported alone and the rest of the folder still batches', async () => {
+  const dir = tmpDir('folder-first-bad');
+  // a 5x5 convolution without padding: an image under 5 pixels has no output
+  const m = buildModel(17, ['N', 3, 'H', 'W'], (b: GraphBuilder, x) => {
+    const conv = b.op('Conv', [x, b.f32(wave(4 * 3 * 25, 0.7), [4, 3, 5, 5]), b.f32([0.1, -0.1, 0.2, 0], [4])]);
+    const pool = b.op('GlobalAveragePool', [b.op('Relu', [conv])]);
+    return [b.op('Gemm', [b.op('Flatten', [pool], { axis: attr.int(1) }), b.f32(wave(5 * 4, 1.1), [5, 4]), b.f32(wave(5, 2.3), [5])], { transB: attr.int(1) })];
+  });
+  const lm = await open(m, dir);
+  const imgs = path.join(dir, 'imgs');
+  const names = await pictures(imgs, [[3, 3], [16, 16], [16, 16], [16, 16]]);
+  const r = await runFolder(lm, imgs, 'saliency');
+  assert.deepEqual([r.done, r.failed], [3, 1], r.printed.join('\n'));
+  assert.match(r.printed[0], /^img00\.png: /);
+  await sameAsAlone(lm, imgs, r.outDir, 'saliency', names.slice(1));
+});
