@@ -106,12 +106,18 @@ test('optimised-model cache: truncated or garbled entries are ignored, the sessi
     assert.equal(entry().file, undefined, 'a truncated entry is not offered');
     assert.deepEqual([...(await logits(file)).data], [...fresh.data]);
     assert.ok(entry().file, 'rewritten');
-    // same size, garbage protobuf: onnxruntime refuses it, the fallback is silent
-    const model = entry().file!;
-    fs.writeFileSync(model, Buffer.alloc(fs.statSync(model).size, 0xff));
-    assert.ok(entry().file, 'same size passes the size check');
+    // same size, rewritten: weights that would load and give wrong numbers, or garbage protobuf
+    const m2 = JSON.parse(fs.readFileSync(path.join(cache, `${keyOf(file)}.opt.json`), 'utf8')) as { data: string };
+    const data2 = path.join(cache, m2.data);
+    fs.writeFileSync(data2, Buffer.alloc(fs.statSync(data2).size, 0x3f));
+    assert.equal(entry().file, undefined, 'a side file rewritten at the same size is not offered');
     assert.deepEqual([...(await logits(file)).data], [...fresh.data]);
-    assert.notEqual(entry().file, model, 'the garbled entry was replaced');
+    const model = entry().file!;
+    assert.ok(model, 'rewritten');
+    fs.writeFileSync(model, Buffer.alloc(fs.statSync(model).size, 0xff));
+    assert.equal(entry().file, undefined, 'a model rewritten at the same size is not offered');
+    assert.deepEqual([...(await logits(file)).data], [...fresh.data]);
+    assert.ok(entry().file && entry().file !== model, 'the garbled entry was replaced');
     assert.ok(!fs.existsSync(model), 'and removed');
     // garbage manifest
     fs.writeFileSync(path.join(cache, `${keyOf(file)}.opt.json`), '{"model": "../../etc/passwd"');

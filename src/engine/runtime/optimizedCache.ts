@@ -54,6 +54,8 @@ interface Manifest {
   modelSize: number;
   data: string;
   dataSize: number;
+  /** size, inode and mtime of each file as written: a file rewritten since (same size) is not ours */
+  stamps?: string[];
 }
 
 export interface OptimizedEntry {
@@ -89,7 +91,16 @@ export function optimizedEntry(modelFile: string, options: unknown): OptimizedEn
   let manifest: Manifest | undefined;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
-    const ok = typeof manifest.model === 'string' && typeof manifest.data === 'string' && !/[/\\]/.test(manifest.model + manifest.data) && sizeOf(dir, manifest.model) === manifest.modelSize && manifest.modelSize > 0 && sizeOf(dir, manifest.data) === manifest.dataSize;
+    const ok =
+      typeof manifest.model === 'string' &&
+      typeof manifest.data === 'string' &&
+      !/[/\\]/.test(manifest.model + manifest.data) &&
+      sizeOf(dir, manifest.model) === manifest.modelSize &&
+      manifest.modelSize > 0 &&
+      sizeOf(dir, manifest.data) === manifest.dataSize &&
+      Array.isArray(manifest.stamps) &&
+      manifest.stamps[0] === stampOf(dir, manifest.model) &&
+      manifest.stamps[1] === stampOf(dir, manifest.data);
     if (!ok) manifest = undefined;
   } catch {
     manifest = undefined;
@@ -109,7 +120,7 @@ export function optimizedEntry(modelFile: string, options: unknown): OptimizedEn
     },
     commit() {
       try {
-        const m: Manifest = { model, modelSize: sizeOf(dir, model), data, dataSize: sizeOf(dir, data) };
+        const m: Manifest = { model, modelSize: sizeOf(dir, model), data, dataSize: sizeOf(dir, data), stamps: [stampOf(dir, model), stampOf(dir, data)] };
         if (m.modelSize <= 0) throw new Error('not saved');
         let old: Manifest | undefined;
         try {
@@ -134,6 +145,16 @@ export function optimizedEntry(modelFile: string, options: unknown): OptimizedEn
       }
     },
   };
+}
+
+/** Size, inode and modification time of a file ('' when it is not there). */
+function stampOf(dir: string, name: string): string {
+  try {
+    const st = fs.statSync(path.join(dir, name));
+    return `${st.size}|${st.ino}|${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
 }
 
 /** A file's size; -1 when it is not there (a model without large weights has no data file). */
