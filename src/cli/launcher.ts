@@ -48,7 +48,9 @@ function run(): void {
   if (env === process.env) return; // has them already, or cannot have them
   const marker = warmMarker();
   if (marker && fs.existsSync(marker)) return;
-  // this launcher again: with the tunable set it runs the CLI in process (and fills the code cache)
+  // this launcher again: with the tunable set it runs the CLI in process (and fills the code cache).
+  // Ctrl-C reaches the child too (same process group): this process waits for its exit code.
+  process.on('SIGINT', () => undefined);
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv], { stdio: 'inherit', env });
   if (r.error) return; // could not start: go on here without
   if (r.status === 0 && marker) {
@@ -62,9 +64,11 @@ function run(): void {
 }
 
 /**
- * Loads the CLI with V8's code cache (in the cache folder, keyed by the bundle and Node.js
- * version): compiling the 1 MB bundle and the functions a run calls costs ~0.1 s per process.
- * The cache is written at exit, so it holds the functions this kind of run compiled lazily.
+ * Loads the CLI with V8's code cache (in the cache folder, keyed by the bundle's content and
+ * Node.js version): compiling the 1 MB bundle and the functions a run calls costs ~0.1 s per
+ * process. The cache is written at exit, so it holds the functions this kind of run compiled
+ * lazily. V8 checks only the source's length, and damaged code data crashes it, so the file
+ * starts with a sha256 of the data it holds.
  */
 function loadWithCodeCache(): boolean {
   const dir = cacheDir();
@@ -75,16 +79,18 @@ function loadWithCodeCache(): boolean {
   let file: string;
   let cached: Buffer | undefined;
   try {
-    const st = fs.statSync(main);
-    const key = JSON.stringify([main, st.size, st.mtimeMs, process.version, process.arch, process.execArgv]);
+    const text = fs.readFileSync(main, 'utf8');
+    const key = JSON.stringify([createHash('sha256').update(text).digest('hex'), process.version, process.arch, process.execArgv]);
     file = path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.v8cache`);
     try {
-      cached = fs.readFileSync(file);
+      const raw = fs.readFileSync(file);
+      const data = raw.subarray(32);
+      if (raw.length > 32 && createHash('sha256').update(data).digest().equals(raw.subarray(0, 32))) cached = data;
     } catch {
       // first run of this build
     }
     // the shebang would not parse inside the module wrapper
-    const source = Module.wrap(fs.readFileSync(main, 'utf8').replace(/^#!/, '//'));
+    const source = Module.wrap(text.replace(/^#!/, '//'));
     script = new vm.Script(source, { filename: main, cachedData: cached, importModuleDynamically: loader as never });
   } catch {
     return false;
@@ -94,7 +100,8 @@ function loadWithCodeCache(): boolean {
     try {
       fs.mkdirSync(dir, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData());
+      const data = script.createCachedData();
+      fs.writeFileSync(tmp, Buffer.concat([createHash('sha256').update(data).digest(), data]));
       fs.renameSync(tmp, file);
     } catch {
       // read-only cache: the next run compiles again
