@@ -5,15 +5,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoadedModel } from '../../src/engine/model/loadedModel';
-import { MethodContext, targetScores } from '../../src/engine/methods/base';
+import { MethodContext } from '../../src/engine/methods/base';
 import { ChainPlan, chainScorer, cheapestChain, planChain } from '../../src/engine/methods/occlusionChain';
-import { WindowGrid, windowAt, windowGrid } from '../../src/engine/methods/occlusionCrops';
+import { windowGrid } from '../../src/engine/methods/occlusionCrops';
 import { Rng } from '../../src/engine/methods/rng';
 import { attr } from '../../src/engine/onnx/attributes';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { LocalPrefix, localPrefixes, segment } from '../../src/engine/onnx/locality';
 import { Tensor } from '../../src/engine/core/tensor';
-import { close, model, run, values } from './helpers';
+import { close, model, run, values, wholeScores } from './helpers';
 
 const rng = new Rng(11);
 const rand = (n: number, scale = 0.3) => Array.from({ length: n }, () => rng.normal() * scale);
@@ -66,20 +66,6 @@ function ctxOf(lm: LoadedModel, feeds: Record<string, Tensor>, params: Record<st
 
 const input = (dims: number[]): Record<string, Tensor> => ({ x: { dtype: 'float32', dims, data: Float32Array.from(rand(dims.reduce((a, c) => a * c, 1), 1)) } });
 
-async function wholeScores(ctx: MethodContext, g: WindowGrid, baseline: Float32Array): Promise<number[]> {
-  const x = ctx.feeds.x;
-  const [, C, H, W] = x.dims;
-  const per = C * H * W;
-  const rows = new Float32Array(per * g.total);
-  for (let k = 0; k < g.total; k++) {
-    rows.set(x.data as Float32Array, k * per);
-    const { start, len } = windowAt([C, H, W], g, k);
-    for (let c = start[0]; c < start[0] + len[0]; c++)
-      for (let y = start[1]; y < start[1] + len[1]; y++)
-        for (let z = start[2]; z < start[2] + len[2]; z++) rows[k * per + (c * H + y) * W + z] = baseline[(c * H + y) * W + z];
-  }
-  return Array.from(await targetScores(ctx, { dtype: 'float32', dims: [g.total, C, H, W], data: rows }));
-}
 
 /** Stages ending at each of `cuts` (indices into the prefixes), consecutive segments. */
 function stagesAt(prefixes: LocalPrefix[], cuts: number[], shapes: Parameters<typeof segment>[2]): LocalPrefix[] {

@@ -4,15 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoadedModel } from '../../src/engine/model/loadedModel';
-import { MethodContext, targetScores } from '../../src/engine/methods/base';
-import { CropPlan, WindowGrid, axisIntervals, cheapestCrops, cropScorer, planCrops, windowAt, windowGrid } from '../../src/engine/methods/occlusionCrops';
+import { MethodContext } from '../../src/engine/methods/base';
+import { CropPlan, axisIntervals, cheapestCrops, cropScorer, planCrops, windowGrid } from '../../src/engine/methods/occlusionCrops';
 import { Rng } from '../../src/engine/methods/rng';
 import { attr } from '../../src/engine/onnx/attributes';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { cropCost, localPrefixes, planAxis } from '../../src/engine/onnx/locality';
 import { Tensor } from '../../src/engine/core/tensor';
-import { close, model, run, values } from './helpers';
+import { close, model, run, values, wholeScores } from './helpers';
 
 const rng = new Rng(7);
 const rand = (n: number, scale = 0.3) => Array.from({ length: n }, () => rng.normal() * scale);
@@ -44,21 +44,6 @@ function ctxOf(lm: LoadedModel, feeds: Record<string, Tensor>, target: number, p
   return { lm, feeds, input: 'x', output: 'out', target, params, baseDir: '.', progress: () => undefined };
 }
 
-/** Scores of every window set to `baseline` on whole images. */
-async function wholeScores(ctx: MethodContext, g: WindowGrid, baseline: Float32Array): Promise<number[]> {
-  const x = ctx.feeds.x;
-  const [, C, H, W] = x.dims;
-  const per = C * H * W;
-  const rows = new Float32Array(per * g.total);
-  for (let k = 0; k < g.total; k++) {
-    rows.set(x.data as Float32Array, k * per);
-    const { start, len } = windowAt([C, H, W], g, k);
-    for (let c = start[0]; c < start[0] + len[0]; c++)
-      for (let y = start[1]; y < start[1] + len[1]; y++)
-        for (let z = start[2]; z < start[2] + len[2]; z++) rows[k * per + (c * H + y) * W + z] = baseline[(c * H + y) * W + z];
-  }
-  return Array.from(await targetScores(ctx, { dtype: 'float32', dims: [g.total, C, H, W], data: rows }));
-}
 
 const input = (dims: number[]): Record<string, Tensor> => ({ x: { dtype: 'float32', dims, data: Float32Array.from(rand(dims.reduce((a, c) => a * c, 1), 1)) } });
 
