@@ -7,7 +7,7 @@ export interface ParsedArgs {
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN = new Set(['json', 'help', 'h', 'quiet', 'no-progress', 'resume']);
+const BOOLEAN = new Set(['json', 'help', 'h', 'quiet', 'no-progress', 'resume', 'info', 'trim']);
 
 /** Minimal GNU-style parsing: `--key value`, `--key=value`, boolean `--json`. */
 export function parseArgs(argv: string[]): ParsedArgs {

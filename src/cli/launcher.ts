@@ -11,6 +11,7 @@ import Module, { createRequire } from 'module';
 import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
+import { markUsed } from '../engine/runtime/cacheTrim';
 import { withHugePages } from '../engine/runtime/hugePages';
 import { cacheDir } from '../engine/runtime/optimizedCache';
 
@@ -47,7 +48,7 @@ function run(): void {
   const env = withHugePages(process.env);
   if (env === process.env) return; // has them already, or cannot have them
   const marker = warmMarker();
-  if (marker && fs.existsSync(marker)) return;
+  if (marker && fs.existsSync(marker)) return markUsed(marker);
   // this launcher again: with the tunable set it runs the CLI in process (and fills the code cache).
   // Ctrl-C reaches the child too (same process group): this process waits for its exit code.
   process.on('SIGINT', () => undefined);
@@ -85,7 +86,10 @@ function loadWithCodeCache(): boolean {
     try {
       const raw = fs.readFileSync(file);
       const data = raw.subarray(32);
-      if (raw.length > 32 && createHash('sha256').update(data).digest().equals(raw.subarray(0, 32))) cached = data;
+      if (raw.length > 32 && createHash('sha256').update(data).digest().equals(raw.subarray(0, 32))) {
+        cached = data;
+        markUsed(file);
+      }
     } catch {
       // first run of this build
     }

@@ -1,4 +1,6 @@
 import { flushDiskCache } from '../engine/model/diskCache';
+import { trimCache } from '../engine/runtime/cacheTrim';
+import { cacheDir } from '../engine/runtime/optimizedCache';
 import { AttrLensError, CancelledError } from '../engine/core/errors';
 import { inspectModel } from '../engine/model/inspect';
 import { listMethods } from '../engine/methods/registry';
@@ -35,7 +37,8 @@ usage:
   attrlens dataset --model M.onnx --data DIR|LIST.csv|LIST.jsonl [--method METHOD] [--params JSON]
                    [--top 16] [--batch-size N] [--out-dir D] [--shard i/n] [--json]   (accuracy, confusion, worst items; resumes)
   attrlens dataset --merge D1 D2 ... [--out-dir D] [--json]   (join the shards' folders)
-  attrlens demo [--out out/demo]`;
+  attrlens demo [--out out/demo]
+  attrlens cache [--info | --trim] [--json]   (the disk cache's size; --trim: evict down to ATTRLENS_CACHE_MAX_MB now)`;
 
 function print(s: string): void {
   process.stdout.write(`${s}\n`);
@@ -65,6 +68,19 @@ async function inspect(args: ParsedArgs): Promise<void> {
   if (info.preprocessingError) print(`  preprocessing: unusable: ${info.preprocessingError}`);
   print(`  layers (${info.layers.length}):`);
   for (const l of info.layers) print(`    ${l.name} ${dims(l.dims)} ${l.op}`);
+}
+
+async function cache(args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['info', 'trim', 'json']);
+  const dir = cacheDir();
+  if (!dir) return print('the disk cache is off (ATTRLENS_CACHE_DIR=off)');
+  const trim = !!flag(args, 'trim');
+  const r = await trimCache(dir, { dryRun: !trim });
+  if (flag(args, 'json')) return print(JSON.stringify({ ...r, dryRun: !trim }));
+  const mb = (n: number) => `${(n / 1048576).toFixed(n < 10485760 ? 1 : 0)} MB`;
+  print(`${dir}: ${r.files} files, ${mb(r.bytes)} (cap ${mb(r.maxBytes)}, ATTRLENS_CACHE_MAX_MB)`);
+  const what = `${r.removed.length} files, ${mb(r.removedBytes)}${r.stale ? ` (${r.stale} stale temporary files)` : ''}`;
+  print(trim ? `removed ${what}` : r.removed.length ? `a trim (attrlens cache --trim) would remove ${what}` : 'nothing to trim');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -137,13 +153,16 @@ async function main(argv: string[]): Promise<number> {
       checkFlags(args, ['out', 'image']);
       await demoCommand(flag(args, 'out') ?? 'out/demo', print, flag(args, 'image'));
       return 0;
+    case 'cache':
+      await cache(args);
+      return 0;
     case 'help':
     case '--help':
     case '-h':
       print(USAGE);
       return 0;
     default:
-      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, sanity, dataset, demo (attrlens help)`);
+      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, sanity, dataset, demo, cache (attrlens help)`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { markUsed, trimsDone, trimSoon } from '../runtime/cacheTrim';
 import { cacheDir } from '../runtime/optimizedCache';
 
 /**
@@ -27,7 +28,10 @@ export class DiskCache {
    */
   ensureFile(file: string, size: number, parts: Iterable<Uint8Array>): boolean {
     try {
-      if (fs.statSync(file).size === size) return true;
+      if (fs.statSync(file).size === size) {
+        markUsed(file);
+        return true;
+      }
     } catch {
       // not there yet
     }
@@ -41,6 +45,7 @@ export class DiskCache {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, file);
+      trimSoon(this.dir);
       return fs.statSync(file).size === size;
     } catch {
       fs.rmSync(tmp, { force: true });
@@ -53,8 +58,11 @@ export class DiskCache {
   }
 
   getBytes(key: string): Buffer | undefined {
+    const file = this.file(key, '.onnx');
     try {
-      return fs.readFileSync(this.file(key, '.onnx'));
+      const bytes = fs.readFileSync(file);
+      markUsed(file);
+      return bytes;
     } catch {
       return undefined;
     }
@@ -68,6 +76,7 @@ export class DiskCache {
       .mkdir(this.dir, { recursive: true })
       .then(() => fs.promises.writeFile(tmp, bytes))
       .then(() => fs.promises.rename(tmp, file))
+      .then(() => trimSoon(this.dir))
       .catch(() => fs.promises.rm(tmp, { force: true }).catch(() => undefined))
       .finally(() => pending.delete(p));
     pending.add(p);
@@ -75,8 +84,11 @@ export class DiskCache {
   }
 
   getJson<T>(key: string): T | undefined {
+    const file = this.file(key, '.json');
     try {
-      return JSON.parse(fs.readFileSync(this.file(key, '.json'), 'utf8')) as T;
+      const value = JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+      markUsed(file);
+      return value;
     } catch {
       return undefined;
     }
@@ -92,7 +104,10 @@ export class DiskCache {
       // write-then-rename so a reader never sees half a file
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, data);
+      // rewriting a record (shapes are stored again on each run) adds nothing: no trim for it
+      const added = !fs.existsSync(file);
       fs.renameSync(tmp, file);
+      if (added) trimSoon(this.dir);
     } catch {
       // a read-only or full disk only costs the speed-up
     }
@@ -130,9 +145,10 @@ export function engineFingerprint(): string {
   return (fingerprint = h.digest('hex').slice(0, 16));
 }
 
-/** Waits for background cache writes (a CLI calls this before it exits). */
+/** Waits for background cache writes and the trim they start (a CLI calls this before it exits). */
 export async function flushDiskCache(): Promise<void> {
   while (pending.size) await Promise.all([...pending]);
+  await trimsDone();
 }
 
 export function sha256(bytes: Uint8Array): string {

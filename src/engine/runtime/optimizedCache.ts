@@ -6,6 +6,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { markUsed, trimSoon } from './cacheTrim';
 
 /** The per-user cache folder (ATTRLENS_CACHE_DIR; 'off': none). */
 export function cacheDir(): string | undefined {
@@ -83,6 +84,7 @@ export function optimizedEntry(modelFile: string, options: unknown): OptimizedEn
   } catch {
     return undefined;
   }
+  markUsed(modelFile);
   const key = createHash('sha256').update(machineKey()).update('\0').update(JSON.stringify(options)).update('\0').update(bytes).digest('hex').slice(0, 40);
   const manifestFile = path.join(dir, `${key}.opt.json`);
   const unique = `${key}.${process.pid}.${Date.now()}`;
@@ -102,6 +104,8 @@ export function optimizedEntry(modelFile: string, options: unknown): OptimizedEn
       manifest.stamps[0] === stampOf(dir, manifest.model) &&
       manifest.stamps[1] === stampOf(dir, manifest.data);
     if (!ok) manifest = undefined;
+    // the manifest only: the model's and data's mtimes are part of their stamps
+    else markUsed(manifestFile);
   } catch {
     manifest = undefined;
   }
@@ -132,6 +136,7 @@ export function optimizedEntry(modelFile: string, options: unknown): OptimizedEn
         fs.writeFileSync(tmp, JSON.stringify(m));
         fs.renameSync(tmp, manifestFile);
         if (old && old.model !== model && !/[/\\]/.test(old.model + old.data)) remove(old.model, old.data);
+        trimSoon(dir);
       } catch {
         remove(model, data);
       }
