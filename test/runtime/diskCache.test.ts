@@ -64,3 +64,28 @@ test('disk cache: weights once in an aligned file, kilobyte backward graphs, reu
     else process.env.ATTRLENS_CACHE_DIR = saved;
   }
 });
+
+test('disk cache: a weights file trimmed away by another process is written again; a cached graph whose weights are gone is built in memory', async () => {
+  const saved = process.env.ATTRLENS_CACHE_DIR;
+  try {
+    const file = writeModel(tmpDir('cache-model'));
+    const cache = tmpDir('cache');
+    const first = await gradients(file, 1, cache);
+    await flushDiskCache();
+    const weightsFile = () => fs.readdirSync(cache).filter((f) => f.endsWith('.weights')).map((f) => path.join(cache, f));
+    const [w] = weightsFile();
+    // under the open model: its next derived session (another wrt, another key) needs the file again
+    fs.rmSync(w);
+    const x = f32([3, 16, 8, 8], (i) => Math.cos(i * 0.37));
+    const r = await runGradients(first.lm, { x }, { output: 'logits', wrt: ['x'], expose: [] }, (n, d) => oneHotSeed(d, n, 4));
+    assert.deepEqual(Array.from(r.grads.x.data as Float32Array), Array.from(first.g.data as Float32Array));
+    assert.deepEqual(weightsFile(), [w], 'the weights file was written again');
+    // a new process finds the cached backward graph, but its weights are gone: same numbers, from memory
+    fs.rmSync(w);
+    const again = await gradients(file, 2, cache);
+    assert.deepEqual(Array.from(again.g.data as Float32Array), Array.from(first.g.data as Float32Array));
+  } finally {
+    if (saved === undefined) delete process.env.ATTRLENS_CACHE_DIR;
+    else process.env.ATTRLENS_CACHE_DIR = saved;
+  }
+});

@@ -12,7 +12,7 @@ const PAGE = 65536;
 
 export class SessionCache {
   private sessions = new Map<string, Promise<Session>>();
-  private weightsLayout: { file: string; at: Map<ArrayBufferLike, Map<number, number>> } | null | undefined;
+  private weightsLayout: { file: string; size: number; at: Map<ArrayBufferLike, Map<number, number>> } | null | undefined;
 
   /** `contentKey` names the model's exact content and batch rewrite (undefined: nothing goes to disk) */
   constructor(
@@ -45,7 +45,13 @@ export class SessionCache {
       s = (async () => {
         const diskKey = persist && this.disk && this.contentKey() ? `${this.contentKey()}|${key}` : undefined;
         const viaFile = this.sessionFromWeightsFile(key, build, diskKey);
-        if (viaFile) return viaFile;
+        if (viaFile) {
+          try {
+            return await viaFile;
+          } catch {
+            // a cache file trimmed or damaged under us: build in memory (a model error recurs there)
+          }
+        }
         const stored = diskKey ? this.disk!.getBytes(diskKey) : undefined;
         if (stored) return Session.create(stored, this.options, this.label);
         const lease = leaseScratch();
@@ -76,7 +82,9 @@ export class SessionCache {
    * creation touches far less fresh memory, and a cached backward graph costs kilobytes, not
    * the weights again. Undefined when the cache is off or cannot be written.
    */
-  private weights(): { file: string; at: Map<ArrayBufferLike, Map<number, number>> } | undefined {
+  private weights(): { file: string; size: number; at: Map<ArrayBufferLike, Map<number, number>> } | undefined {
+    // another process's cache trim may have removed the file since: write it again
+    if (this.weightsLayout && sizeOf(this.weightsLayout.file) !== this.weightsLayout.size) this.weightsLayout = undefined;
     if (this.weightsLayout !== undefined) return this.weightsLayout ?? undefined;
     this.weightsLayout = null;
     const big = this.model.graph.initializer.filter((t) => t.rawData && t.rawData.byteLength >= 4096);
@@ -99,7 +107,7 @@ export class SessionCache {
     }
     const file = this.disk.pathOf(`weights|${this.model.contentHash}`, '.weights');
     if (!this.disk.ensureFile(file, offset, parts)) return undefined;
-    this.weightsLayout = { file, at };
+    this.weightsLayout = { file, size: offset, at };
     return this.weightsLayout;
   }
 
@@ -131,5 +139,13 @@ export class SessionCache {
     return Session.create(file, this.options, this.label).finally(() => {
       if (!diskKey) fs.rmSync(file, { force: true });
     });
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return -1;
   }
 }
