@@ -308,17 +308,17 @@ export async function heatmapPixelsByMethod(frame: Frame): Promise<Record<string
 }
 
 /**
- * Waits until the workbench has written `needle` (e.g. a webview's view type) to its state in the
- * browser's IndexedDB. The web workbench saves its state (open editors, extension mementos) on
+ * Waits until the workbench has written `needle` (e.g. a webview's view type; several: all in
+ * one saved value) to its state in the browser's IndexedDB. The web workbench saves its state (open editors, extension mementos) on
  * a timer and cannot finish a save while the page unloads, so a reload right after a change
  * may restore the state from before it; tests that reload wait for the save first.
  */
-export async function waitForSavedState(page: Page, needle: string, timeout = 90_000): Promise<void> {
+export async function waitForSavedState(page: Page, needle: string | string[], timeout = 90_000): Promise<void> {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     const found = (await page
       .evaluate(`(async () => {
-        const needle = ${JSON.stringify(needle)};
+        const needles = ${JSON.stringify([needle].flat())};
         for (const info of await indexedDB.databases()) {
           const db = await new Promise((resolve) => {
             const r = indexedDB.open(info.name);
@@ -333,7 +333,10 @@ export async function waitForSavedState(page: Page, needle: string, timeout = 90
                 q.onsuccess = () => resolve(q.result);
                 q.onerror = () => resolve([]);
               });
-              if (values.some((v) => String(typeof v === 'string' ? v : JSON.stringify(v)).includes(needle))) return true;
+              if (values.some((v) => {
+                const text = String(typeof v === 'string' ? v : JSON.stringify(v));
+                return needles.every((n) => text.includes(n));
+              })) return true;
             }
           } finally {
             db.close();
@@ -345,5 +348,5 @@ export async function waitForSavedState(page: Page, needle: string, timeout = 90
     if (found) return;
     await page.waitForTimeout(500);
   }
-  throw new Error(`the workbench did not save its state with ${needle} within ${timeout / 1000} s`);
+  throw new Error(`the workbench did not save its state with ${[needle].flat().join(' and ')} within ${timeout / 1000} s`);
 }

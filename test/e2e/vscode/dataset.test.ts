@@ -53,7 +53,13 @@ async function datasetFrame(name?: string, timeout = 60_000): Promise<Frame> {
     }
     await page.waitForTimeout(250);
   }
-  throw new Error(`the dataset view${name ? ` of ${name}` : ''} did not appear`);
+  // say what the views show instead (an error line, another folder, a blank page)
+  const shown: string[] = [];
+  for (const f of page.frames()) {
+    const text = await f.locator('main#dataset').first().innerText({ timeout: 1000 }).catch(() => undefined);
+    if (text !== undefined) shown.push(text.replace(/\s+/g, ' ').slice(0, 300));
+  }
+  throw new Error(`the dataset view${name ? ` of ${name}` : ''} did not appear; dataset views: ${shown.length ? shown.map((t) => `"${t}"`).join(', ') : 'none'}`);
 }
 
 before(async () => {
@@ -136,7 +142,9 @@ test('after a window reload the folder\'s view is back: same folder and model, r
   // the view is in a background tab behind no-images': bring it to the front first
   await page.locator('.tab', { hasText: 'Dataset: dataset' }).first().click();
   await datasetFrame('dataset');
-  await waitForSavedState(page, 'Dataset: dataset');
+  // both halves of a restore: the editor with the view's state (its restoreKey), and the host's record of the folder
+  await waitForSavedState(page, ['Dataset: dataset', 'restoreKey']);
+  await waitForSavedState(page, ['attributionLens.datasetViews', join(wb!.workspace, 'dataset')]);
   await page.reload();
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   // a reload restarts the extension host and the engine: on a loaded machine the view takes a while

@@ -176,10 +176,20 @@ test('the command palette, in a real VS Code', async (t) => {
     const checked = await page.locator('.quick-input-widget .monaco-list-row[aria-checked="true"]').evaluateAll((rows) =>
       rows.map((r) => r.querySelector('.label-name')?.textContent?.trim() ?? ''));
     assert.deepEqual(checked.sort(), [...COMPARED].sort());
-    await page.keyboard.press('Enter');
+    // a busy machine may drop the Enter while the pick is still being laid out: accept until it closes
+    const widget = page.locator('.quick-input-widget');
+    for (let i = 0; i < 5 && (await widget.isVisible()); i++) {
+      await page.keyboard.press('Enter');
+      await widget.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => undefined);
+    }
     const cells = frame.locator('al-compare al-heatmap');
     const deadline = Date.now() + 120_000;
     while ((await cells.count()) < COMPARED.length && Date.now() < deadline) await page.waitForTimeout(250);
+    if ((await cells.count()) < COMPARED.length) {
+      // say what the panel shows instead: a tile's error or a stuck progress line
+      const shown = await frame.locator('al-compare').evaluate((e) => (e.shadowRoot ?? e).textContent?.replace(/\s+/g, ' ').slice(0, 600)).catch((e) => String(e));
+      assert.fail(`${await cells.count()} of ${COMPARED.length} compare maps after 120 s; quick pick open: ${await widget.isVisible()}; the compare view: ${shown}`);
+    }
     // exactly the setting's methods ran, and the panel's checkboxes and button say the same
     const ran = await cells.evaluateAll((els) => els.map((e) => e.getAttribute('data-method')));
     assert.deepEqual([...ran].sort(), [...COMPARED].sort());
