@@ -73,11 +73,13 @@ export class LoadedModel {
       throw new AttrLensError(`cannot read model ${file}: no such file; check the path`);
     }
     let p = cache.get(key);
-    if (!p) {
+    // most recently used last, for trimOpenModels
+    if (p) cache.delete(key);
+    else {
       p = LoadedModel.fromModel(OnnxModel.load(abs), options);
-      cache.set(key, p);
       p.catch(() => cache.delete(key));
     }
+    cache.set(key, p);
     return p;
   }
 
@@ -232,6 +234,16 @@ export class LoadedModel {
 }
 
 const cache = new Map<string, Promise<LoadedModel>>();
+
+/**
+ * Releases the sessions of all but the `keep` most recently opened models and forgets them (a
+ * long-lived process such as `attrlens serve`, between commands: nothing may still use them).
+ */
+export async function trimOpenModels(keep: number): Promise<void> {
+  const old = [...cache.entries()].slice(0, Math.max(0, cache.size - keep));
+  for (const [key] of old) cache.delete(key);
+  await Promise.all(old.map(([, p]) => p.then((lm) => lm.release(), () => undefined)));
+}
 
 /** The session key of `intermediates(feeds, names)`. */
 export function valuesKey(names: string[]): string {
