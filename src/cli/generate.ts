@@ -67,13 +67,13 @@ export function generationRequest(args: ParsedArgs): GenerationRequest {
 }
 
 /** `attrlens attribute --model LM.onnx --text PROMPT [--generate N | --target-text T]` */
-export async function generateCommand(args: ParsedArgs, print: (s: string) => void, signal: AbortSignal, progress?: (done: number, total: number, phase?: string) => void): Promise<GenerationAttributionResult> {
+export async function generateCommand(args: ParsedArgs, print: (s: string) => void, signal: AbortSignal, progress?: (done: number, total: number, phase?: string) => void, color = false): Promise<GenerationAttributionResult> {
   const request = generationRequest(args);
   const model = requireFlag(args, 'model', 'LM.onnx (a causal language model)');
   const lm = await LoadedModel.open(model);
   const res = await attributeGeneration(lm, request, { signal, onProgress: (p) => progress?.(p.done, p.total, p.phase) });
   if (flag(args, 'json')) print(JSON.stringify({ model: path.resolve(model), ...res }));
-  else print(formatGeneration(res, model, !!process.stdout.isTTY && !process.env.NO_COLOR));
+  else print(formatGeneration(res, model, color));
   return res;
 }
 

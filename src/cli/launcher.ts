@@ -3,8 +3,9 @@
 // first session builds of a model; once a model's optimised sessions are cached they save ~0.03 s
 // while a second Node.js start costs ~0.1 s. So: a child with huge pages the first time this
 // command meets this model (and this build), this same process afterwards. And the bundle is
-// compiled from V8's code cache.
-import { spawnSync } from 'child_process';
+// compiled from V8's code cache. When `attrlens serve` runs, session commands go to it instead
+// (serveClient.ts): its models and sessions are warm, and this process loads none of the CLI.
+import { spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import Module, { createRequire } from 'module';
@@ -14,8 +15,8 @@ import * as vm from 'vm';
 import { markUsed } from '../engine/runtime/cacheTrim';
 import { withHugePages } from '../engine/runtime/hugePages';
 import { cacheDir } from '../engine/runtime/optimizedCache';
-
-const SESSION_COMMANDS = ['attribute', 'conformance', 'evaluate', 'sanity', 'dataset', 'demo'];
+import { forward } from './serveClient';
+import { SESSION_COMMANDS } from './serveProtocol';
 /** flags naming inputs and outputs: other values of these do not change which sessions a run builds */
 const IO_FLAGS = new Set(['--input', '--out', '--png', '--out-dir', '--data', '--images', '--image']);
 
@@ -43,17 +44,23 @@ function warmMarker(): string | undefined {
   }
 }
 
-function run(): void {
-  if (!SESSION_COMMANDS.includes(argv[0])) return;
+/** Whether a child process runs the command (this one exits with its code). */
+function run(): boolean {
+  if (argv[0] === 'serve') return serveWithHugePages();
+  if (!SESSION_COMMANDS.includes(argv[0])) return false;
   const env = withHugePages(process.env);
-  if (env === process.env) return; // has them already, or cannot have them
+  if (env === process.env) return false; // has them already, or cannot have them
   const marker = warmMarker();
-  if (marker && fs.existsSync(marker)) return markUsed(marker);
+  if (marker && fs.existsSync(marker)) {
+    markUsed(marker);
+    return false;
+  }
   // this launcher again: with the tunable set it runs the CLI in process (and fills the code cache).
   // Ctrl-C reaches the child too (same process group): this process waits for its exit code.
+  // The child does not ask a server again: this one just found none that would take the command.
   process.on('SIGINT', () => undefined);
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv], { stdio: 'inherit', env });
-  if (r.error) return; // could not start: go on here without
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv], { stdio: 'inherit', env: { ...env, ATTRLENS_SERVE: 'off' } });
+  if (r.error) return false; // could not start: go on here without
   if (r.status === 0 && marker) {
     try {
       fs.writeFileSync(marker, '');
@@ -62,6 +69,17 @@ function run(): void {
     }
   }
   process.exit(r.status ?? 128 + (r.signal ? (os.constants.signals[r.signal] ?? 0) : 0));
+}
+
+/** A server builds sessions for every model it meets: it runs with huge pages, in a child that gets this process's signals. */
+function serveWithHugePages(): boolean {
+  const env = withHugePages(process.env);
+  if (env === process.env) return false;
+  const child = spawn(process.execPath, [...process.execArgv, __filename, ...argv], { stdio: 'inherit', env });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
+  child.on('error', () => process.exit(1));
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+  return true;
 }
 
 /**
@@ -118,5 +136,16 @@ function loadWithCodeCache(): boolean {
   return true;
 }
 
-run();
-if (!loadWithCodeCache()) require(main);
+async function start(): Promise<void> {
+  if (SESSION_COMMANDS.includes(argv[0])) {
+    const code = await forward(argv, main);
+    if (code !== undefined) {
+      process.exitCode = code;
+      return;
+    }
+  }
+  if (run()) return;
+  if (!loadWithCodeCache()) require(main);
+}
+
+void start();

@@ -13,6 +13,7 @@ import { datasetCommand } from './dataset';
 import { demoCommand } from './demo';
 import { runEvaluate } from './evaluate';
 import { sanityCommand } from './sanity';
+import { serve } from './serve';
 
 const USAGE = `attrlens — explain ONNX model predictions (Captum's methods on onnxruntime)
 
@@ -38,22 +39,32 @@ usage:
                    [--top 16] [--batch-size N] [--out-dir D] [--shard i/n] [--json]   (accuracy, confusion, worst items; resumes)
   attrlens dataset --merge D1 D2 ... [--out-dir D] [--json]   (join the shards' folders)
   attrlens demo [--out out/demo]
-  attrlens cache [--info | --trim] [--json]   (the disk cache's size; --trim: evict down to ATTRLENS_CACHE_MAX_MB now)`;
+  attrlens cache [--info | --trim] [--json]   (the disk cache's size; --trim: evict down to ATTRLENS_CACHE_MAX_MB now)
+  attrlens serve [--idle MINUTES] [--threads N]   (keeps models warm: attribute, sanity, ... run in it while it runs; ATTRLENS_SERVE=off runs here)`;
 
-function print(s: string): void {
-  process.stdout.write(`${s}\n`);
+/** Where a command's output goes: this process's streams, or a client of `attrlens serve`. */
+export interface CommandIO {
+  out(text: string): void;
+  err(text: string): void;
+  stderrTTY: boolean;
+  /** ANSI colours on stdout */
+  color: boolean;
+  /** aborted on Ctrl-C */
+  signal: AbortSignal;
 }
 
-function progressBar(): (done: number, total: number, phase?: string) => void {
-  if (!process.stderr.isTTY) return () => undefined;
+type Print = (s: string) => void;
+
+function progressBarOf(io: CommandIO): (done: number, total: number, phase?: string) => void {
+  if (!io.stderrTTY) return () => undefined;
   return (done, total, phase) => {
     const w = 30;
     const f = Math.round((done / Math.max(1, total)) * w);
-    process.stderr.write(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} ${phase ?? ''}   ${done >= total ? '\n' : ''}`);
+    io.err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} ${phase ?? ''}   ${done >= total ? '\n' : ''}`);
   };
 }
 
-async function inspect(args: ParsedArgs): Promise<void> {
+async function inspect(args: ParsedArgs, print: Print): Promise<void> {
   checkFlags(args, ['model', 'json']);
   const info = await inspectModel(requireFlag(args, 'model', 'M.onnx'));
   if (flag(args, 'json')) return print(JSON.stringify(info));
@@ -70,7 +81,7 @@ async function inspect(args: ParsedArgs): Promise<void> {
   for (const l of info.layers) print(`    ${l.name} ${dims(l.dims)} ${l.op}`);
 }
 
-async function cache(args: ParsedArgs): Promise<void> {
+async function cache(args: ParsedArgs, print: Print): Promise<void> {
   checkFlags(args, ['info', 'trim', 'json']);
   const dir = cacheDir();
   if (!dir) return print('the disk cache is off (ATTRLENS_CACHE_DIR=off)');
@@ -83,17 +94,18 @@ async function cache(args: ParsedArgs): Promise<void> {
   print(trim ? `removed ${what}` : r.removed.length ? `a trim (attrlens cache --trim) would remove ${what}` : 'nothing to trim');
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs(argv);
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  const print: Print = (s) => io.out(`${s}\n`);
+  const signal = io.signal;
+  const progressBar = () => progressBarOf(io);
   switch (args.command) {
     case 'inspect':
-      await inspect(args);
+      await inspect(args, print);
       return 0;
     case 'attribute':
       if (await isGenerationRequest(args)) {
-        await generateCommand(args, print, controller.signal, progressBar());
+        await generateCommand(args, print, signal, progressBar(), io.color);
         return 0;
       }
       if (flag(args, 'text') !== undefined) {
@@ -109,12 +121,12 @@ async function main(argv: string[]): Promise<number> {
             granularity: flag(args, 'granularity') as 'token' | 'word' | undefined,
           },
           print,
-          controller.signal,
+          signal,
           progressBar(),
         );
         return 0;
       }
-      await attributeCommand(args, print, controller.signal, progressBar());
+      await attributeCommand(args, print, signal, progressBar());
       return 0;
     case 'methods': {
       checkFlags(args, ['json']);
@@ -145,16 +157,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'sanity':
-      return sanityCommand(args, print, controller.signal, progressBar());
+      return sanityCommand(args, print, signal, progressBar());
     case 'dataset':
-      await datasetCommand(args, print, controller.signal, progressBar());
+      await datasetCommand(args, print, signal, progressBar());
       return 0;
     case 'demo':
       checkFlags(args, ['out', 'image']);
       await demoCommand(flag(args, 'out') ?? 'out/demo', print, flag(args, 'image'));
       return 0;
     case 'cache':
-      await cache(args);
+      await cache(args, print);
       return 0;
     case 'help':
     case '--help':
@@ -162,20 +174,42 @@ async function main(argv: string[]): Promise<number> {
       print(USAGE);
       return 0;
     default:
-      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, sanity, dataset, demo, cache (attrlens help)`);
+      throw new AttrLensError(`unknown command '${args.command}'; commands: inspect, attribute, methods, conformance, evaluate, sanity, dataset, demo, cache, serve (attrlens help)`);
+  }
+}
+
+/** Runs one command; its output goes to `io`, errors become one line and the exit code (2 a user error, 1 otherwise, 130 cancelled). */
+export async function runCommand(argv: string[], io: CommandIO): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      io.err('attrlens: cancelled\n');
+      return 130;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    io.err(`attrlens: error: ${msg.split('\n')[0]}\n`);
+    return e instanceof AttrLensError ? 2 : 1;
   }
 }
 
 // dist/cli.js (launcher.ts) chose whether this process has glibc's huge pages
-main(process.argv.slice(2)).then(
-  (code) => flushDiskCache().then(() => process.exit(code)),
-  (e: unknown) => {
-    if (e instanceof CancelledError) {
-      process.stderr.write('attrlens: cancelled\n');
-      process.exit(130);
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`attrlens: error: ${msg.split('\n')[0]}\n`);
-    process.exit(e instanceof AttrLensError ? 2 : 1);
-  },
-);
+const argv = process.argv.slice(2);
+if (argv[0] === 'serve') {
+  void serve(argv, runCommand);
+} else {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const io: CommandIO = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    stderrTTY: !!process.stderr.isTTY,
+    color: !!process.stdout.isTTY && !process.env.NO_COLOR,
+    signal: controller.signal,
+  };
+  // a cancelled run exits at once; others wait for the cache writes they started
+  void runCommand(argv, io).then(async (code) => {
+    if (code !== 130) await flushDiskCache();
+    process.exit(code);
+  });
+}
