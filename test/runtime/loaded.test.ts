@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AttrLensError, CancelledError } from '../../src/engine/core/errors';
-import { LoadedModel } from '../../src/engine/model/loadedModel';
+import { LoadedModel, trimOpenModels } from '../../src/engine/model/loadedModel';
 import { BATCH_DIM } from '../../src/engine/onnx/batch';
 import { OnnxModel } from '../../src/engine/onnx/model';
 import { Session } from '../../src/engine/runtime/session';
@@ -214,4 +214,37 @@ test('Session reports onnxruntime failures as one-line user errors', async () =>
   await assert.rejects(s.run({ x: f32([1, 3, 5, 5], () => 0) }), (e: unknown) => e instanceof AttrLensError && /^onnxruntime failed to run the model: /.test(e.message) && !e.message.includes('\n'));
   await s.release();
   await assert.rejects(Session.create(new Uint8Array([1, 2, 3]), {}, 'junk.onnx'), (e: unknown) => e instanceof AttrLensError && /onnxruntime cannot load junk\.onnx/.test(e.message));
+});
+
+test('LoadedModel.open: one instance per file while it is unchanged; a file rewritten at the same size and time is opened anew; trimOpenModels keeps the most recently used', async () => {
+  const dir = tmpDir('open-memo');
+  const write = (name: string, scale: number): string => {
+    const m = buildModel(17, [1, 4], (b, x) => [b.add('Mul', [x, b.param('s', [4], [scale, scale, scale, scale])], {}, ['y'])[0]]);
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, m.toBytes());
+    return file;
+  };
+  const y = async (lm: LoadedModel) => Array.from((await lm.forward({ x: f32([1, 4], () => 1) }, ['y'])).y.data as Float32Array);
+  const a = write('a.onnx', 2);
+  const first = await LoadedModel.open(a);
+  assert.equal(await LoadedModel.open(a), first, 'unchanged: the same instance');
+  // same size and modification time, other weights: a long-lived process must not serve the old model
+  const st = fs.statSync(a);
+  fs.rmSync(a);
+  write('a.onnx', 3);
+  fs.utimesSync(a, st.atime, st.mtime);
+  assert.equal(fs.statSync(a).size, st.size);
+  const second = await LoadedModel.open(a);
+  assert.notEqual(second, first);
+  assert.deepEqual(await y(second), [3, 3, 3, 3]);
+  // the two most recently used stay open; the others are released and opened anew
+  const b = await LoadedModel.open(write('b.onnx', 5));
+  const c = await LoadedModel.open(write('c.onnx', 7));
+  await LoadedModel.open(path.join(dir, 'b.onnx'));
+  await trimOpenModels(2);
+  assert.equal(await LoadedModel.open(path.join(dir, 'b.onnx')), b);
+  assert.equal(await LoadedModel.open(path.join(dir, 'c.onnx')), c);
+  const again = await LoadedModel.open(a);
+  assert.notEqual(again, second, 'the least recently used was let go');
+  assert.deepEqual(await y(again), [3, 3, 3, 3]);
 });

@@ -68,7 +68,8 @@ export class LoadedModel {
     let key: string;
     try {
       const st = fs.statSync(abs);
-      key = `${abs}|${st.size}|${st.mtimeMs}|${JSON.stringify(options)}`;
+      // ctime and inode too: a long-lived process (attrlens serve) must see a model rewritten at the same size and time
+      key = `${abs}|${st.size}|${st.mtimeMs}|${st.ctimeMs}|${st.ino}|${JSON.stringify(options)}`;
     } catch {
       throw new AttrLensError(`cannot read model ${file}: no such file; check the path`);
     }
