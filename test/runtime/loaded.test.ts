@@ -226,14 +226,18 @@ test('LoadedModel.open: one instance per file while it is unchanged; a file rewr
   };
   const y = async (lm: LoadedModel) => Array.from((await lm.forward({ x: f32([1, 4], () => 1) }, ['y'])).y.data as Float32Array);
   const a = write('a.onnx', 2);
+  // whole seconds, which utimes sets exactly
+  const when = new Date('2026-01-01T00:00:00Z');
+  fs.utimesSync(a, when, when);
   const first = await LoadedModel.open(a);
   assert.equal(await LoadedModel.open(a), first, 'unchanged: the same instance');
   // same size and modification time, other weights: a long-lived process must not serve the old model
   const st = fs.statSync(a);
   fs.rmSync(a);
   write('a.onnx', 3);
-  fs.utimesSync(a, st.atime, st.mtime);
+  fs.utimesSync(a, when, when);
   assert.equal(fs.statSync(a).size, st.size);
+  assert.equal(fs.statSync(a).mtimeMs, st.mtimeMs);
   const second = await LoadedModel.open(a);
   assert.notEqual(second, first);
   assert.deepEqual(await y(second), [3, 3, 3, 3]);
