@@ -84,6 +84,18 @@ export interface ColdRow {
   servedWarm: number;
 }
 
+/** Seconds of `repeat` fresh processes and as many warm in-process runs, alternating so a drift in the machine's speed hits both alike. */
+async function alternate(repeat: number, fresh: () => Promise<number>, once: () => Promise<unknown>): Promise<{ fresh: number[]; warm: number[] }> {
+  const out = { fresh: [] as number[], warm: [] as number[] };
+  for (let i = 0; i < repeat; i++) {
+    out.fresh.push(await fresh());
+    const t = performance.now();
+    await once();
+    out.warm.push((performance.now() - t) / 1000);
+  }
+  return out;
+}
+
 export async function benchCold(opts: { model: string; image?: string; threads: number; repeat: number; cli: string }): Promise<ColdRow[]> {
   const model = path.resolve(opts.model);
   const image = path.resolve(opts.image ?? path.join(ROOT, 'samples', 'shapes', 'images', 'red-circle.png'));
@@ -106,15 +118,7 @@ export async function benchCold(opts: { model: string; image?: string; threads: 
       const first = await timeProcess(opts.cli, args, env);
       const once = onceOf(c);
       await once();
-      const cold: number[] = [];
-      const warm: number[] = [];
-      // alternating, so a drift in the machine's speed hits both alike
-      for (let i = 0; i < opts.repeat; i++) {
-        cold.push(await timeProcess(opts.cli, args, env));
-        const t = performance.now();
-        await once();
-        warm.push((performance.now() - t) / 1000);
-      }
+      const { fresh: cold, warm } = await alternate(opts.repeat, () => timeProcess(opts.cli, args, env), once);
       rows.push({ name: c.name, cold: median(cold), warm: median(warm), served: NaN, servedWarm: NaN });
       console.log(`${c.name}: first process (empty cache) ${first.toFixed(2)} s; cold ${cold.map((x) => x.toFixed(2)).join(' ')}; warm ${warm.map((x) => x.toFixed(3)).join(' ')}`);
     }
@@ -126,14 +130,7 @@ export async function benchCold(opts: { model: string; image?: string; threads: 
         const args = argsOf(c);
         await timeProcess(opts.cli, args, served); // the server's first request of this kind
         const once = onceOf(c);
-        const times: number[] = [];
-        const warm: number[] = [];
-        for (let k = 0; k < opts.repeat; k++) {
-          times.push(await timeProcess(opts.cli, args, served));
-          const t = performance.now();
-          await once();
-          warm.push((performance.now() - t) / 1000);
-        }
+        const { fresh: times, warm } = await alternate(opts.repeat, () => timeProcess(opts.cli, args, served), once);
         rows[i].served = median(times);
         rows[i].servedWarm = median(warm);
         console.log(`${c.name}: fresh process, attrlens serve running ${times.map((x) => x.toFixed(3)).join(' ')}; warm ${warm.map((x) => x.toFixed(3)).join(' ')}`);

@@ -13,6 +13,7 @@ import { DiskCache, flushDiskCache } from '../../src/engine/model/diskCache';
 import { Session } from '../../src/engine/runtime/session';
 import { attr } from '../../src/engine/onnx/attributes';
 import { buildModel, f32, tmpDir } from '../onnx/helpers';
+import { withCache } from './cacheEnv';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -205,18 +206,6 @@ function writeNet(file: string, tweak: number): void {
 }
 
 const X = f32([1, 8, 6, 6], (i) => Math.cos(i * 0.37));
-
-/** Runs `fn` with ATTRLENS_CACHE_DIR set to `dir`. */
-async function withCache<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
-  const saved = process.env.ATTRLENS_CACHE_DIR;
-  process.env.ATTRLENS_CACHE_DIR = dir;
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) delete process.env.ATTRLENS_CACHE_DIR;
-    else process.env.ATTRLENS_CACHE_DIR = saved;
-  }
-}
 
 function logits(file: string, cache: string): Promise<number[]> {
   return withCache(cache, async () => {

@@ -11,6 +11,7 @@ import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
 import { Tensor } from '../../src/engine/core/tensor';
 import { buildModel, f32, tmpDir } from '../onnx/helpers';
+import { withCache } from './cacheEnv';
 
 const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * 0.05);
 const WEIGHT_BYTES = 4 * (32 * 16 * 9 + 128 * 32 * 64);
@@ -27,6 +28,7 @@ function writeModel(dir: string): string {
   return file;
 }
 
+/** Sets ATTRLENS_CACHE_DIR for the rest of the test (tests run inside withCache, which restores it). */
 async function gradients(file: string, threads: number, cacheDir: string): Promise<{ lm: LoadedModel; g: Tensor }> {
   process.env.ATTRLENS_CACHE_DIR = cacheDir;
   const lm = await LoadedModel.open(file, { threads });
@@ -36,8 +38,7 @@ async function gradients(file: string, threads: number, cacheDir: string): Promi
 }
 
 test('disk cache: weights once in an aligned file, kilobyte backward graphs, reused without a rebuild', async () => {
-  const saved = process.env.ATTRLENS_CACHE_DIR;
-  try {
+  await withCache('off', async () => {
     const file = writeModel(tmpDir('cache-model'));
     const cache = tmpDir('cache');
     const first = await gradients(file, 1, cache);
@@ -59,15 +60,11 @@ test('disk cache: weights once in an aligned file, kilobyte backward graphs, reu
     // the cache off: plain model bytes, same numbers
     const off = await gradients(file, 3, 'off');
     assert.deepEqual(Array.from(off.g.data as Float32Array), Array.from(first.g.data as Float32Array));
-  } finally {
-    if (saved === undefined) delete process.env.ATTRLENS_CACHE_DIR;
-    else process.env.ATTRLENS_CACHE_DIR = saved;
-  }
+  });
 });
 
 test('disk cache: a weights file trimmed away by another process is written again; a cached graph whose weights are gone is built in memory', async () => {
-  const saved = process.env.ATTRLENS_CACHE_DIR;
-  try {
+  await withCache('off', async () => {
     const file = writeModel(tmpDir('cache-model'));
     const cache = tmpDir('cache');
     const first = await gradients(file, 1, cache);
@@ -84,8 +81,5 @@ test('disk cache: a weights file trimmed away by another process is written agai
     fs.rmSync(w);
     const again = await gradients(file, 2, cache);
     assert.deepEqual(Array.from(again.g.data as Float32Array), Array.from(first.g.data as Float32Array));
-  } finally {
-    if (saved === undefined) delete process.env.ATTRLENS_CACHE_DIR;
-    else process.env.ATTRLENS_CACHE_DIR = saved;
-  }
+  });
 });

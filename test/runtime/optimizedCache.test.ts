@@ -13,6 +13,7 @@ import { OnnxModel } from '../../src/engine/onnx/model';
 import { attr } from '../../src/engine/onnx/attributes';
 import { Tensor } from '../../src/engine/core/tensor';
 import { buildModel, f32, tmpDir } from '../onnx/helpers';
+import { withCache } from './cacheEnv';
 
 const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * 0.2);
 
@@ -36,18 +37,6 @@ async function logits(file: string): Promise<Tensor> {
     return (await s.run({ x: X }))['logits'];
   } finally {
     await s.release();
-  }
-}
-
-/** Runs `fn` with ATTRLENS_CACHE_DIR set to `dir`. */
-async function withCache<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.ATTRLENS_CACHE_DIR;
-  process.env.ATTRLENS_CACHE_DIR = dir;
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) delete process.env.ATTRLENS_CACHE_DIR;
-    else process.env.ATTRLENS_CACHE_DIR = saved;
   }
 }
 
