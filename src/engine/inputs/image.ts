@@ -164,22 +164,35 @@ function toTensor(img: Rgb, cfg: PreprocessConfig): Tensor & { data: Float32Arra
   const out = new Float32Array(hw * nc);
   // channel c of the tensor reads source channel src[c]: BGR swaps red and blue
   const src = cfg.channels === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  const scale = cfg.scale;
-  const nchw = cfg.layout === 'NCHW';
-  // a channel at a time with its constants hoisted: this runs for every pixel of every image
-  for (let c = 0; c < nc; c++) {
+  // a byte has 256 values: each channel's normalised values are computed once, with the same
+  // arithmetic as per pixel, so the tensor is the same to the bit and the loops only copy
+  const luts = Array.from({ length: nc }, (_, c) => {
     const m = cfg.mean[cfg.mean.length === 1 ? 0 : c];
     const s = cfg.std[cfg.std.length === 1 ? 0 : c];
-    const sc = src[c];
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < iw; x++) {
-        const p = y * w + x, q = (y * iw + x) * 3;
-        const v = grey ? luma(data[q], data[q + 1], data[q + 2]) : data[q + sc];
-        out[nchw ? c * hw + p : p * nc + c] = (v * scale - m) / s;
-      }
+    const lut = new Float32Array(256);
+    for (let v = 0; v < 256; v++) lut[v] = (v * cfg.scale - m) / s;
+    return lut;
+  });
+  if (grey) {
+    const lut = luts[0];
+    for (let y = 0; y < h; y++) for (let x = 0, q = y * iw * 3, p = y * w; x < iw; x++, q += 3, p++) out[p] = lut[luma(data[q], data[q + 1], data[q + 2])];
+  } else if (cfg.layout === 'NCHW') {
+    for (let c = 0; c < 3; c++) {
+      const lut = luts[c];
+      const sc = src[c];
+      for (let y = 0; y < h; y++) for (let x = 0, q = y * iw * 3 + sc, p = c * hw + y * w; x < iw; x++, q += 3, p++) out[p] = lut[data[q]];
     }
+  } else {
+    const [l0, l1, l2] = luts;
+    const [s0, s1, s2] = src;
+    for (let y = 0; y < h; y++)
+      for (let x = 0, q = y * iw * 3, p = y * w * 3; x < iw; x++, q += 3, p += 3) {
+        out[p] = l0[data[q + s0]];
+        out[p + 1] = l1[data[q + s1]];
+        out[p + 2] = l2[data[q + s2]];
+      }
   }
-  const dims = nchw ? [1, nc, h, w] : [1, h, w, nc];
+  const dims = cfg.layout === 'NCHW' ? [1, nc, h, w] : [1, h, w, nc];
   return { dtype: 'float32', dims, data: out };
 }
 
@@ -191,20 +204,24 @@ function toDisplay(img: Rgb, cfg: PreprocessConfig): DisplayImage {
   const grey = cfg.channels === 'grayscale';
   const zero = (c: number): number => Math.max(0, Math.min(255, Math.round(cfg.mean[cfg.mean.length === 1 ? 0 : c] / cfg.scale)));
   // display channel c (RGB) is tensor channel c, or 2 - c in BGR
-  const pad = grey ? [zero(0), zero(0), zero(0)] : [0, 1, 2].map((c) => zero(cfg.channels === 'BGR' ? 2 - c : c));
+  const [z0, z1, z2] = grey ? [zero(0), zero(0), zero(0)] : [0, 1, 2].map((c) => zero(cfg.channels === 'BGR' ? 2 - c : c));
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = (y * width + x) * 4;
-      if (x >= iw) rgba.set(pad, p);
-      else {
-        const q = (y * iw + x) * 3;
-        if (grey) rgba.fill(luma(data[q], data[q + 1], data[q + 2]), p, p + 3);
-        else {
-          rgba[p] = data[q];
-          rgba[p + 1] = data[q + 1];
-          rgba[p + 2] = data[q + 2];
-        }
+    let p = y * width * 4;
+    for (let x = 0, q = y * iw * 3; x < iw; x++, q += 3, p += 4) {
+      if (grey) {
+        const l = luma(data[q], data[q + 1], data[q + 2]);
+        rgba[p] = rgba[p + 1] = rgba[p + 2] = l;
+      } else {
+        rgba[p] = data[q];
+        rgba[p + 1] = data[q + 1];
+        rgba[p + 2] = data[q + 2];
       }
+      rgba[p + 3] = 255;
+    }
+    for (let x = iw; x < width; x++, p += 4) {
+      rgba[p] = z0;
+      rgba[p + 1] = z1;
+      rgba[p + 2] = z2;
       rgba[p + 3] = 255;
     }
   }
