@@ -112,3 +112,36 @@ test('offset and length beyond the data file are refused', () => {
   fs.writeFileSync(path.join(dir, 'weights.bin'), weightsBytes());
   refusesWith(writeExternal(dir, 'weights.bin', { offset: '20', length: '12' }), /do not fit in 'weights\.bin' \(28 bytes\)/);
 });
+
+test('a hash memo skips hashing an unchanged model and its data file, and never serves the hash of changed bytes', async () => {
+  const dir = tmpDir('ext');
+  const data = path.join(dir, 'weights.bin');
+  fs.writeFileSync(data, weightsBytes());
+  const file = writeExternal(dir, 'weights.bin');
+  const memo = new Map<string, string>();
+  const counted = { get: 0, set: 0 };
+  const m = { get: (k: string) => (counted.get++, memo.get(k)), set: (k: string, h: string) => (counted.set++, void memo.set(k, h)) };
+  const plain = OnnxModel.load(file).contentHash;
+  // files changed within the last second are hashed every time: they could change again unseen
+  assert.equal(OnnxModel.load(file, m).contentHash, plain);
+  assert.equal(memo.size, 0);
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(OnnxModel.load(file, m).contentHash, plain);
+  assert.equal(memo.size, 1);
+  // the memo's answer is used: a wrong one shows through (which is why its key must be exact)
+  const key = [...memo.keys()][0];
+  assert.ok(key.includes(file) && key.includes(fs.realpathSync(data)), key);
+  memo.set(key, 'f'.repeat(64));
+  assert.equal(OnnxModel.load(file, m).contentHash, 'f'.repeat(64));
+  // the data file rewritten at the same size and with its old times: the key changes (ctime), so it is hashed again
+  const st = fs.statSync(data);
+  const changed = weightsBytes();
+  changed[16] ^= 1;
+  fs.writeFileSync(data, changed);
+  fs.utimesSync(data, st.atime, st.mtime);
+  assert.equal(fs.statSync(data).size, st.size);
+  const again = OnnxModel.load(file, m).contentHash;
+  assert.notEqual(again, 'f'.repeat(64));
+  assert.notEqual(again, plain);
+  assert.equal(again, OnnxModel.load(file).contentHash);
+});

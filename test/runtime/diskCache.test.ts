@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { flushDiskCache } from '../../src/engine/model/diskCache';
+import { DiskCache, flushDiskCache } from '../../src/engine/model/diskCache';
 import { gradientSessionKey, oneHotSeed, runGradients } from '../../src/engine/gradients/run';
 import { LoadedModel } from '../../src/engine/model/loadedModel';
 import { attr } from '../../src/engine/onnx/attributes';
@@ -82,4 +82,17 @@ test('disk cache: a weights file trimmed away by another process is written agai
     const again = await gradients(file, 2, cache);
     assert.deepEqual(Array.from(again.g.data as Float32Array), Array.from(first.g.data as Float32Array));
   });
+});
+
+test("the disk cache's hash memo keeps a content hash for a file identity, and ignores an entry that is not one", () => {
+  const dir = tmpDir('hash-memo');
+  const memo = new DiskCache(dir).hashMemo();
+  const h = 'a1'.repeat(32);
+  assert.equal(memo.get('/m.onnx|1|2|3|4|5'), undefined);
+  memo.set('/m.onnx|1|2|3|4|5', h);
+  assert.equal(memo.get('/m.onnx|1|2|3|4|5'), h);
+  assert.equal(memo.get('/m.onnx|1|2|3|4|6'), undefined);
+  const [entry] = fs.readdirSync(dir).filter((f) => f.endsWith('.hash'));
+  fs.writeFileSync(path.join(dir, entry), 'not a hash'.padEnd(64));
+  assert.equal(memo.get('/m.onnx|1|2|3|4|5'), undefined);
 });

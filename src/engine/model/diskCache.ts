@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { markUsed, trimsDone, trimSoon } from '../runtime/cacheTrim';
 import { cacheDir } from '../runtime/optimizedCache';
+import type { HashMemo } from '../onnx/model';
 
 /**
  * Content-addressed cache of derived artefacts (backward graphs, probe shapes) on disk, so a
@@ -55,6 +56,25 @@ export class DiskCache {
 
   private file(key: string, ext: string): string {
     return path.join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}${ext}`);
+  }
+
+  /** Model content hashes by file identity, so an unchanged model is not hashed again. */
+  hashMemo(): HashMemo {
+    const file = (identity: string) => this.file(`content-hash|${identity}`, '.hash');
+    return {
+      get: (identity) => {
+        try {
+          const f = file(identity);
+          const h = fs.readFileSync(f, 'latin1');
+          if (!/^[0-9a-f]{64}$/.test(h)) return undefined;
+          markUsed(f);
+          return h;
+        } catch {
+          return undefined;
+        }
+      },
+      set: (identity, hash) => void this.ensureFile(file(identity), hash.length, [Buffer.from(hash, 'latin1')]),
+    };
   }
 
   getBytes(key: string): Buffer | undefined {

@@ -77,7 +77,7 @@ export class LoadedModel {
     // most recently used last, for trimOpenModels
     if (p) cache.delete(key);
     else {
-      p = LoadedModel.fromModel(OnnxModel.load(abs), options);
+      p = LoadedModel.fromModel(OnnxModel.load(abs, DiskCache.default()?.hashMemo()), options);
       p.catch(() => cache.delete(key));
     }
     cache.set(key, p);

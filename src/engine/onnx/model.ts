@@ -16,6 +16,17 @@ export interface TensorShape {
   dims: Array<number | string | null>;
 }
 
+/** Content hashes by file identity (see OnnxModel.load). */
+export interface HashMemo {
+  get(identity: string): string | undefined;
+  set(identity: string, hash: string): void;
+}
+
+/** What changes whenever a file's bytes may have: path, size, mtime, ctime (which no tool can set back), inode, device. */
+function fileIdentity(file: string, st: fs.BigIntStats): string {
+  return `${file}|${st.size}|${st.dev}|${st.mtimeNs}|${st.ctimeNs}|${st.ino}`;
+}
+
 /** An ONNX model held as decoded protobuf; initializer bytes stay views into the file's buffer. */
 export class OnnxModel {
   /** sha256 of the bytes the model was read from (content address for caches) */
@@ -48,22 +59,44 @@ export class OnnxModel {
     return model;
   }
 
-  /** Reads a model file; external data files are resolved strictly inside the model's folder. */
-  static load(file: string): OnnxModel {
+  /**
+   * Reads a model file; external data files are resolved strictly inside the model's folder.
+   * With a memo, the content hash of files seen before unchanged (same path, size, times and
+   * inode) is not computed again: hashing costs about 1 s per GB.
+   */
+  static load(file: string, memo?: HashMemo): OnnxModel {
     const abs = path.resolve(file);
     let bytes: Buffer;
+    let id: string;
+    let newest: bigint;
     try {
-      const st = fs.statSync(abs);
+      const st = fs.statSync(abs, { bigint: true });
       if (!st.isFile()) throw new AttrLensError(`${file} is not a file: pass the path of an .onnx model`);
+      id = fileIdentity(abs, st);
+      newest = st.ctimeNs;
       bytes = fs.readFileSync(abs);
     } catch (e) {
       if (e instanceof AttrLensError) throw e;
       throw new AttrLensError(`cannot read model ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; check the path`);
     }
     const model = OnnxModel.fromBytes(bytes, abs);
-    const hash = createHash('sha256').update(bytes);
-    model.inlineExternalData(path.dirname(abs), (data) => hash.update(data));
-    model.contentHash = hash.digest('hex');
+    const data: Uint8Array[] = [];
+    const ids = new Set([id]);
+    model.inlineExternalData(path.dirname(abs), (d, dataFile, st) => {
+      data.push(d);
+      ids.add(fileIdentity(dataFile, st));
+      if (st.ctimeNs > newest) newest = st.ctimeNs;
+    });
+    const key = [...ids].join('\n');
+    let hash = memo?.get(key);
+    if (!hash) {
+      const h = createHash('sha256').update(bytes);
+      for (const d of data) h.update(d);
+      hash = h.digest('hex');
+      // a file changed within the last second could change again at the same recorded time
+      if (Number(newest / 1_000_000n) < Date.now() - 1000) memo?.set(key, hash);
+    }
+    model.contentHash = hash;
     return model;
   }
 
@@ -174,7 +207,7 @@ export class OnnxModel {
     topoOrder(g, label); // throws on cycles
   }
 
-  private inlineExternalData(dir: string, seen: (data: Uint8Array) => void): void {
+  private inlineExternalData(dir: string, seen: (data: Uint8Array, file: string, st: fs.BigIntStats) => void): void {
     const realDir = fs.realpathSync(dir);
     // node attribute tensors (Constant values, subgraphs) too: onnxruntime must never resolve a path itself
     for (const t of allTensors(this.graph)) {
@@ -200,14 +233,15 @@ export class OnnxModel {
       if (!fs.statSync(real).isFile()) throw new AttrLensError(`${where}: '${location}' is not a file: point the model at its data file`);
       const fd = fs.openSync(real, 'r');
       try {
-        const size = fs.fstatSync(fd).size;
+        const st = fs.fstatSync(fd, { bigint: true });
+        const size = Number(st.size);
         const len = length ?? size - offset;
         if (!(offset >= 0 && len >= 0 && offset + len <= size)) {
           throw new AttrLensError(`${where}: offset ${offset} and length ${len} do not fit in '${location}' (${size} bytes): the data file does not match the model`);
         }
         const buf = Buffer.alloc(len);
         fs.readSync(fd, buf, 0, len, offset);
-        seen(buf);
+        seen(buf, real, st);
         forgetEncoding(t);
         t.rawData = buf;
         t.dataLocation = 0;
