@@ -23,6 +23,15 @@ const IO_FLAGS = new Set(['--input', '--out', '--png', '--out-dir', '--data', '-
 const main = path.join(__dirname, 'attrlens.js');
 const argv = process.argv.slice(2);
 
+// `attrlens methods | head -1`: a reader that stops early ends the run quietly, with the status
+// of a writer that SIGPIPE stopped (Node.js ignores the signal and raises EPIPE instead)
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(128 + os.constants.signals.SIGPIPE);
+  });
+}
+
 /** The marker file saying this run's sessions are cached; undefined: always start with huge pages. */
 function warmMarker(): string | undefined {
   const dir = cacheDir();

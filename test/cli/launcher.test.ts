@@ -2,7 +2,7 @@
 // the bundle's content, and a damaged cache file must never take the CLI down.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -54,5 +54,21 @@ test('launcher: a rebuilt bundle of the same size and time does not run the old 
   } finally {
     fs.rmSync(cache, { recursive: true, force: true });
     fs.rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('launcher: a reader that closes the pipe early (attrlens methods | head -1) ends the run quietly with the SIGPIPE status', async () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'attrlens-launcher-'));
+  try {
+    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'methods'], { env: { ...process.env, ATTRLENS_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // closed before the CLI writes: its first write meets a pipe without a reader
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    assert.equal(stderr, '');
+    assert.equal(status, 128 + os.constants.signals.SIGPIPE);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
   }
 });
