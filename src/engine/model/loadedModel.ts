@@ -5,7 +5,7 @@ import { BATCH_DIM } from '../onnx/batch';
 import { IntegerInputs, promoteIntegerInputs } from '../onnx/integerInputs';
 import { OnnxModel } from '../onnx/model';
 import { runtimeVersion } from '../runtime/optimizedCache';
-import { RuntimeOptions, Session } from '../runtime/session';
+import { ort, RuntimeOptions, Session } from '../runtime/session';
 import { ONNX_DTYPE, Tensor, repeatRows, sliceRows } from '../core/tensor';
 import { batchVariant, chooseBatching } from './batching';
 import { DiskCache, engineFingerprint } from './diskCache';
@@ -77,7 +77,7 @@ export class LoadedModel {
     // most recently used last, for trimOpenModels
     if (p) cache.delete(key);
     else {
-      p = LoadedModel.fromModel(OnnxModel.load(abs, DiskCache.default()?.hashMemo()), options);
+      p = OnnxModel.loadAsync(abs, DiskCache.default()?.hashMemo(), ort).then((m) => LoadedModel.fromModel(m, options));
       p.catch(() => cache.delete(key));
     }
     cache.set(key, p);

@@ -27,6 +27,41 @@ function fileIdentity(file: string, st: fs.BigIntStats): string {
   return `${file}|${st.size}|${st.dev}|${st.mtimeNs}|${st.ctimeNs}|${st.ino}`;
 }
 
+function statModel(file: string): { abs: string; st: fs.BigIntStats } {
+  const abs = path.resolve(file);
+  let st: fs.BigIntStats;
+  try {
+    st = fs.statSync(abs, { bigint: true });
+  } catch (e) {
+    throw readError(file, e);
+  }
+  if (!st.isFile()) throw new AttrLensError(`${file} is not a file: pass the path of an .onnx model`);
+  return { abs, st };
+}
+
+function readError(file: string, e: unknown): AttrLensError {
+  if (e instanceof AttrLensError) return e;
+  return new AttrLensError(`cannot read model ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; check the path`);
+}
+
+/** The whole file in as few read requests as the kernel allows (fs.promises.readFile takes 512 KB per round trip through this thread). */
+async function readWhole(file: string): Promise<Buffer> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await fh.read(buf, off, size - off, off);
+      if (bytesRead === 0) throw new Error(`the file shrank while it was read (${off} of ${size} bytes)`);
+      off += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** An ONNX model held as decoded protobuf; initializer bytes stay views into the file's buffer. */
 export class OnnxModel {
   /** sha256 of the bytes the model was read from (content address for caches) */
@@ -65,27 +100,42 @@ export class OnnxModel {
    * inode) is not computed again: hashing costs about 1 s per GB.
    */
   static load(file: string, memo?: HashMemo): OnnxModel {
-    const abs = path.resolve(file);
+    const { abs, st } = statModel(file);
     let bytes: Buffer;
-    let id: string;
-    let newest: bigint;
     try {
-      const st = fs.statSync(abs, { bigint: true });
-      if (!st.isFile()) throw new AttrLensError(`${file} is not a file: pass the path of an .onnx model`);
-      id = fileIdentity(abs, st);
-      newest = st.ctimeNs;
       bytes = fs.readFileSync(abs);
     } catch (e) {
-      if (e instanceof AttrLensError) throw e;
-      throw new AttrLensError(`cannot read model ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}; check the path`);
+      throw readError(file, e);
     }
+    return OnnxModel.fromFile(abs, bytes, st, memo);
+  }
+
+  /**
+   * load() with the file read by a pool thread in one request, while `meanwhile` runs on this
+   * one (a fresh process loads onnxruntime then instead of after).
+   */
+  static async loadAsync(file: string, memo?: HashMemo, meanwhile?: () => void): Promise<OnnxModel> {
+    const { abs, st } = statModel(file);
+    const reading = readWhole(abs).catch((e: unknown) => {
+      throw readError(file, e);
+    });
+    try {
+      meanwhile?.();
+    } finally {
+      await reading.catch(() => undefined);
+    }
+    return OnnxModel.fromFile(abs, await reading, st, memo);
+  }
+
+  private static fromFile(abs: string, bytes: Buffer, st: fs.BigIntStats, memo?: HashMemo): OnnxModel {
     const model = OnnxModel.fromBytes(bytes, abs);
     const data: Uint8Array[] = [];
-    const ids = new Set([id]);
-    model.inlineExternalData(path.dirname(abs), (d, dataFile, st) => {
+    const ids = new Set([fileIdentity(abs, st)]);
+    let newest = st.ctimeNs;
+    model.inlineExternalData(path.dirname(abs), (d, dataFile, dst) => {
       data.push(d);
-      ids.add(fileIdentity(dataFile, st));
-      if (st.ctimeNs > newest) newest = st.ctimeNs;
+      ids.add(fileIdentity(dataFile, dst));
+      if (dst.ctimeNs > newest) newest = dst.ctimeNs;
     });
     const key = [...ids].join('\n');
     let hash = memo?.get(key);
