@@ -39,7 +39,7 @@ function findPython(dir: string): { python: string } | { why: string } {
     if (r.status === 0) return { python: py };
     tried.push(`${py}: ${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}`);
   }
-  return { why: `no python3 with torch, torchvision and Captum (${tried.join('; ')}); Debian: apt install python3-torch python3-torchvision python3-matplotlib` };
+  return { why: `no python3 with torch, torchvision and Captum (${tried.join('; ')}); Debian: apt install python3-torch python3-torchvision python3-matplotlib python3-tqdm (Captum imports the last two)` };
 }
 
 /** Captum's timings on torchvision's ResNet-18, which it exports for us (same model, same input). */
