@@ -44,7 +44,13 @@ export async function imageToTensor(file: string, cfg: PreprocessConfig, maxPixe
     throw new AttrLensError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}; check the path`);
   }
   const rgb = await decodeRgb(bytes, name, cfg, maxPixels);
-  return { tensor: toTensor(rgb, cfg), display: toDisplay(rgb, cfg) };
+  let display: DisplayImage | undefined;
+  return {
+    tensor: toTensor(rgb, cfg),
+    get display() {
+      return (display ??= toDisplay(rgb, cfg));
+    },
+  };
 }
 
 interface Rgb {

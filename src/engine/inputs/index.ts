@@ -5,7 +5,7 @@ import type { IOInfo, LoadedModel } from '../model/loadedModel';
 import { Tensor } from '../core/tensor';
 import { imageSize, imageToTensor } from './image';
 import { readNpy } from './npy';
-import { PreprocessConfig, ResolvedPreprocess, resolvePreprocess, showDim } from './preprocess';
+import { PreprocessConfig, ResolvedPreprocess, resolvePreprocess, showDim, sizeFollowsImage } from './preprocess';
 
 export { MAX_PIXELS, imageToTensor } from './image';
 export type { DecodedImage, DisplayImage } from './image';
@@ -61,11 +61,14 @@ export async function loadInputs(model: LoadedModel, spec: string | Record<strin
     if (info.dtype !== 'float32') {
       throw new AttrLensError(`${model.label}: input '${info.name}' takes ${info.dtype ?? 'an unsupported type'}, not an image: give a .npy file for it (${path.basename(file)} is not one)`);
     }
-    const cfg = resolvePreprocess(model, info.name, opts.preprocess, await imageSize(file));
+    // the image's size is read (one more decoder call) only where the model's size follows it
+    const cfg = resolvePreprocess(model, info.name, opts.preprocess, sizeFollowsImage(model, info.name, opts.preprocess) ? await imageSize(file) : undefined);
     const img = await imageToTensor(file, cfg);
     out.feeds[info.name] = img.tensor;
-    if (!out.image) {
-      out.image = { ...img.display, source: file };
+    if (!out.preprocess) {
+      // made when first asked for: a folder run without pictures never needs it
+      let image: LoadedInputs['image'];
+      Object.defineProperty(out, 'image', { enumerable: true, configurable: true, get: () => (image ??= { ...img.display, source: file }) });
       out.preprocess = cfg;
     }
   }

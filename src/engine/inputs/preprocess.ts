@@ -172,6 +172,24 @@ export function resolvePreprocess(model: LoadedModel, inputName: string, overrid
   return out;
 }
 
+/**
+ * Whether resolvePreprocess's size depends on the image (a symbolic side and no size set), so
+ * that a caller reads the image's size only then. True where the config is bad: resolving it
+ * then words the error.
+ */
+export function sizeFollowsImage(model: LoadedModel, inputName: string, overrides: Partial<PreprocessConfig> = {}): boolean {
+  try {
+    const info = model.inputs.find((i) => i.name === inputName);
+    if (!info || info.dims.length !== 4) return true;
+    const given = { ...findSource(model, inputName)?.config, ...validatePreprocess(overrides, 'preprocessing settings') };
+    if (given.size) return false;
+    const [, h, w] = spatial(info.dims, given.layout ?? inferLayout(info.dims));
+    return fixed(h) === undefined || fixed(w) === undefined;
+  } catch {
+    return true;
+  }
+}
+
 /** `<model>.attrlens.json` when it applies to this input, else what the exporter left. */
 function findSource(model: LoadedModel, inputName: string): Discovered | undefined {
   const fromFile = model.file ? readPreprocessFile(model.file) : undefined;
