@@ -156,13 +156,22 @@ export async function attributeFolder(o: BatchOptions): Promise<{ done: number; 
         if (list.length === 0) buckets.delete(k);
       }
     };
-    // the first image alone tells the batch size; then a batch's worth decodes while one runs
+    // the first image alone tells the batch size; then two batches' worth decode ahead: a
+    // decode takes several steps on this thread, which a running batch holds, so one chunk
+    // ahead would still be mid-way when its batch is due
     const decodeChunk = (from: number, n: number) => Promise.all(todo.slice(from, from + n).map(async (it) => [it, await decode(it)] as const));
-    let next = todo.length ? decodeChunk(0, 1) : undefined;
-    for (let from = 0; next; ) {
-      const got = await next;
-      from += got.length;
-      next = undefined;
+    const ahead: Array<ReturnType<typeof decodeChunk>> = [];
+    let queued = 0;
+    const refill = (): void => {
+      while (ahead.length < (size ? 2 : 1) && queued < todo.length && !o.signal.aborted) {
+        const n = Math.min(size || 1, todo.length - queued);
+        ahead.push(decodeChunk(queued, n));
+        queued += n;
+      }
+    };
+    refill();
+    while (ahead.length) {
+      const got = await ahead.shift()!;
       for (const [it, loaded] of got) {
         if (!loaded) continue;
         const x = loaded.feeds[plan.input];
@@ -179,7 +188,7 @@ export async function attributeFolder(o: BatchOptions): Promise<{ done: number; 
         if (!buckets.has(k)) buckets.set(k, []);
         buckets.get(k)!.push([it, loaded]);
       }
-      if (from < todo.length && !o.signal.aborted) next = decodeChunk(from, size || 1);
+      refill();
       if (size) await flush(false);
       if (o.signal.aborted) break;
     }

@@ -124,7 +124,18 @@ export function checkInitializer(t: TensorProto, label: string): void {
 /** First NaN in a tensor (index), or -1. */
 export function firstNaN(t: Tensor): number {
   const d = t.data;
-  if (!(d instanceof Float32Array || d instanceof Float64Array)) return -1;
+  // one loop per array type: a loop that sees both runs several times slower on either
+  if (d instanceof Float32Array) return firstNaN32(d);
+  if (d instanceof Float64Array) return firstNaN64(d);
+  return -1;
+}
+
+function firstNaN32(d: Float32Array): number {
+  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) return i;
+  return -1;
+}
+
+function firstNaN64(d: Float64Array): number {
   for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) return i;
   return -1;
 }
