@@ -5,7 +5,7 @@ import type { IOInfo, LoadedModel } from '../model/loadedModel';
 import { Tensor } from '../core/tensor';
 import { imageSize, imageToTensor } from './image';
 import { readNpy } from './npy';
-import { PreprocessConfig, ResolvedPreprocess, resolvePreprocess, showDim, sizeFollowsImage } from './preprocess';
+import { PreprocessConfig, ResolvedPreprocess, resolvePreprocessFor, showDim } from './preprocess';
 
 export { MAX_PIXELS, imageToTensor } from './image';
 export type { DecodedImage, DisplayImage } from './image';
@@ -61,8 +61,7 @@ export async function loadInputs(model: LoadedModel, spec: string | Record<strin
     if (info.dtype !== 'float32') {
       throw new AttrLensError(`${model.label}: input '${info.name}' takes ${info.dtype ?? 'an unsupported type'}, not an image: give a .npy file for it (${path.basename(file)} is not one)`);
     }
-    // the image's size is read (one more decoder call) only where the model's size follows it
-    const cfg = resolvePreprocess(model, info.name, opts.preprocess, sizeFollowsImage(model, info.name, opts.preprocess) ? await imageSize(file) : undefined);
+    const cfg = await resolvePreprocessFor(model, info.name, opts.preprocess ?? {}, () => imageSize(file));
     const img = await imageToTensor(file, cfg);
     out.feeds[info.name] = img.tensor;
     if (!out.preprocess) {

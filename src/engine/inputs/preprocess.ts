@@ -152,14 +152,41 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], key: string,
  * the source, else from `image` (rounded to the model's stride), never a size the model rejects.
  */
 export function resolvePreprocess(model: LoadedModel, inputName: string, overrides: Partial<PreprocessConfig> = {}, image?: { width: number; height: number }): ResolvedPreprocess {
+  return resolveFrom(model, sourcesOf(model, inputName, overrides), image);
+}
+
+/**
+ * resolvePreprocess for an image file: `sizeOf` (one more decoder call) reads the image's size
+ * only where the model's size follows it, a symbolic side and no size set.
+ */
+export async function resolvePreprocessFor(model: LoadedModel, inputName: string, overrides: Partial<PreprocessConfig>, sizeOf: () => Promise<{ width: number; height: number } | undefined>): Promise<ResolvedPreprocess> {
+  const src = sourcesOf(model, inputName, overrides);
+  const [, h, w] = spatial(src.info.dims, src.given.layout ?? inferLayout(src.info.dims));
+  const follows = !src.given.size && (fixed(h) === undefined || fixed(w) === undefined);
+  return resolveFrom(model, src, follows ? await sizeOf() : undefined);
+}
+
+interface Sources {
+  info: IOInfo;
+  found: Discovered | undefined;
+  settings: Partial<PreprocessConfig>;
+  /** the settings over the source found */
+  given: Partial<PreprocessConfig>;
+}
+
+function sourcesOf(model: LoadedModel, inputName: string, overrides: Partial<PreprocessConfig>): Sources {
   const label = model.label;
   const info = model.inputs.find((i) => i.name === inputName);
   if (!info) throw new AttrLensError(`${label} has no input '${inputName}'; its inputs are: ${model.inputs.map((i) => i.name).join(', ')}`);
   imageDims(info, label);
   const found = findSource(model, inputName);
   const settings = validatePreprocess(overrides, 'preprocessing settings');
-  const given = { ...found?.config, ...settings };
-  const stride = inputStride(model.model, inputName);
+  return { info, found, settings, given: { ...found?.config, ...settings } };
+}
+
+function resolveFrom(model: LoadedModel, { info, found, settings, given }: Sources, image?: { width: number; height: number }): ResolvedPreprocess {
+  const label = model.label;
+  const stride = inputStride(model.model, info.name);
   const cfg = withDefaults(info, given, label, stride, image);
   // errors name the key where the value came from: the settings, the source file, or the model
   const where = (key: keyof PreprocessConfig): { file: string; key: string } =>
@@ -170,24 +197,6 @@ export function resolvePreprocess(model: LoadedModel, inputName: string, overrid
   const note = found ? found.note : guessedNote(model, cfg, info, image !== undefined);
   if (note) out.note = note;
   return out;
-}
-
-/**
- * Whether resolvePreprocess's size depends on the image (a symbolic side and no size set), so
- * that a caller reads the image's size only then. True where the config is bad: resolving it
- * then words the error.
- */
-export function sizeFollowsImage(model: LoadedModel, inputName: string, overrides: Partial<PreprocessConfig> = {}): boolean {
-  try {
-    const info = model.inputs.find((i) => i.name === inputName);
-    if (!info || info.dims.length !== 4) return true;
-    const given = { ...findSource(model, inputName)?.config, ...validatePreprocess(overrides, 'preprocessing settings') };
-    if (given.size) return false;
-    const [, h, w] = spatial(info.dims, given.layout ?? inferLayout(info.dims));
-    return fixed(h) === undefined || fixed(w) === undefined;
-  } catch {
-    return true;
-  }
 }
 
 /** `<model>.attrlens.json` when it applies to this input, else what the exporter left. */
