@@ -1,9 +1,8 @@
-import { AxisPlan, CropAt, LocalPrefix, planAxis, segment, stageModel } from '../onnx/locality';
+import { AxisPlan, CHAIN, CropAt, LocalPrefix, chainModel, planAxis, segment } from '../onnx/locality';
 import { Session } from '../runtime/session';
 import { Tensor } from '../core/tensor';
 import { ShapeInfo } from '../model/loadedModel';
 import { MethodContext, inputTensor, scoreOutputs, scoredOutputs } from './base';
-import { cutForwardModel } from './cutForward';
 import { WindowGrid, axisIntervals, prefixesOf, windowAt } from './occlusionCrops';
 import { Scorer } from './perturbation';
 
@@ -16,12 +15,13 @@ import { Scorer } from './perturbation';
  * inputs or unchanged by the window.
  */
 
-/** Costs in multiply-adds of a row, per stage run or copied float, and sessions in whole-image runs. */
+/** Costs in multiply-adds of a row, per stage or placed float, and sessions in whole-image runs. */
 const SESSION_RUNS = 32;
-const STAGE_SESSION = 0.25;
+// per stage and row: the layout reorders around the placing ops (about 36 µs, ResNet-18, 2 cores)
 const STAGE_RUN_MACS = 4e6;
-// a JS copy of a float took about what onnxruntime does in 300-450 multiply-adds (ResNet-18, 2 cores)
-const COPY_MACS = 300;
+// placing a float (two transposes, the concat and the gather) took about 1.9 ns in
+// onnxruntime, what its convolutions do in some 150 multiply-adds (ResNet-18, 2 cores)
+const COPY_MACS = 150;
 const WORTH = 0.85;
 
 type Interval = [number, number];
@@ -85,7 +85,6 @@ function search(ctx: MethodContext, shapes: ShapeInfo, dims: number[], g: Window
   const start: [Interval[], Interval[]] = [axisIntervals(dims, g, 1), axisIntervals(dims, g, 2)];
   type State = { cost: number; stages: LocalPrefix[]; ivs: [Interval[], Interval[]]; last: [AxisPlan[], AxisPlan[]] };
   const states: Array<State | undefined> = [];
-  const fixed = (SESSION_RUNS * STAGE_SESSION) / g.total;
   for (let j = 0; j < prefixes.length; j++) {
     let best: State | undefined;
     for (let i = -1; i < j; i++) {
@@ -102,7 +101,7 @@ function search(ctx: MethodContext, shapes: ShapeInfo, dims: number[], g: Window
         f += ((prefix.flops.get(n.out) ?? 0) * mean(a0.map((a) => a.lengths.get(n.out)!)) * mean(a1.map((a) => a.lengths.get(n.out)!))) / (H * W);
       }
       const copied = channels(shapes, prefix.input) * mean(a0.map((a) => a.crop)) * mean(a1.map((a) => a.crop));
-      const cost = from.cost + (f + STAGE_RUN_MACS + copied * COPY_MACS) / total + fixed;
+      const cost = from.cost + (f + STAGE_RUN_MACS + copied * COPY_MACS) / total;
       if (best && best.cost <= cost) continue;
       best = { cost, stages: [...from.stages, prefix], ivs: [placedOf(a0), placedOf(a1)], last: [a0, a1] };
     }
@@ -115,7 +114,7 @@ function search(ctx: MethodContext, shapes: ShapeInfo, dims: number[], g: Window
     const [F0, F1] = p.size.get(p.cut)!;
     const prefixFlops = [...p.flops.values()].reduce((a, f) => a + f, 0);
     const rest = (total - prefixFlops + channels(shapes, p.cut) * F0 * F1 * COPY_MACS) / total;
-    // the rest of the network and the unperturbed cut values: two more whole-model sessions
+    // the chain model and the one giving the unperturbed cut values: two whole-model sessions
     const cost = s.cost + rest + (2 * SESSION_RUNS) / g.total;
     if (result && cost >= result.cost) return;
     // windows sorted by their last stage's crop sizes, so a batch's common crop wastes little
@@ -140,35 +139,43 @@ function position(g: WindowGrid, k: number): [number, number] {
 /** A chain when it beats whole images by a margin, else undefined. */
 export async function planChain(ctx: MethodContext, dims: number[], g: WindowGrid): Promise<ChainPlan | undefined> {
   const best = await cheapestChain(ctx, dims, g);
+  if (process.env.OCC_DEBUG) console.log('chain cost', best?.cost, best?.stages.map((s) => s.cut));
   return best && best.cost < WORTH ? best : undefined;
 }
 
 /**
- * Scores of windows order[start..start+n-1] occluded with `baseline`, through the chain's
- * stages (crops sized for this batch's windows) and the rest of the network from the last
- * cut. A batch whose scores hold NaN, or whose windows need whole maps, is scored by `whole`.
+ * Scores of windows order[start..start+n-1] occluded with `baseline`, in one run of the chain
+ * model: the input crops are written here, and per cut an index of where each position of the
+ * next crop comes from (the unperturbed value, or the region the stage before recomputed), so
+ * no stage's values pass through JavaScript. A batch whose scores hold NaN, or whose windows
+ * need whole maps, is scored by `whole`.
  */
 export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, baseline: Float32Array, whole: Scorer): Scorer {
   const x = inputTensor(ctx);
   const xs = x.data as Float32Array;
   const [, C, H, W] = x.dims;
   const { stages, order } = plan;
-  const last = stages[stages.length - 1].cut;
+  const cuts = stages.map((p) => p.cut);
   const outputs = scoredOutputs(ctx);
-  const bufs: Float32Array[] = [];
-  const buffer = (i: number, n: number) => (bufs[i] = bufs[i] && bufs[i].length >= n ? bufs[i] : new Float32Array(n)).subarray(0, n);
-  let ready: Promise<{ sessions: Session[]; rest: Session; bases: Record<string, Tensor> }> | undefined;
+  let crops = new Float32Array(0);
+  const indices: Int32Array[] = cuts.map(() => new Int32Array(0));
+  let ready: Promise<{ session: Session; bases: Record<string, Tensor> }> | undefined;
   const prepare = async () => {
     const shapes = await ctx.lm.shapes(ctx.feeds);
     const batchDim = ctx.lm.forwardModel.graph.input.find((i) => i.name === ctx.input)?.type?.tensorType?.shape?.dim?.[0] ?? { dimValue: 1 };
-    const sessions: Session[] = [];
-    for (const p of stages) {
-      const [h, w] = p.size.get(p.input)!;
-      sessions.push(await ctx.lm.session(`occlusion-stage|${p.input}|${p.cut}|${h}x${w}`, () => stageModel(ctx.lm.forwardModel, p, shapes, batchDim)));
-    }
-    const rest = await ctx.lm.session(`cut-forward|${outputs.join(',')}|${last}|${(shapes.dims.get(last) ?? []).join(',')}`, () => cutForwardModel(ctx.lm.forwardModel, last, outputs, shapes));
-    const bases = await ctx.lm.intermediates(ctx.feeds, [...stages.slice(1).map((p) => p.input), last], { signal: ctx.signal });
-    return { sessions, rest, bases };
+    const session = await ctx.lm.session(`occlusion-chain|${outputs.join(',')}|${cuts.join(',')}|${H}x${W}`, () => chainModel(ctx.lm.forwardModel, stages, shapes, batchDim, outputs));
+    const values = await ctx.lm.intermediates(ctx.feeds, cuts, { signal: ctx.signal });
+    const bases: Record<string, Tensor> = {};
+    for (const cut of cuts) bases[CHAIN.base(cut)] = channelsLast(values[cut]);
+    return { session, bases };
+  };
+
+  // batches repeat the same positions along an axis (a grid row, a column): plan each once
+  const axisPlans = new Map<string, AxisPlan | undefined>();
+  const axisPlan = (i: number, axis: 0 | 1, ivs: Interval[]): AxisPlan | undefined => {
+    const key = `${i}|${axis}|${ivs.join(';')}`;
+    if (!axisPlans.has(key)) axisPlans.set(key, planAxis(stages[i], axis, ivs));
+    return axisPlans.get(key);
   };
 
   /** Per stage and axis, this batch's plan and each position's index in it. */
@@ -180,9 +187,9 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
       return pos[a].map((p) => all[p]);
     });
     const out: Array<[AxisPlan, AxisPlan, Map<number, number>, Map<number, number>]> = [];
-    for (const p of stages) {
-      const a0 = planAxis(p, 0, ivs[0]);
-      const a1 = a0 && planAxis(p, 1, ivs[1]);
+    for (let i = 0; i < stages.length; i++) {
+      const a0 = axisPlan(i, 0, ivs[0]);
+      const a1 = a0 && axisPlan(i, 1, ivs[1]);
       if (!a0 || !a1) return undefined;
       out.push([a0, a1, index[0], index[1]]);
       ivs = [a0, a1].map((a) => a.at.map((at): Interval => [at.q0, at.q0 + a.placed]));
@@ -190,43 +197,8 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
     return out;
   };
 
-  /**
-   * Writes a crop at [c0y, c0x] of size h x w (the whole map when it is one) at dst[dstBase..]:
-   * the placed region of row r of `src` (n, Ch, sh, sw), whose full position ay/ax give, and the
-   * unperturbed `base` (Ch, BH, BW) around it. Each value is written once.
-   */
-  const compose = (base: Float32Array, BH: number, BW: number, src: Tensor, r: number, ay: CropAt, ax: CropAt, placed: [number, number], dst: Float32Array, dstBase: number, c0y: number, c0x: number, h: number, w: number) => {
-    const [, Ch, sh, sw] = src.dims;
-    const sd = src.data as Float32Array;
-    const y0 = Math.max(ay.q0, c0y);
-    const y1 = Math.max(y0, Math.min(ay.q0 + placed[0], c0y + h));
-    const x0 = Math.max(ax.q0, c0x);
-    const x1 = Math.max(x0, Math.min(ax.q0 + placed[1], c0x + w));
-    const wide = c0x === 0 && w === BW;
-    for (let c = 0; c < Ch; c++) {
-      if (wide) {
-        // full-width rows outside the region are contiguous: two block copies per channel
-        const to = dstBase + c * h * w;
-        const from = (c * BH + c0y) * BW;
-        copy(base, from, dst, to, (Math.min(y0, c0y + h) - c0y) * w);
-        if (y1 > y0) copy(base, from + (y1 - c0y) * w, dst, to + (y1 - c0y) * w, (c0y + h - y1) * w);
-      }
-      for (let y = wide ? y0 : c0y; y < (wide ? y1 : c0y + h); y++) {
-        const to = dstBase + (c * h + y - c0y) * w;
-        const from = (c * BH + y) * BW + c0x;
-        if (y < y0 || y >= y1 || x0 === x1) {
-          copy(base, from, dst, to, w);
-          continue;
-        }
-        copy(base, from, dst, to, x0 - c0x);
-        copy(sd, ((r * Ch + c) * sh + ay.off + y - ay.q0) * sw + ax.off + x0 - ax.q0, dst, to + x0 - c0x, x1 - x0);
-        copy(base, from + x1 - c0x, dst, to + x1 - c0x, c0x + w - x1);
-      }
-    }
-  };
-
   return async (start: number, n: number): Promise<Float64Array> => {
-    const { sessions, rest, bases } = await (ready ??= prepare());
+    const { session, bases } = await (ready ??= prepare());
     const ks = Array.from(order.subarray(start, start + n));
     const plans = planBatch(ks);
     if (!plans) return whole(start, n);
@@ -235,51 +207,60 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
       const [a0, a1, i0, i1] = plans[i];
       return [a0.at[i0.get(py)!], a1.at[i1.get(px)!]];
     };
-    let prev: Tensor | undefined;
-    for (let i = 0; i < stages.length; i++) {
-      const p = stages[i];
-      const [h, w] = [plans[i][0].crop, plans[i][1].crop];
-      const base = i === 0 ? undefined : bases[p.input];
-      const [Ch, BH, BW] = base ? base.dims.slice(1) : [C, H, W];
-      const src = base ? (base.data as Float32Array) : xs;
-      const buf = buffer(i, n * Ch * h * w);
-      for (let r = 0; r < n; r++) {
-        const [ay, ax] = at(i, ks[r]);
-        const rowBase = r * Ch * h * w;
-        if (i > 0) {
-          const [py, px] = at(i - 1, ks[r]);
-          compose(src, BH, BW, prev!, r, py, px, [plans[i - 1][0].placed, plans[i - 1][1].placed], buf, rowBase, ay.c0, ax.c0, h, w);
-          continue;
-        }
-        for (let c = 0; c < Ch; c++) {
-          for (let y = 0; y < h; y++) copy(src, (c * BH + ay.c0 + y) * BW + ax.c0, buf, rowBase + (c * h + y) * w, w);
-        }
-        const win = windowAt([C, H, W], g, ks[r]);
-        const [y0, y1] = [Math.max(win.start[1], ay.c0), Math.min(win.start[1] + win.len[1], ay.c0 + h)];
-        const [x0, x1] = [Math.max(win.start[2], ax.c0), Math.min(win.start[2] + win.len[2], ax.c0 + w)];
-        for (let c = win.start[0]; c < win.start[0] + win.len[0] && x0 < x1; c++) {
-          for (let y = y0; y < y1; y++) {
-            const from = (c * H + y) * W + x0;
-            copy(baseline, from, buf, rowBase + (c * h + y - ay.c0) * w + x0 - ax.c0, x1 - x0);
-          }
+    // the first stage's input: crops of the input with the window's part set to the baseline
+    const [h, w] = [plans[0][0].crop, plans[0][1].crop];
+    if (crops.length < n * C * h * w) crops = new Float32Array(n * C * h * w);
+    for (let r = 0; r < n; r++) {
+      const [ay, ax] = at(0, ks[r]);
+      const rowBase = r * C * h * w;
+      for (let c = 0; c < C; c++) {
+        for (let y = 0; y < h; y++) copy(xs, (c * H + ay.c0 + y) * W + ax.c0, crops, rowBase + (c * h + y) * w, w);
+      }
+      const win = windowAt([C, H, W], g, ks[r]);
+      const [y0, y1] = [Math.max(win.start[1], ay.c0), Math.min(win.start[1] + win.len[1], ay.c0 + h)];
+      const [x0, x1] = [Math.max(win.start[2], ax.c0), Math.min(win.start[2] + win.len[2], ax.c0 + w)];
+      for (let c = win.start[0]; c < win.start[0] + win.len[0] && x0 < x1; c++) {
+        for (let y = y0; y < y1; y++) {
+          const from = (c * H + y) * W + x0;
+          copy(baseline, from, crops, rowBase + (c * h + y - ay.c0) * w + x0 - ax.c0, x1 - x0);
         }
       }
-      const feeds: Record<string, Tensor> = { [p.input]: { dtype: 'float32', dims: [n, Ch, h, w], data: buf } };
-      for (const name of sessions[i].inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
-      prev = (await ctx.lm.runChunked(sessions[i], feeds, [p.cut], { signal: ctx.signal }))[p.cut];
     }
-    const base = bases[last];
-    const [, Ch, F0, F1] = base.dims;
-    const per = Ch * F0 * F1;
-    const cut = buffer(stages.length, n * per);
-    const i = stages.length - 1;
-    for (let r = 0; r < n; r++) {
-      const [ay, ax] = at(i, ks[r]);
-      compose(base.data as Float32Array, F0, F1, prev!, r, ay, ax, [plans[i][0].placed, plans[i][1].placed], cut, r * per, 0, 0, F0, F1);
+    const feeds: Record<string, Tensor> = { [`${ctx.input}__crop`]: { dtype: 'float32', dims: [n, C, h, w], data: crops.subarray(0, n * C * h * w) }, ...bases };
+    // per cut: the next stage's crop (the whole map after the last cut), each position from
+    // the unperturbed value (BH·BW rows) or from this stage's crop of the cut (rows after those)
+    for (let i = 0; i < stages.length; i++) {
+      const next = i + 1 < stages.length;
+      const [BH, BW] = stages[i].size.get(cuts[i])!;
+      const [ch, cw] = next ? [plans[i + 1][0].crop, plans[i + 1][1].crop] : [BH, BW];
+      const [sh, sw] = [plans[i][0].cropCut, plans[i][1].cropCut];
+      const [ph, pw] = [plans[i][0].placed, plans[i][1].placed];
+      if (indices[i].length < n * ch * cw) indices[i] = new Int32Array(n * ch * cw);
+      const idx = indices[i];
+      for (let r = 0; r < n; r++) {
+        const [cy, cx] = next ? at(i + 1, ks[r]) : [{ c0: 0 }, { c0: 0 }];
+        const [py, px] = at(i, ks[r]);
+        const stage = BH * BW + r * sh * sw;
+        let o = r * ch * cw;
+        for (let y = cy.c0; y < cy.c0 + ch; y++) {
+          const inY = y >= py.q0 && y < py.q0 + ph;
+          const fromStage = stage + (py.off + y - py.q0) * sw + px.off - px.q0;
+          for (let xx = cx.c0; xx < cx.c0 + cw; xx++) idx[o++] = inY && xx >= px.q0 && xx < px.q0 + pw ? fromStage + xx : y * BW + xx;
+        }
+      }
+      feeds[CHAIN.index(cuts[i])] = { dtype: 'int32', dims: [n, ch, cw], data: idx.subarray(0, n * ch * cw) };
     }
-    const feeds: Record<string, Tensor> = { [last]: { dtype: 'float32', dims: [n, Ch, F0, F1], data: cut } };
-    for (const name of rest.inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
-    const scores = scoreOutputs(ctx, await ctx.lm.runChunked(rest, feeds, outputs, { signal: ctx.signal }));
+    for (const name of session.inputNames) if (!(name in feeds)) feeds[name] = ctx.feeds[name];
+    const scores = scoreOutputs(ctx, await ctx.lm.runChunked(session, feeds, outputs, { signal: ctx.signal, shared: Object.keys(bases) }));
     return scores.some(Number.isNaN) ? whole(start, n) : scores;
   };
+}
+
+/** (1, C, H, W) as (H·W, C): a gathered position is then one contiguous block. */
+function channelsLast(t: Tensor): Tensor {
+  const [, ch, h, w] = t.dims;
+  const src = t.data as Float32Array;
+  const out = new Float32Array(ch * h * w);
+  for (let c = 0; c < ch; c++) for (let q = 0; q < h * w; q++) out[q * ch + c] = src[c * h * w + q];
+  return { dtype: 'float32', dims: [h * w, ch], data: out };
 }

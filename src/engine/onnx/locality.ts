@@ -1,6 +1,7 @@
 import { windowOf } from './window';
 import { ShapeInfo } from '../model/loadedModel';
 import { attr, attrInt, attrInts } from './attributes';
+import { GraphBuilder } from './builder';
 import { OnnxModel, pruneTo, topoOrder } from './model';
 import { Dimension, NodeProto } from './proto';
 
@@ -436,41 +437,61 @@ export function segment(prev: LocalPrefix, next: LocalPrefix, shapes: ShapeInfo)
   return { input: prev.cut, cut: next.cut, nodes, ...geo, flops, totalFlops: next.totalFlops };
 }
 
+export const CHAIN = {
+  /** the cut's unperturbed value, channels last: (H·W, C) */
+  base: (cut: string) => `${cut}__base_hwc`,
+  /** per row and crop position, the row of base ++ (the crop's cut, channels last) it takes: (N, h, w) int32 */
+  index: (cut: string) => `${cut}__index`,
+};
+
 /**
- * The prefix alone, from its input to its cut, on crops of any height and width: the pads
- * of the full-size geometry are kept, so a crop at the border is padded as the whole map is
- * and a crop inside gets wrong values only where the caller does not read.
+ * The whole network with a chain of cuts, each stage running on crops: every cut's value
+ * for the next stage (or, for the last cut, the rest of the network at full size) is
+ * gathered, per row and position, from the cut's unperturbed value or from the region the
+ * stage before recomputed. Channels last, a gathered position is one block of C floats, and
+ * the values are copied, not computed: exact. The pads of the full-size geometry are kept, so
+ * a crop at the border is padded as the whole map is; a crop inside gets wrong values only
+ * where the index does not read.
  */
-export function stageModel(model: OnnxModel, p: LocalPrefix, shapes: ShapeInfo, batchDim: Dimension): OnnxModel {
+export function chainModel(model: OnnxModel, stages: LocalPrefix[], shapes: ShapeInfo, batchDim: Dimension, outputs: string[]): OnnxModel {
   const m = model.clone();
   const g = m.graph;
-  const byOutput = new Map(p.nodes.map((n) => [n.out, n]));
-  // nodes computing from weights alone stay too (PyTorch's exporter shares equal weights through Identity)
-  const constant = new Set(g.initializer.map((t) => t.name ?? ''));
-  const fromWeights = new Set<NodeProto>();
+  const input = stages[0].input;
+  const cuts = stages.map((p) => p.cut);
+  const local = new Map(stages.flatMap((p) => p.nodes.map((n) => [n.out, n] as const)));
+  const cropped = `${input}__crop`;
   for (const n of g.node) {
-    if (byOutput.has(n.output[0]) || !n.input.every((i) => i === '' || constant.has(i))) continue;
-    fromWeights.add(n);
-    for (const o of n.output) constant.add(o);
-  }
-  g.node = g.node.filter((n) => byOutput.has(n.output[0]) || fromWeights.has(n));
-  for (const n of g.node) {
-    const ln = byOutput.get(n.output[0]);
-    if (!ln) continue;
-    n.output = [n.output[0]];
+    const ln = local.get(n.output[0]);
+    if (!ln) {
+      if (n.input.includes(input)) throw new Error(`occlusion chain: ${n.name || n.opType} reads ${input} outside the local layers`);
+      continue;
+    }
+    n.input = n.input.map((i) => (i === input ? cropped : i));
+    n.output = [cuts.includes(n.output[0]) ? `${n.output[0]}__crop` : n.output[0]];
     if (n.opType === 'Conv' || n.opType === 'MaxPool' || n.opType === 'AveragePool') {
       const pads = [ln.axes[0].pb, ln.axes[1].pb, ln.axes[0].pe, ln.axes[1].pe];
       n.attribute = (n.attribute ?? []).filter((a) => a.name !== 'auto_pad' && a.name !== 'pads');
       n.attribute.push({ ...attr.ints(pads), name: 'pads' });
     }
   }
-  const needed = pruneTo(g, [p.cut], model.name);
+  const b = new GraphBuilder(m, 'chain');
+  const dim = (d: number | string): Dimension => (typeof d === 'number' ? { dimValue: d } : { dimParam: d });
+  const vi = (name: string, elemType: number, dims: Dimension[]) => ({ name, type: { tensorType: { elemType, shape: { dim: dims } } } });
+  g.input = g.input.filter((i) => i.name !== input);
+  g.input.push(vi(cropped, 1, [{ ...batchDim }, dim(shapes.dims.get(input)![1]), dim('crop_h'), dim('crop_w')]));
+  cuts.forEach((cut, i) => {
+    const ch = shapes.dims.get(cut)![1];
+    const [H, W] = stages[i].size.get(cut)!;
+    g.input.push(vi(CHAIN.base(cut), 1, [dim(H * W), dim(ch)]), vi(CHAIN.index(cut), 6, [{ ...batchDim }, dim(`${cut}_h`), dim(`${cut}_w`)]));
+    const hwc = b.op('Flatten', [b.op('Transpose', [`${cut}__crop`], { perm: attr.ints([0, 2, 3, 1]) })], { axis: attr.int(3) });
+    const gathered = b.op('Gather', [b.op('Concat', [CHAIN.base(cut), hwc], { axis: attr.int(0) }), CHAIN.index(cut)], { axis: attr.int(0) });
+    b.add('Transpose', [gathered], { perm: attr.ints([0, 3, 1, 2]) }, [cut]);
+  });
+  g.output = g.output.filter((o) => outputs.includes(o.name ?? ''));
+  const inside = new Set([input, ...local.keys()]);
+  g.valueInfo = (g.valueInfo ?? []).filter((v) => !inside.has(v.name ?? ''));
+  const needed = pruneTo(g, outputs, model.name);
   const inits = new Set(g.initializer.map((t) => t.name));
-  g.initializer = g.initializer.filter((t) => needed.has(t.name ?? ''));
-  const channels = shapes.dims.get(p.input)![1];
-  g.input = g.input.filter((i) => i.name !== p.input && needed.has(i.name ?? '') && !inits.has(i.name));
-  g.input.push({ name: p.input, type: { tensorType: { elemType: 1, shape: { dim: [{ ...batchDim }, { dimValue: channels }, { dimParam: 'crop_h' }, { dimParam: 'crop_w' }] } } } });
-  g.output = [{ name: p.cut }];
-  g.valueInfo = [];
+  g.input = g.input.filter((i) => needed.has(i.name ?? '') || inits.has(i.name));
   return m;
 }
