@@ -44,3 +44,26 @@ test('normal(): the same seed gives the same draws, another seed others', () => 
   assert.deepEqual(da, Array.from({ length: 1000 }, () => b.normal()));
   assert.notDeepEqual(da, Array.from({ length: 1000 }, () => c.normal()));
 });
+
+test('normal(): consecutive draws are uncorrelated, in value and in size (2M draws)', () => {
+  const rng = new Rng(20261203);
+  const n = 2_000_000;
+  let prev = rng.normal();
+  let sxy = 0, sax = 0, say = 0, saxy = 0, sax2 = 0, say2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = rng.normal();
+    sxy += prev * v;
+    const a = Math.abs(prev), b = Math.abs(v);
+    sax += a;
+    say += b;
+    saxy += a * b;
+    sax2 += a * a;
+    say2 += b * b;
+    prev = v;
+  }
+  // lag-1 correlation of N(0, 1) draws: standard error 1/sqrt(n)
+  assert.ok(Math.abs(sxy / n) < 5 / Math.sqrt(n), `lag-1 correlation ${sxy / n}`);
+  const cov = saxy / n - (sax / n) * (say / n);
+  const r = cov / Math.sqrt((sax2 / n - (sax / n) ** 2) * (say2 / n - (say / n) ** 2));
+  assert.ok(Math.abs(r) < 5 / Math.sqrt(n), `lag-1 correlation of |z| ${r}`);
+});
