@@ -170,8 +170,10 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
     return { session, bases };
   };
 
-  // batches repeat the same positions along an axis (a grid row, a column): plan each once
-  const axisPlans = new Map<string, AxisPlan | undefined>();
+  // batches repeat the same positions along an axis (a grid row, a column): plan each once,
+  // for every run with this plan
+  const axisPlans = axisPlansOf.get(plan) ?? new Map<string, AxisPlan | undefined>();
+  axisPlansOf.set(plan, axisPlans);
   const axisPlan = (i: number, axis: 0 | 1, ivs: Interval[]): AxisPlan | undefined => {
     const key = `${i}|${axis}|${ivs.join(';')}`;
     if (!axisPlans.has(key)) axisPlans.set(key, planAxis(stages[i], axis, ivs));
@@ -255,6 +257,8 @@ export function chainScorer(ctx: MethodContext, plan: ChainPlan, g: WindowGrid, 
     return scores.some(Number.isNaN) ? whole(start, n) : scores;
   };
 }
+
+const axisPlansOf = new WeakMap<ChainPlan, Map<string, AxisPlan | undefined>>();
 
 /** (1, C, H, W) as (H·W, C): a gathered position is then one contiguous block. */
 function channelsLast(t: Tensor): Tensor {
